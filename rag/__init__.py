@@ -16,4 +16,20 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
+
+def _point_tiktoken_at_bundled_files() -> None:
+    """llama-index ships tiktoken's files; without this, tiktoken (used by llama-index's splitter
+    and OpenAI classes) tries to download them."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llama_index.core")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        cache = os.path.join(location, "_static", "tiktoken_cache")
+        if os.path.isdir(cache):
+            os.environ.setdefault("TIKTOKEN_CACHE_DIR", cache)
+            return
+
+
+_point_tiktoken_at_bundled_files()
+
 __version__ = "0.1.0"

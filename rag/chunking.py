@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from rag.cleaning import Article
-
-
-def _point_tiktoken_at_bundled_files() -> None:
-    """llama-index ships the tokenizer files; without this, tiktoken tries to download them."""
-    if "TIKTOKEN_CACHE_DIR" in os.environ:
-        return
-    import llama_index.core
-
-    cache = Path(llama_index.core.__file__).parent / "_static" / "tiktoken_cache"
-    if cache.is_dir():
-        os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
-
-
-_point_tiktoken_at_bundled_files()
 
 
 @dataclass(frozen=True)
@@ -58,7 +42,10 @@ def embed_text(title: str, published: str | None, body: str) -> str:
 def _splitter(chunk_size: int, chunk_overlap: int):
     from llama_index.core.node_parser import SentenceSplitter
 
-    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+    from rag.sentences import sentence_spans
+
+    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap,
+                            chunking_tokenizer_fn=sentence_spans)
 
 
 def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list[Chunk]:

@@ -127,13 +127,13 @@ def rebuild(settings: Settings, seeds: Path | None = None, progress: Progress | 
     started = time.perf_counter()
     with rebuild_lock(settings.index_dir):
         summary = _rebuild_locked(settings, Path(seeds or settings.seeds_dir), progress, show_bar,
-                                  store or Store(settings))
+                                  store or Store(settings), started)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, show_bar: bool,
-                    store: Store) -> BuildSummary:
+                    store: Store, started: float) -> BuildSummary:
     report = progress or (lambda stage, done, total: None)
     summary = BuildSummary()
     report("reading articles", 0, 0)
@@ -187,6 +187,7 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
                               show_bar)
     summary.articles, summary.chunks, summary.generation = len(built.articles), len(built), built.name
     summary.embedded_chunks = len(built) - sum(previous.articles[a.id].chunks for a in kept)
+    summary.seconds = time.perf_counter() - started
     pointer_summary["line"] = summary.line()
     store.set_current(Pointer(generation=built.name, built_at=time.time(), fingerprint=fp,
                               articles=summary.articles, chunks=summary.chunks,

@@ -1,0 +1,143 @@
+"""Command line: `rag index`, `rag ask`, `rag serve`, `rag eval`. Thin: parsing and printing only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from rag.config import Settings
+
+EXIT_BUSY = 3
+EXIT_NO_INDEX = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "index_dir", None):
+        overrides["index_dir"] = Path(args.index_dir)
+    if getattr(args, "seeds", None):
+        overrides["seeds_dir"] = Path(args.seeds)
+    return Settings(**overrides)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from rag.indexing import RebuildInProgress, rebuild
+
+    settings = _settings(args)
+    try:
+        summary = rebuild(settings, settings.seeds_dir, show_bar=sys.stderr.isatty() or args.progress)
+    except RebuildInProgress as exc:
+        print(f"rag index: {exc}; try again when it has finished", file=sys.stderr)
+        return EXIT_BUSY
+    for skip in summary.skipped:
+        print(f"skipped {skip['source']}: {skip['reason']}")
+    print(summary.line())
+    return 0
+
+
+def _print_answer(answer) -> None:
+    from rag.citations import shorten
+
+    print(textwrap.fill(answer.answer, width=100) if "\n" not in answer.answer else answer.answer)
+    if answer.fallback_reason:
+        print(f"\n(extractive answer: the LLM was not used because {answer.fallback_reason})")
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            date = f", {c.published[:10]}" if c.published else ""
+            where = c.url or c.source
+            print(f"[{c.n}] {c.title}{date} ({where}) score {c.score:.2f}")
+            print(textwrap.indent(textwrap.fill(f"“{shorten(c.quote, 400)}”", width=96), "    "))
+    elif answer.refused and answer.nearby:
+        print("\nNearest articles found:")
+        for a in answer.nearby:
+            print(f"- {a.title} ({a.source})")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.retrieval import BadFilter, Filters
+    from rag.service import BadQuestion, IndexNotReady, RagService
+
+    service = RagService(_settings(args))
+    filters = Filters(published_after=args.after, published_before=args.before, source=args.source)
+    try:
+        answer = service.answer(args.question, top_k=args.top_k, filters=filters)
+    except (BadQuestion, BadFilter) as exc:
+        print(f"rag ask: {exc}", file=sys.stderr)
+        return 1
+    except IndexNotReady:
+        print("rag ask: no index yet; build it with `rag index`", file=sys.stderr)
+        return EXIT_NO_INDEX
+    if args.json:
+        payload = answer.model_dump(include={"answer", "refused", "citations", "mode",
+                                             "fallback_reason", "query", "nearby", "unsupported",
+                                             "timings"})
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rag.server import serve
+
+    return serve(_settings(args), host=args.host, port=args.port, build=not args.no_build)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluation import run_eval_cli
+
+    return run_eval_cli(args, _settings(args))
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="rag", description="Cited answers over a folder of news articles.")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build or incrementally update the index from the seeds folder")
+    p.add_argument("--seeds", help="folder (or corpus file) of articles [RAG_SEEDS_DIR, default seeds]")
+    p.add_argument("--index-dir", help="index folder [RAG_INDEX_DIR, default index]")
+    p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer one question with cited sources")
+    p.add_argument("question")
+    p.add_argument("--index-dir", help="index folder [RAG_INDEX_DIR, default index]")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--top-k", type=int, default=None, help="passages to use (default RAG_TOP_K=5)")
+    p.add_argument("--after", help="only articles published on or after this date (YYYY-MM-DD)")
+    p.add_argument("--before", help="only articles published on or before this date (YYYY-MM-DD)")
+    p.add_argument("--source", help="only articles from this seeds file or folder")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="run the HTTP API and the web chat")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--index-dir", help="index folder [RAG_INDEX_DIR, default index]")
+    p.add_argument("--seeds", help="seeds folder [RAG_SEEDS_DIR, default seeds]")
+    p.add_argument("--no-build", action="store_true", help="do not update the index before serving")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="evaluate retrieval and answers on a question set")
+    p.add_argument("--corpus", required=True, help="corpus.jsonl[.gz]: id, title, text, published, url")
+    p.add_argument("--questions", required=True, help="questions .jsonl")
+    p.add_argument("--index-dir", help="index folder for the corpus (default .cache/eval/<corpus name>)")
+    p.add_argument("--out", default="report.json", help="report path (.json; .md and .png beside it)")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.set_defaults(func=cmd_eval)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
