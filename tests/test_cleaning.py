@@ -1,0 +1,70 @@
+"""Site boilerplate never reaches the index; article text always does."""
+
+from rag.articles import RawArticle, load_articles
+from rag.cleaning import clean_articles, clean_text
+from tests.conftest import SEEDS
+
+BODY = [
+    "The city council approved the new tram line on Tuesday after a four-hour debate, with 31 votes in favour and 12 against.",
+    "Construction will begin in March and is expected to cost 420 million euros, according to the transport department.",
+    "Opponents argued that the route bypasses the northern districts, where bus services were cut last year.",
+    "Mayor Ana Ruiz said the first section would open in 2028 and that fares would match current bus prices.",
+]
+
+
+def raw(text, id_="t1"):
+    return RawArticle(id=id_, title="Tram line approved", text=text, source=f"{id_}.txt")
+
+
+def test_seed_promotions_share_bar_and_teasers_are_removed():
+    [article], _ = clean_articles(load_articles(SEEDS).articles)
+    for junk in ("Bybit", "Share to:", "informational purposes", "Curated Series", "SuperEx",
+                 "Unstaked", "XRP News", "beginners trade options", "risks of investing"):
+        assert junk not in article.text, junk
+    # The article's own last paragraph stays.
+    assert article.text.rstrip().endswith("compete with Apple Inc.’s latest devices.")
+    assert "700 million yuan" in article.text
+
+
+def test_newsletter_follow_and_related_teasers_after_the_article():
+    tail = [
+        "Subscribe to our morning newsletter",
+        "Follow us on Twitter and Facebook",
+        "Related stories",
+        "Harbour bridge repairs delayed", "Harbour bridge repairs delayed",
+        "Engineers found more corrosion than expected in the 1960s steel span, pushing reopening into spring.",
+        "Five restaurants to try this winter", "Five restaurants to try this winter",
+        "Our critic picks the best new openings across the old town, from ramen to tapas.",
+    ]
+    text = clean_text("\n\n".join(BODY + tail))
+    assert text == "\n\n".join(BODY)
+
+
+def test_headings_inside_an_article_are_kept():
+    text = "\n\n".join(BODY[:2] + ["What happens next"] + BODY[2:])
+    assert clean_text(text) == text
+
+
+def test_a_last_sentence_that_mentions_a_keyword_is_kept():
+    last = ("Residents who want to comment on the route can sign up for one of three public "
+            "hearings that the council will hold at the town hall in January and February.")
+    text = "\n\n".join(BODY + [last])
+    assert clean_text(text) == text
+
+
+def test_footer_repeated_across_articles_is_removed_but_a_short_real_line_is_not():
+    footer = "© 2025 Harbour Times Media. All rights reserved"
+    articles = [raw("\n\n".join([f"Story {i} opening paragraph about the harbour and its ships, number {i}.",
+                                 BODY[i % 4], footer]), f"a{i}") for i in range(4)]
+    cleaned, skipped = clean_articles(articles)
+    assert skipped == []
+    for article in cleaned:
+        assert "All rights reserved" not in article.text
+        assert "opening paragraph" in article.text
+
+
+def test_content_hash_changes_with_text_only():
+    [a], _ = clean_articles([raw("\n\n".join(BODY))])
+    [b], _ = clean_articles([raw("\n\n".join(BODY))])
+    [c], _ = clean_articles([raw("\n\n".join(BODY[:3]))])
+    assert a.sha256 == b.sha256 != c.sha256

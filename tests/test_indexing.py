@@ -1,0 +1,108 @@
+"""Incremental rebuilds against a real Chroma: added, updated, removed, unchanged, skipped."""
+
+import shutil
+import subprocess
+import sys
+
+from rag import generation as gen
+from rag.indexing import fingerprint, rebuild
+from rag.store import Store
+from tests.conftest import SEEDS, make_settings, rag_env, write_article
+
+TRAM = ("The city council approved the new tram line on Tuesday after a four-hour debate. "
+        "Construction will begin in March and cost 420 million euros, the transport department said.")
+
+
+def chroma_articles(settings):
+    store = Store(settings)
+    pointer = store.current()
+    got = store.collection(pointer.generation).get(include=["metadatas"])
+    return {m["article_id"] for m in got["metadatas"]}, len(got["ids"])
+
+
+def test_incremental_rebuild_cycle(tmp_path, seeds_copy):
+    settings = make_settings(tmp_path)
+    first = rebuild(settings)
+    assert (first.added, first.updated, first.removed, first.unchanged) == (1, 0, 0, 0)
+    assert first.chunks >= 3 and first.embedded_chunks == first.chunks
+
+    again = rebuild(settings)
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 1)
+    assert again.embedded_chunks == 0 and again.generation == first.generation
+
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
+    added = rebuild(settings)
+    assert (added.added, added.updated, added.removed, added.unchanged) == (1, 0, 0, 1)
+    tram_chunks = added.chunks - first.chunks
+    assert added.embedded_chunks == tram_chunks  # the seed article was copied, not re-embedded
+    ids, count = chroma_articles(settings)
+    assert ids == {"000_91fdc298d10704eb", "tram"} and count == added.chunks
+
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM + " The mayor welcomed the vote.")
+    updated = rebuild(settings)
+    assert (updated.added, updated.updated, updated.removed, updated.unchanged) == (0, 1, 0, 1)
+
+    (seeds_copy / "tram.txt").unlink()
+    removed = rebuild(settings)
+    assert (removed.added, removed.updated, removed.removed, removed.unchanged) == (0, 0, 1, 1)
+    ids, count = chroma_articles(settings)
+    assert ids == {"000_91fdc298d10704eb"} and count == first.chunks
+
+    # Only the serving generation and the one before it are kept, in Chroma and on disk.
+    store = Store(settings)
+    assert len(store.generations()) <= 2
+    assert store.current().generation in store.generations()
+    assert len(list((settings.index_dir / "generations").iterdir())) <= 2
+
+
+def test_chunks_carry_title_and_date(seed_settings):
+    store = Store(seed_settings)
+    pointer = store.current()
+    got = store.collection(pointer.generation).get(include=["metadatas", "documents"])
+    for meta in got["metadatas"]:
+        assert meta["title"].startswith("Xiaomi raises 2025")
+        assert meta["published"] == "2025-11-21T10:20:00"
+        assert meta["source"] == "000_91fdc298d10704eb.txt"
+    generation = gen.load_cached(seed_settings.index_dir, pointer.generation)
+    # What was embedded (and BM25-indexed) starts with the headline and date.
+    assert len(generation) == len(got["ids"])
+    assert pointer.fingerprint == fingerprint(seed_settings)
+    assert not any("Bybit" in doc for doc in got["documents"])
+
+
+def test_bad_files_are_skipped_and_the_rest_indexed_with_exit_0(tmp_path, seeds_copy):
+    (seeds_copy / "empty.txt").write_text("")
+    (seeds_copy / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    (seeds_copy / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
+    (seeds_copy / "bad.jsonl").write_text('{"id": "ok1", "title": "Fine", "text": "A fine line article about ports."}\n{oops\n')
+    (seeds_copy / "latin.md").write_bytes("Titre\n\nD\xe9j\xe0 vu.".encode("latin-1"))
+    settings = make_settings(tmp_path, seeds_dir=seeds_copy)
+    proc = subprocess.run([sys.executable, "-m", "rag.cli", "index"], env=rag_env(settings),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "skipped empty.txt: empty file" in out
+    assert "skipped photo.jpg: unsupported file type '.jpg'" in out
+    assert "skipped binary.txt: binary file" in out
+    assert "skipped bad.jsonl:2: malformed JSON line" in out
+    assert "skipped latin.md: not valid UTF-8" in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("2 added, 0 updated, 0 removed, 0 unchanged, 5 skipped")
+    ids, _ = chroma_articles(settings)
+    assert ids == {"000_91fdc298d10704eb", "ok1"}
+
+
+def test_duplicate_articles_under_two_names_are_indexed_once(tmp_path, seeds_copy):
+    shutil.copy(SEEDS / "000_91fdc298d10704eb.txt", seeds_copy / "copy-of-seed.txt")
+    summary = rebuild(make_settings(tmp_path, seeds_dir=seeds_copy))
+    assert summary.articles == 1
+    [skip] = summary.skipped
+    assert "same text as" in skip["reason"]
+
+
+def test_a_changed_embedder_setting_reembeds_everything(tmp_path, seeds_copy):
+    settings = make_settings(tmp_path)
+    first = rebuild(settings)
+    changed = make_settings(tmp_path, chunk_size=120, chunk_overlap=20)
+    second = rebuild(changed)
+    assert second.updated == 1 and second.embedded_chunks == second.chunks > first.chunks
