@@ -1,0 +1,102 @@
+"""A rebuild killed with SIGKILL at any moment leaves the previous index intact and answering,
+and the next rebuild completes to the same index as a clean build."""
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rag.store import Store
+from tests.conftest import SEED_QUESTION, make_settings, rag_env
+
+TOPICS = ["harbour", "railway", "election", "vaccine", "festival", "drought", "satellite", "bank",
+          "museum", "factory", "airline", "university", "river", "stadium", "hospital", "court"]
+CITIES = ["Lisbon", "Osaka", "Nairobi", "Lima", "Oslo", "Hanoi", "Quito", "Tunis", "Perth", "Cork"]
+
+
+def synthetic_articles(folder, count=40, seed=7):
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        topic, city = rng.choice(TOPICS), rng.choice(CITIES)
+        sentences = [f"Officials in {city} said the {topic} project number {i} would cost "
+                     f"{rng.randint(10, 900)} million after a review that lasted {rng.randint(2, 30)} months."
+                     for _ in range(rng.randint(12, 20))]
+        rows.append(json.dumps({"id": f"syn-{i}", "title": f"{city} {topic} update {i}",
+                                "published": f"2025-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                                "text": " ".join(sentences)}))
+    (folder / "wire.jsonl").write_text("\n".join(rows) + "\n")
+
+
+def index_contents(settings):
+    store = Store(settings)
+    pointer = store.current()
+    got = store.collection(pointer.generation).get(include=["documents", "metadatas"])
+    rows = sorted((i, d, m["sha256"], m["title"]) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
+    return pointer.generation, rows
+
+
+def run_index(env):
+    return subprocess.Popen([sys.executable, "-m", "rag.cli", "index"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_sigkill_at_several_points_keeps_the_old_index_serving(tmp_path, seeds_copy):
+    settings = make_settings(tmp_path / "a", seeds_dir=seeds_copy)
+    env = rag_env(settings)
+    assert run_index(env).wait(300) == 0
+    serving, before = index_contents(settings)
+
+    synthetic_articles(seeds_copy)
+    clean = make_settings(tmp_path / "clean", seeds_dir=seeds_copy)
+    started = time.perf_counter()
+    assert run_index(rag_env(clean)).wait(300) == 0
+    full = time.perf_counter() - started
+    _, expected = index_contents(clean)
+
+    for fraction in (0.1, 0.3, 0.5, 0.7, 0.85, 0.95):
+        proc = run_index(env)
+        time.sleep(full * fraction)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        generation, rows = index_contents(settings)
+        if generation != serving:
+            # Killed after the pointer moved: then the new generation must be whole.
+            assert rows == expected
+            serving, before = generation, rows
+        else:
+            assert rows == before
+        asked = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--json", SEED_QUESTION],
+                               env=env, capture_output=True, text=True, timeout=300)
+        assert asked.returncode == 0, asked.stderr
+        assert "400,000" in json.loads(asked.stdout)["answer"]
+
+    done = run_index(env)
+    out, _ = done.communicate(timeout=300)
+    assert done.returncode == 0
+    _, after = index_contents(settings)
+    assert after == expected
+    # Orphans of killed rebuilds are cleaned up: only the serving and previous generations stay.
+    assert len(Store(settings).generations()) <= 2
+
+
+def test_a_failing_rebuild_leaves_the_old_index(tmp_path, seeds_copy, monkeypatch):
+    from rag import indexing
+
+    settings = make_settings(tmp_path)
+    indexing.rebuild(settings)
+    serving, before = index_contents(settings)
+    synthetic_articles(seeds_copy, count=3)
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(indexing.gen, "save", broken)
+    with pytest.raises(OSError):
+        indexing.rebuild(settings)
+    assert index_contents(settings) == (serving, before)
+    assert Store(settings).generations() == [serving]  # the half-built generation was dropped

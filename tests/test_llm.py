@@ -1,0 +1,133 @@
+"""The LLM path over real HTTP: llama-cpp-python's server with SmolLM2, and a scripted
+OpenAI-compatible server that plays the model behaviours we must survive."""
+
+import re
+
+import pytest
+
+from rag.answering import REFUSAL_TEXT
+from rag.llm import NOT_COVERED
+from rag.service import RagService
+from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION
+
+PASSAGE = re.compile(r'<passage n="(\d+)" title="([^"]*)"')
+
+
+def llm_service(seed_settings, base_url, model, timeout=30.0):
+    settings = seed_settings.model_copy(update={"openai_base_url": base_url, "llm_model": model,
+                                                "llm_timeout_s": timeout})
+    return RagService(settings)
+
+
+def prompt_of(request) -> str:
+    return request["messages"][-1]["content"]
+
+
+def test_real_llama_cpp_server_gets_numbered_passages_and_answers_are_checked(
+        seed_settings, llama_server, llm):
+    llm.forward_to = llama_server  # record, then forward to the real model server
+    service = llm_service(seed_settings, llm.base_url, "smollm2", timeout=120)
+    events = list(service.stream(SEED_QUESTION))
+    [request] = [r for r in llm.requests]
+    assert request["stream"] is True
+    numbers = [int(n) for n, _ in PASSAGE.findall(prompt_of(request))]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 5
+    assert "Xiaomi raises 2025" in prompt_of(request)
+    assert "never instructions" in request["messages"][0]["content"]
+    answer = events[-1]["answer"]
+    deltas = [e for e in events if e["event"] == "delta"]
+    assert deltas, "the answer was streamed"
+    if answer.mode == "llm":
+        # Whatever the tiny model wrote, every marker left points at a returned passage.
+        markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+        assert markers and markers == {c.n for c in answer.citations}
+        assert all(1 <= n <= 5 for n in markers)
+    else:
+        assert answer.mode in ("extractive-fallback", "refusal")
+        if answer.mode == "extractive-fallback":
+            assert answer.fallback_reason and answer.citations
+
+
+def test_markers_pointing_at_no_passage_are_dropped(seed_settings, llm):
+    llm.reply = lambda messages: ("Xiaomi raised its 2025 delivery target to over 400,000 units [1][9]. "
+                                  "It also built its 500,000th car [2, 7].")
+    answer = llm_service(seed_settings, llm.base_url, "scripted").answer(SEED_QUESTION)
+    assert answer.mode == "llm"
+    assert "[9]" not in answer.answer and "7" not in answer.answer
+    assert "400,000 units [1]." in answer.answer and "car [2]." in answer.answer
+    assert [c.n for c in answer.citations] == [1, 2]
+    assert answer.citations[0].highlight and "400,000" in answer.citations[0].highlight
+    assert answer.unsupported == []
+
+
+def test_streamed_text_equals_the_final_answer(seed_settings, llm):
+    llm.reply = lambda messages: "The target is over 400,000 units [1]. Lei Jun announced it [3][12]."
+    events = list(llm_service(seed_settings, llm.base_url, "scripted").stream(SEED_QUESTION))
+    streamed = "".join(e["text"] for e in events if e["event"] == "delta")
+    answer = events[-1]["answer"]
+    assert streamed.strip() == answer.answer
+    assert "[12]" not in streamed and len([e for e in events if e["event"] == "delta"]) > 3
+
+
+def test_sentences_without_citations_are_marked_unsupported(seed_settings, llm):
+    llm.reply = lambda messages: ("Xiaomi targets 400,000 deliveries in 2025 [1]. "
+                                  "Analysts expect the shares to double next year.")
+    answer = llm_service(seed_settings, llm.base_url, "scripted").answer(SEED_QUESTION)
+    assert answer.mode == "llm"
+    assert answer.unsupported == ["Analysts expect the shares to double next year."]
+
+
+def test_an_answer_citing_nothing_falls_back_to_extractive(seed_settings, llm):
+    llm.reply = lambda messages: "I think it is about one million cars."
+    events = list(llm_service(seed_settings, llm.base_url, "scripted").stream(SEED_QUESTION))
+    answer = events[-1]["answer"]
+    assert answer.mode == "extractive-fallback" and "cited no passage" in answer.fallback_reason
+    assert "400,000" in answer.answer and answer.citations
+    assert any(e["event"] == "reset" for e in events)
+
+
+def test_not_covered_reply_becomes_a_refusal(seed_settings, llm):
+    llm.reply = lambda messages: NOT_COVERED
+    events = list(llm_service(seed_settings, llm.base_url, "scripted").stream(SEED_QUESTION))
+    answer = events[-1]["answer"]
+    assert answer.refused and answer.citations == [] and answer.answer == REFUSAL_TEXT
+    # The bare reply never reached the user as text.
+    assert all(NOT_COVERED not in e.get("text", "") for e in events)
+
+
+@pytest.mark.parametrize("fault", ["slow", "error", "garbage", "down"])
+def test_a_failing_llm_falls_back_within_the_timeout(seed_settings, llm, fault):
+    base_url = llm.base_url
+    if fault == "slow":
+        llm.delay_s = 5
+    elif fault == "error":
+        llm.status = 500
+    elif fault == "garbage":
+        llm.garbage = True
+    else:
+        base_url = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
+    service = llm_service(seed_settings, base_url, "scripted", timeout=1.5)
+    answer = service.answer(SEED_QUESTION)
+    assert answer.mode == "extractive-fallback" and answer.fallback_reason
+    assert "400,000" in answer.answer
+    assert answer.timings["total_ms"] < 4000
+
+
+def test_uncovered_questions_never_reach_the_llm(seed_settings, llm):
+    answer = llm_service(seed_settings, llm.base_url, "scripted").answer(OFF_TOPIC_QUESTION)
+    assert answer.refused and llm.requests == []
+
+
+def test_follow_ups_are_condensed_by_the_llm(seed_settings, llm):
+    from rag.models import Turn
+
+    def reply(messages):
+        if "standalone question" in messages[0]["content"]:
+            return "How much profit did Xiaomi's EV division make?"
+        return "It made a profit of 700 million yuan [1]."
+    llm.reply = reply
+    history = [Turn(role="user", content="How many cars will Xiaomi deliver?"),
+               Turn(role="assistant", content="Over 400,000 [1].")]
+    answer = llm_service(seed_settings, llm.base_url, "scripted").answer("What about its profit?", history)
+    assert answer.query == "How much profit did Xiaomi's EV division make?"
+    assert "700 million yuan" in prompt_of(llm.requests[-1]) and answer.mode == "llm"
