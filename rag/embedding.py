@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -93,9 +92,18 @@ def embedder_name(settings: Settings) -> str:
     return f"openai:{settings.embed_model}" if settings.embed_base_url else LOCAL_MODEL
 
 
-@lru_cache(maxsize=2)
+_LOCAL: dict[tuple[str, int], LocalEmbedder] = {}
+# One construction at a time: loading with a bf16 dtype switches torch's default dtype while it
+# runs, which breaks any other model working in another thread meanwhile.
+_LOAD_LOCK = threading.Lock()
+
+
 def _local(precision: str, batch_size: int) -> LocalEmbedder:
-    return LocalEmbedder(precision, batch_size)
+    key = (precision, batch_size)
+    with _LOAD_LOCK:
+        if key not in _LOCAL:
+            _LOCAL[key] = LocalEmbedder(precision, batch_size)
+        return _LOCAL[key]
 
 
 def get_embedder(settings: Settings) -> Embedder:

@@ -1,0 +1,173 @@
+"""The HTTP service, started for real and spoken to over HTTP: plain requests, server-sent
+events, and the official openai client."""
+
+import json
+import threading
+
+import httpx
+import openai
+import pytest
+
+from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, make_settings
+from tests.server_process import running_server
+
+
+@pytest.fixture(scope="module")
+def server(seed_settings):
+    with running_server(seed_settings) as base:
+        yield base
+
+
+def sse_events(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        name = data = None
+        for line in block.splitlines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data = json.loads(line[6:])
+        events.append((name, data))
+    return events
+
+
+def test_healthz_and_docs(server):
+    health = httpx.get(f"{server}/healthz").json()
+    assert health["status"] == "ok" and health["articles"] == 1 and health["chunks"] >= 3
+    spec = httpx.get(f"{server}/openapi.json").json()
+    assert "Answer a question with cited passages." in spec["paths"]["/api/answer"]["post"]["description"]
+    assert httpx.get(f"{server}/docs").status_code == 200
+
+
+def test_healthz_is_503_before_an_index_exists(tmp_path):
+    with running_server(make_settings(tmp_path), ready=False) as base:
+        reply = httpx.get(f"{base}/healthz")
+        assert reply.status_code == 503 and "error" in reply.json()
+        answer = httpx.post(f"{base}/api/answer", json={"question": SEED_QUESTION})
+        assert answer.status_code == 503 and "not built" in answer.json()["error"]
+
+
+def test_answer(server):
+    reply = httpx.post(f"{server}/api/answer", json={"question": SEED_QUESTION}, timeout=60)
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["refused"] is False and "400,000" in body["answer"]
+    assert body["citations"][0]["title"].startswith("Xiaomi raises 2025")
+    assert {"embed_ms", "retrieve_ms", "answer_ms", "total_ms"} <= set(body["timings"])
+    refused = httpx.post(f"{server}/api/answer", json={"question": OFF_TOPIC_QUESTION}, timeout=60).json()
+    assert refused["refused"] is True and refused["citations"] == []
+
+
+@pytest.mark.parametrize("path", ["/api/answer?stream=true", "/api/answer/stream"])
+def test_answer_stream(server, path):
+    with httpx.stream("POST", f"{server}{path}", json={"question": SEED_QUESTION}, timeout=60) as reply:
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        text = reply.read().decode()
+    events = sse_events(text)
+    names = [name for name, _ in events]
+    assert names[0] == "delta" and names[-2:] == ["citations", "end"]
+    streamed = "".join(data["text"] for name, data in events if name == "delta")
+    end = events[-1][1]
+    assert streamed == end["answer"] and "400,000" in streamed
+    assert events[-2][1]["citations"] == end["citations"] and end["citations"]
+
+
+def test_follow_up_over_http(server):
+    body = {"question": "What about its profit?",
+            "history": [{"role": "user", "content": "How many cars will Xiaomi deliver this year?"},
+                        {"role": "assistant", "content": "Over 400,000 [1]."}]}
+    reply = httpx.post(f"{server}/api/answer", json=body, timeout=60).json()
+    assert "Xiaomi" in reply["query"] and "700 million yuan" in reply["answer"]
+
+
+def test_openai_client_against_the_product(server):
+    client = openai.OpenAI(base_url=f"{server}/v1", api_key="unused")
+    assert [m.id for m in client.models.list()] == ["newsrag"]
+    completion = client.chat.completions.create(
+        model="newsrag", messages=[{"role": "user", "content": SEED_QUESTION}])
+    content = completion.choices[0].message.content
+    assert "400,000" in content and "[1]" in content
+    citations = completion.model_extra["citations"]
+    assert citations[0]["n"] == 1 and citations[0]["quote"]
+
+    stream = client.chat.completions.create(
+        model="newsrag", stream=True, messages=[{"role": "user", "content": SEED_QUESTION}])
+    pieces, last = [], None
+    for chunk in stream:
+        pieces.append(chunk.choices[0].delta.content or "")
+        last = chunk
+    assert "".join(pieces) == content
+    assert last.choices[0].finish_reason == "stop" and last.model_extra["citations"] == citations
+
+
+def test_bad_input_gets_a_4xx_with_a_message(server):
+    cases = [
+        ({"question": ""}, 422, "question"),
+        ({"question": "   "}, 422, "empty"),
+        ({"question": "x" * 2001}, 422, "question"),
+        ({"question": 5}, 422, "question"),
+        ({}, 422, "question"),
+        ({"question": "ok?", "top_k": "many"}, 422, "top_k"),
+        ({"question": "ok?", "top_k": 0}, 422, "top_k"),
+        ({"question": "ok?", "history": "earlier"}, 422, "history"),
+        ({"question": "ok?", "history": [{"role": "robot", "content": "x"}]}, 422, "role"),
+        ({"question": "ok?", "filters": {"published_after": "yesterday-ish"}}, 400, "published_after"),
+        ({"question": "ok?", "filters": {"colour": "red"}}, 422, "colour"),
+    ]
+    for body, status, word in cases:
+        reply = httpx.post(f"{server}/api/answer", json=body, timeout=30)
+        assert reply.status_code == status, (body, reply.text)
+        assert word in reply.json()["error"], (body, reply.text)
+    malformed = httpx.post(f"{server}/api/answer", content=b'{"question": ',
+                           headers={"content-type": "application/json"}, timeout=30)
+    assert malformed.status_code == 422 and "JSON" in malformed.json()["error"]
+    chat = httpx.post(f"{server}/v1/chat/completions", timeout=30,
+                      json={"model": "newsrag", "messages": [{"role": "assistant", "content": "hi"}]})
+    assert chat.status_code == 400 and "user" in chat.json()["error"]
+    empty = httpx.post(f"{server}/v1/chat/completions", json={"model": "newsrag", "messages": []}, timeout=30)
+    assert empty.status_code == 422
+
+
+def test_32_concurrent_requests_all_complete(server):
+    results, errors = [], []
+
+    def ask(i):
+        try:
+            question = SEED_QUESTION if i % 2 else "Who is Xiaomi's founder and CEO?"
+            reply = httpx.post(f"{server}/api/answer", json={"question": question}, timeout=120)
+            results.append(reply.status_code)
+        except Exception as exc:  # recorded and asserted below
+            errors.append(exc)
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(32)]
+    for t in threads:
+        t.start()
+    # The event loop stays free while embeddings run in worker threads.
+    assert httpx.get(f"{server}/healthz", timeout=10).status_code == 200
+    for t in threads:
+        t.join(180)
+    assert errors == [] and results == [200] * 32
+
+
+def test_api_key(seed_settings):
+    with running_server(seed_settings, RAG_API_KEY="s3cret-key") as base:
+        assert httpx.get(f"{base}/healthz").status_code == 200
+        for method, path, body in [("POST", "/api/answer", {"question": SEED_QUESTION}),
+                                   ("GET", "/api/index", None), ("GET", "/v1/models", None),
+                                   ("POST", "/api/index/rebuild", None)]:
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-key"}):
+                reply = httpx.request(method, f"{base}{path}", json=body, headers=headers, timeout=30)
+                assert reply.status_code == 401, (path, headers)
+                assert "s3cret-key" not in reply.text
+        good = {"Authorization": "Bearer s3cret-key"}
+        assert httpx.post(f"{base}/api/answer", json={"question": SEED_QUESTION}, headers=good,
+                          timeout=60).status_code == 200
+        client = openai.OpenAI(base_url=f"{base}/v1", api_key="s3cret-key")
+        assert client.models.list().data[0].id == "newsrag"
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=f"{base}/v1", api_key="nope").models.list()
+
+
+def test_rebuild_over_http_is_refused_off_loopback_without_a_key(seed_settings):
+    with running_server(seed_settings, host="0.0.0.0") as base:
+        reply = httpx.post(f"{base}/api/index/rebuild", timeout=30)
+        assert reply.status_code == 403 and "RAG_API_KEY" in reply.json()["error"]
