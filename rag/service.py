@@ -20,6 +20,8 @@ from rag.indexing import BuildSummary, RebuildInProgress, rebuild
 from rag.models import Answer, Turn
 from rag.retrieval import Filters, retrieve
 from rag.store import Store, StoreUnavailable
+from rag.suggestions import example_questions
+from rag.uploads import UploadResult, save_uploads
 
 log = logging.getLogger(__name__)
 POINTER_CHECK_INTERVAL_S = 2.0
@@ -119,6 +121,16 @@ class RagService:
     def articles(self) -> list[gen.ArticleEntry]:
         generation = self.refresh()
         return list(generation.articles.values()) if generation else []
+
+    def example_questions(self, limit: int = 4) -> list[str]:
+        try:
+            return example_questions(self.articles(), limit)
+        except StoreUnavailable:
+            return []
+
+    def add_articles(self, files: list[tuple[str, Path]], overwrite: bool = False) -> UploadResult:
+        """Save uploaded article files into the seeds folder (a rebuild picks them up)."""
+        return save_uploads(self.settings.seeds_dir, files, overwrite)
 
     # --- answering ---------------------------------------------------------------------------
 
