@@ -14,7 +14,8 @@ def test_names_cannot_escape_the_folder():
     assert safe_name("../../etc/passwd.txt") == "passwd.txt"
     assert safe_name("..\\..\\windows\\evil.md") == "evil.md"
     assert safe_name("/abs/path/story.html") == "story.html"
-    assert safe_name("..") is None and safe_name(".hidden.txt") is None and safe_name("") is None
+    assert safe_name("..") is None and safe_name("") is None and safe_name("...") is None
+    assert safe_name(".hidden.txt") == "hidden.txt"  # never a dotfile the loader would ignore
     assert safe_name("we<ird>|name?.txt") == "we_ird_name_.txt"
 
 
