@@ -204,6 +204,7 @@ class RagService:
         for event in events:
             if event["event"] == "answer":
                 event["answer"].timings["total_ms"] = _ms(started)
+                event["retrieval"] = found  # for evaluation: the whole ranking, not only citations
             yield event
 
     def answer(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,

@@ -1,0 +1,72 @@
+"""Evaluation metrics: article-level ranking quality and answer correctness."""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+
+import numpy as np
+
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_THOUSANDS = re.compile(r"(?<=\d)[,\u202f](?=\d{3}\b)")
+_PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’–—…]")
+_ARTICLES = {"a", "an", "the"}
+
+
+def hit_at(ranked: list[str], relevant: set[str], k: int) -> float:
+    return float(any(doc in relevant for doc in ranked[:k]))
+
+
+def mrr_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
+    for rank, doc in enumerate(ranked[:k], start=1):
+        if doc in relevant:
+            return 1.0 / rank
+    return 0.0
+
+
+def ndcg_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
+    """Binary-relevance nDCG: each relevant article counts once, at its best rank."""
+    if not relevant:
+        return 0.0
+    dcg = sum(1.0 / math.log2(rank + 1) for rank, doc in enumerate(ranked[:k], start=1) if doc in relevant)
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(relevant), k) + 1))
+    return dcg / ideal
+
+
+def recall_at(ranked: list[str], relevant: set[str], k: int = 10) -> float:
+    if not relevant:
+        return 0.0
+    return len(set(ranked[:k]) & relevant) / len(relevant)
+
+
+def dedupe_ranking(ranked: list[str]) -> list[str]:
+    """Chunks mapped to their articles, each article kept at its best rank."""
+    seen, out = set(), []
+    for doc in ranked:
+        if doc not in seen:
+            seen.add(doc)
+            out.append(doc)
+    return out
+
+
+def normalize(text: str) -> str:
+    """Lower case, thousands separators and punctuation out, number words as digits, articles out."""
+    text = _THOUSANDS.sub("", text.lower())
+    text = _PUNCT.sub(" ", text)
+    words = [_NUMBER_WORDS.get(w, w) for w in text.split() if w not in _ARTICLES]
+    return " ".join(words)
+
+
+def contains_answer(text: str, answers: list[str]) -> bool:
+    haystack = f" {normalize(text)} "
+    return any(f" {normalize(a)} " in haystack for a in answers if normalize(a))
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": 0.0, "p95": 0.0}
+    arr = np.asarray(values, dtype=float)
+    return {"p50": round(float(np.percentile(arr, 50)), 1), "p95": round(float(np.percentile(arr, 95)), 1)}

@@ -1,0 +1,54 @@
+"""The evaluation report as JSON, Markdown and a PNG chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def to_markdown(report: dict) -> str:
+    lines = [f"# Evaluation: {Path(report['questions_file']).name} on {Path(report['corpus']).name}", "",
+             f"{report['questions']} questions; index of {report['index']['articles']} articles, "
+             f"{report['index']['chunks']} chunks ({report['index']['build']}).", ""]
+    for section in ("retrieval", "answers"):
+        values = {k: v for k, v in report.get(section, {}).items() if isinstance(v, float)}
+        if values:
+            lines += [f"## {section.capitalize()}", "", "| " + " | ".join(values) + " |",
+                      "|" + "---|" * len(values), "| " + " | ".join(f"{v:.3f}" for v in values.values()) + " |", ""]
+    latency = report.get("latency", {})
+    if latency:
+        lines += ["## Latency (ms)", "", "| stage | p50 | p95 |", "|---|---|---|"]
+        lines += [f"| {name.removesuffix('_ms')} | {v['p50']} | {v['p95']} |" for name, v in latency.items()]
+        lines.append("")
+    lines += ["## Settings", "", "```json", json.dumps(report.get("settings", {}), indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+def chart(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = {**{k: v for k, v in report.get("retrieval", {}).items() if isinstance(v, float)},
+              **{k: v for k, v in report.get("answers", {}).items() if isinstance(v, float)}}
+    fig, ax = plt.subplots(figsize=(max(6, len(values) * 0.9), 4))
+    bars = ax.bar(list(values), list(values.values()), color="#2563eb")
+    ax.bar_label(bars, fmt="%.3f", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"{Path(report['questions_file']).name}: {report['questions']} questions")
+    ax.tick_params(axis="x", rotation=35, labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(report: dict, out: Path) -> dict[str, Path]:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    json_path = out if out.suffix == ".json" else out.with_suffix(".json")
+    json_path.write_text(json.dumps(report, indent=2))
+    md_path = json_path.with_suffix(".md")
+    md_path.write_text(to_markdown(report))
+    png_path = json_path.with_suffix(".png")
+    chart(report, png_path)
+    return {"json": json_path, "markdown": md_path, "chart": png_path}
