@@ -33,6 +33,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     except RebuildInProgress as exc:
         print(f"rag index: {exc}; try again when it has finished", file=sys.stderr)
         return EXIT_BUSY
+    except Exception as exc:  # disk full, read-only folder, store down: say so plainly
+        print(f"rag index: the rebuild failed ({type(exc).__name__}: {exc}); "
+              "the previous index, if any, is unchanged and still serving", file=sys.stderr)
+        return 1
     for skip in summary.skipped:
         print(f"skipped {skip['source']}: {skip['reason']}")
     print(summary.line())
@@ -61,6 +65,7 @@ def _print_answer(answer) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.retrieval import BadFilter, Filters
     from rag.service import BadQuestion, IndexNotReady, RagService
+    from rag.store import StoreUnavailable
 
     service = RagService(_settings(args))
     filters = Filters(published_after=args.after, published_before=args.before, source=args.source)
@@ -72,6 +77,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     except IndexNotReady:
         print("rag ask: no index yet; build it with `rag index`", file=sys.stderr)
         return EXIT_NO_INDEX
+    except StoreUnavailable as exc:
+        print(f"rag ask: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         payload = answer.model_dump(include={"answer", "refused", "citations", "mode",
                                              "fallback_reason", "query", "nearby", "unsupported",

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     chroma_port: int = Field(
         default=8000, validation_alias=AliasChoices("CHROMA_PORT", "RAG_CHROMA_PORT")
     )
+    chroma_timeout_s: float = 10.0
 
     # Chunking (tokens of the cl100k tokenizer llama-index counts with).
     chunk_size: int = 200

@@ -54,16 +54,28 @@ def _client(settings: Settings):
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
         try:
-            return chromadb.HttpClient(
+            client = chromadb.HttpClient(
                 host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
             )
         except Exception as exc:  # chromadb raises ValueError/ConnectionError variants
             raise StoreUnavailable(
                 f"Chroma server at {settings.chroma_host}:{settings.chroma_port} is unreachable: {exc}"
             ) from exc
+        _bound_http_timeout(client, settings.chroma_timeout_s)
+        return client
     path = settings.index_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def _bound_http_timeout(client, seconds: float) -> None:
+    """chromadb's HTTP client waits forever on a server that stopped answering; a request to a
+    hung server must fail (and become a 503) instead of hanging the caller."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if session is not None:
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 3.0))
 
 
 class Store:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -68,6 +69,55 @@ def write_article(folder: Path, name: str, title: str, body: str, date: str = "2
     path = folder / name
     path.write_text(f"{title}\n\nWorld {date}\n\n{body}\n", encoding="utf-8")
     return path
+
+
+class ChromaServer:
+    """A real `chroma run` server on loopback, which tests may stop and start again."""
+
+    def __init__(self, path: Path, port: int):
+        self.path, self.port, self.proc = path, port, None
+
+    def start(self) -> "ChromaServer":
+        chroma = Path(sys.executable).parent / "chroma"
+        self.log = open(ARTIFACTS_DIR() / f"chroma-{self.port}.log", "a")
+        self.proc = subprocess.Popen([str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1",
+                                      "--port", str(self.port)], stdout=self.log, stderr=subprocess.STDOUT)
+        wait_http(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout_s=60, proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc = None
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"), free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_settings(request, tmp_path):
+    """Settings factory for both stores: embedded Chroma, and a Chroma server on loopback (each
+    test in its own collection prefix, as separate deployments sharing one server would be)."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+
+    def make(**overrides) -> Settings:
+        if request.param == "server":
+            server = request.getfixturevalue("chroma_server")
+            if server.proc is None:
+                server.start()
+            overrides = {"chroma_host": "127.0.0.1", "chroma_port": server.port,
+                         "collection": prefix, **overrides}
+        return make_settings(tmp_path, **overrides)
+    make.kind = request.param
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +197,8 @@ def rag_env(settings: Settings, **extra: str) -> dict:
     """Environment for a `rag` subprocess using these settings."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("RAG_", "OPENAI_", "CHROMA_"))}
-    env.update({"RAG_INDEX_DIR": str(settings.index_dir), "RAG_SEEDS_DIR": str(settings.seeds_dir)})
+    env.update({"RAG_INDEX_DIR": str(settings.index_dir), "RAG_SEEDS_DIR": str(settings.seeds_dir),
+                "RAG_COLLECTION": settings.collection})
     if settings.chroma_host:
         env.update({"CHROMA_HOST": settings.chroma_host, "CHROMA_PORT": str(settings.chroma_port)})
     env.update(extra)

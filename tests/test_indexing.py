@@ -20,8 +20,8 @@ def chroma_articles(settings):
     return {m["article_id"] for m in got["metadatas"]}, len(got["ids"])
 
 
-def test_incremental_rebuild_cycle(tmp_path, seeds_copy):
-    settings = make_settings(tmp_path)
+def test_incremental_rebuild_cycle(store_settings, seeds_copy):
+    settings = store_settings()
     first = rebuild(settings)
     assert (first.added, first.updated, first.removed, first.unchanged) == (1, 0, 0, 0)
     assert first.chunks >= 3 and first.embedded_chunks == first.chunks
@@ -53,6 +53,17 @@ def test_incremental_rebuild_cycle(tmp_path, seeds_copy):
     assert len(store.generations()) <= 2
     assert store.current().generation in store.generations()
     assert len(list((settings.index_dir / "generations").iterdir())) <= 2
+
+
+def test_answers_from_either_store(store_settings, seeds_copy):
+    from rag.service import RagService
+
+    settings = store_settings()
+    rebuild(settings)
+    service = RagService(settings)
+    answer = service.answer("How many electric vehicles does Xiaomi plan to deliver in 2025?")
+    assert "400,000" in answer.answer and answer.citations
+    assert service.answer("Who won the football World Cup final in Qatar?").refused
 
 
 def test_chunks_carry_title_and_date(seed_settings):

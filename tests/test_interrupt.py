@@ -46,14 +46,14 @@ def run_index(env):
 
 
 @pytest.mark.slow
-def test_sigkill_at_several_points_keeps_the_old_index_serving(tmp_path, seeds_copy):
-    settings = make_settings(tmp_path / "a", seeds_dir=seeds_copy)
+def test_sigkill_at_several_points_keeps_the_old_index_serving(store_settings, tmp_path, seeds_copy):
+    settings = store_settings(index_dir=tmp_path / "a" / "index", seeds_dir=seeds_copy)
     env = rag_env(settings)
     assert run_index(env).wait(300) == 0
     serving, before = index_contents(settings)
 
     synthetic_articles(seeds_copy)
-    clean = make_settings(tmp_path / "clean", seeds_dir=seeds_copy)
+    clean = make_settings(tmp_path / "clean", seeds_dir=seeds_copy)  # embedded, as a reference
     started = time.perf_counter()
     assert run_index(rag_env(clean)).wait(300) == 0
     full = time.perf_counter() - started
@@ -85,10 +85,10 @@ def test_sigkill_at_several_points_keeps_the_old_index_serving(tmp_path, seeds_c
     assert len(Store(settings).generations()) <= 2
 
 
-def test_a_failing_rebuild_leaves_the_old_index(tmp_path, seeds_copy, monkeypatch):
+def test_a_failing_rebuild_leaves_the_old_index(store_settings, seeds_copy, monkeypatch):
     from rag import indexing
 
-    settings = make_settings(tmp_path)
+    settings = store_settings()
     indexing.rebuild(settings)
     serving, before = index_contents(settings)
     synthetic_articles(seeds_copy, count=3)

@@ -1,0 +1,46 @@
+"""Retrieval quality side by side: our pipeline (`rag eval`) and the naive llama-index pipeline,
+in the same run on the same corpus and questions.
+
+    .venv/bin/python -m benchmarks.quality --corpus ../shared/eval/scifact/corpus.jsonl.gz \
+        --questions ../shared/eval/scifact/test.jsonl --name scifact-test
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from benchmarks.common import Timer, save
+from benchmarks.naive import build, evaluate as naive_evaluate
+from rag.config import Settings
+from rag.evaluation import evaluate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--questions", required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--work", default=".cache/bench")
+    parser.add_argument("--skip-naive", action="store_true")
+    args = parser.parse_args()
+    work = Path(args.work) / args.name
+    settings = Settings(index_dir=work / "ours")
+    with Timer() as ours_time:
+        ours = evaluate(settings, Path(args.corpus), Path(args.questions), progress=False)
+    result = {"ours": ours, "ours_total_s": round(ours_time.seconds, 1)}
+    if not args.skip_naive:
+        shutil.rmtree(work / "naive", ignore_errors=True)
+        index, naive_build = build(Path(args.corpus), work / "naive")
+        naive = naive_evaluate(index, Path(args.questions))
+        result["naive"] = {"build": naive_build, "retrieval": naive}
+        result["ratios"] = {
+            metric: round(ours["retrieval"][metric] / naive[metric], 3)
+            for metric in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10") if naive[metric]
+        }
+    save(f"quality-{args.name}", result)
+
+
+if __name__ == "__main__":
+    main()
