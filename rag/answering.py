@@ -3,6 +3,7 @@ extractive answer; streamed as events so that every front end shows the same tex
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Callable, Iterator
 
@@ -14,6 +15,7 @@ from rag.lexical import tokenize
 from rag.llm import NOT_COVERED, LlmClient, LlmError, answer_messages
 from rag.models import Answer, Citation, NearbyArticle
 from rag.retrieval import Passage, Retrieval
+from rag.safety import grounded, strip_instructions
 from rag.sentences import split_sentences
 
 REFUSAL_TEXT = "The articles don't cover this question."
@@ -107,6 +109,19 @@ class _HoldBack:
         return out
 
 
+def ungrounded_markers_removed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
+    """Take the citation off any sentence that its cited passages do not support (so it is not
+    presented as cited, and is listed as unsupported); returns the text and the valid citations."""
+    for sentence in split_sentences(text):
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        if not numbers:
+            continue
+        sources = [strip_instructions(passages[n - 1].text) for n in numbers if 1 <= n <= len(passages)]
+        if not grounded(sentence, sources):
+            text = text.replace(sentence, re.sub(r"\s?\[\d+\]", "", sentence), 1)
+    return check_markers(text, len(passages))
+
+
 def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Callable,
                timings: dict) -> Iterator[Event]:
     """Stream the LLM's answer through the marker check. On failure or timeout, or when the
@@ -138,13 +153,20 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
     if text.strip(" .").upper() == NOT_COVERED or not text:
         yield from refusal(retrieval, timings)
         return
+    had_citations = bool(cited)
+    text, cited = ungrounded_markers_removed(text, passages)
     if not cited:
         if held.sent:
             yield {"event": "reset"}
-        yield from fallback("the LLM answer cited no passage")
+        yield from fallback("the LLM answer is not supported by the passages it cites"
+                            if had_citations else "the LLM answer cited no passage")
         return
     rest = out + held.rest()
-    if rest:
+    if text != held.text.strip():
+        # The checks changed the text: replace what was shown with the checked answer.
+        yield {"event": "reset"}
+        yield delta(text)
+    elif rest:
         yield delta(rest)
     yield {"event": "answer", "answer": Answer(
         answer=text, refused=False, citations=llm_citations(text, cited, passages), mode="llm",

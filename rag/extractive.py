@@ -10,6 +10,7 @@ import numpy as np
 
 from rag.lexical import tokenize
 from rag.retrieval import Retrieval, coverage
+from rag.safety import is_instruction
 from rag.sentences import split_sentences
 
 MIN_WORDS = 5
@@ -40,6 +41,8 @@ def candidates(retrieval: Retrieval) -> list[tuple[int, int, str]]:
             key = " ".join(sentence.lower().split())
             # Headings (no sentence ending) name a topic but answer nothing.
             if key in seen or len(sentence.split()) < MIN_WORDS or not _SENTENCE_END.search(sentence):
+                continue
+            if is_instruction(sentence):  # article text never gives orders through an answer
                 continue
             seen.add(key)
             out.append((index, position, sentence))

@@ -12,6 +12,7 @@ from typing import Iterator
 from rag.config import Settings
 from rag.models import Turn
 from rag.retrieval import Passage
+from rag.safety import strip_instructions
 
 NOT_COVERED = "NOT COVERED"
 
@@ -39,7 +40,7 @@ def format_passages(passages: list[Passage]) -> str:
         date = f' published="{passage.published[:10]}"' if passage.published else ""
         blocks.append(
             f'<passage n="{n}" title="{escape(passage.title, quote=True)}"{date}>\n'
-            f"{escape(passage.text, quote=False)}\n</passage>"
+            f"{escape(strip_instructions(passage.text), quote=False)}\n</passage>"
         )
     return "\n\n".join(blocks)
 

@@ -50,18 +50,28 @@ def test_real_llama_cpp_server_gets_numbered_passages_and_answers_are_checked(
 
 def test_markers_pointing_at_no_passage_are_dropped(seed_settings, llm):
     llm.reply = lambda messages: ("Xiaomi raised its 2025 delivery target to over 400,000 units [1][9]. "
-                                  "It also built its 500,000th car [2, 7].")
+                                  "Its EV division produced its 500,000th car [1, 7].")
     answer = llm_service(seed_settings, llm.base_url, "scripted").answer(SEED_QUESTION)
     assert answer.mode == "llm"
     assert "[9]" not in answer.answer and "7" not in answer.answer
-    assert "400,000 units [1]." in answer.answer and "car [2]." in answer.answer
-    assert [c.n for c in answer.citations] == [1, 2]
+    assert "400,000 units [1]." in answer.answer and "car [1]." in answer.answer
+    assert [c.n for c in answer.citations] == [1]
     assert answer.citations[0].highlight and "400,000" in answer.citations[0].highlight
     assert answer.unsupported == []
 
 
+def test_a_citation_its_passage_does_not_support_is_taken_off(seed_settings, llm):
+    llm.reply = lambda messages: ("Xiaomi raised its 2025 delivery target to over 400,000 units [1]. "
+                                  "Tesla shares tripled after the Berlin gigafactory opened [1].")
+    answer = llm_service(seed_settings, llm.base_url, "scripted").answer(SEED_QUESTION)
+    assert answer.mode == "llm"
+    assert "Tesla shares tripled after the Berlin gigafactory opened." in answer.answer
+    assert answer.unsupported == ["Tesla shares tripled after the Berlin gigafactory opened."]
+
+
 def test_streamed_text_equals_the_final_answer(seed_settings, llm):
-    llm.reply = lambda messages: "The target is over 400,000 units [1]. Lei Jun announced it [3][12]."
+    llm.reply = lambda messages: ("The 2025 delivery target is over 400,000 units [1]. "
+                                  "Xiaomi produced its 500,000th car [1][12].")
     events = list(llm_service(seed_settings, llm.base_url, "scripted").stream(SEED_QUESTION))
     streamed = "".join(e["text"] for e in events if e["event"] == "delta")
     answer = events[-1]["answer"]
@@ -124,7 +134,10 @@ def test_follow_ups_are_condensed_by_the_llm(seed_settings, llm):
     def reply(messages):
         if "standalone question" in messages[0]["content"]:
             return "How much profit did Xiaomi's EV division make?"
-        return "It made a profit of 700 million yuan [1]."
+        prompt = messages[-1]["content"]
+        [n] = [n for n, body in re.findall(r'<passage n="(\d+)"[^>]*>(.*?)</passage>', prompt, re.S)
+               if "700 million yuan" in body][:1]
+        return f"The EV and AI division achieved a profit of 700 million yuan [{n}]."
     llm.reply = reply
     history = [Turn(role="user", content="How many cars will Xiaomi deliver?"),
                Turn(role="assistant", content="Over 400,000 [1].")]
