@@ -3,6 +3,7 @@ extractive answer; streamed as events so that every front end shows the same tex
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from typing import Callable, Iterator
@@ -18,6 +19,7 @@ from rag.retrieval import Passage, Retrieval
 from rag.safety import grounded, strip_instructions
 from rag.sentences import split_sentences
 
+log = logging.getLogger(__name__)
 REFUSAL_TEXT = "The articles don't cover this question."
 NEARBY_COUNT = 3
 
@@ -143,6 +145,7 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
         out = held.add(markers.flush())
     except LlmError as exc:
         finish_timing()
+        log.warning("LLM answer failed, giving the extractive answer: %s", exc)
         if held.sent:
             yield {"event": "reset"}
         yield from fallback(str(exc))

