@@ -31,9 +31,10 @@ def peak_rss_mb() -> float:
 
 
 def save(name: str, result: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    folder = Path(os.environ.get("BENCH_RESULTS_DIR", RESULTS))
+    folder.mkdir(parents=True, exist_ok=True)
     result = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "machine": machine(), **result}
-    path = RESULTS / f"{name}.json"
+    path = folder / f"{name}.json"
     path.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     return path

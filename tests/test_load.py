@@ -1,6 +1,7 @@
 """The load script, bounded, against a real server: every request answered, none lost."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,7 +13,8 @@ def test_bounded_load(seed_settings, tmp_path):
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks.load", "--url", base, "--requests", "60",
              "--concurrency", "8", "--name", "load-test"],
-            capture_output=True, text=True, timeout=600)
+            capture_output=True, text=True, timeout=600,
+            env={**os.environ, "BENCH_RESULTS_DIR": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["completed"] == 60 and result["errors"] == 0 and result["lost"] == 0
