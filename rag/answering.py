@@ -43,21 +43,18 @@ def refusal(retrieval: Retrieval, timings: dict) -> Iterator[Event]:
         nearby=nearby(retrieval), timings=timings)}
 
 
-def extractive_answer(retrieval: Retrieval, query_vector: np.ndarray,
-                      embed: Callable[[list[str]], np.ndarray], idf_of, count: int, timings: dict,
-                      mode: str = "extractive", reason: str | None = None,
+def extractive_answer(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray], count: int,
+                      timings: dict, mode: str = "extractive", reason: str | None = None,
                       focus: str | None = None) -> Iterator[Event]:
     """`focus` is the question as typed when the searched query was rewritten from it."""
     started = time.perf_counter()
-    focus_vector = embed([focus])[0] if focus and focus != retrieval.query else None
-    picks = extractive.pick_sentences(retrieval, query_vector, embed, idf_of, count, focus,
-                                      focus_vector)
+    picks = extractive.pick_sentences(retrieval, embed, count, focus)
     if not picks:
         yield from refusal(retrieval, timings)
         return
     text, order = extractive.compose(picks)
     highlights = {}
-    for pick in picks:
+    for pick in sorted(picks, key=lambda p: -p.score):
         highlights.setdefault(pick.passage, pick.sentence)
     citations = [citation(n, retrieval.passages[i], highlights[i]) for n, i in enumerate(order, 1)]
     timings["answer_ms"] = round((time.perf_counter() - started) * 1000, 1)

@@ -45,6 +45,9 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _NON_WORD = re.compile(r"[\W_]+")
 
+# Bump when cleaning changes its output: the next rebuild then re-cleans every article (and
+# re-embeds only those whose cleaned text changed).
+CLEANING_VERSION = 2
 MAX_BOILERPLATE_WORDS = 40
 HEADING_MAX_WORDS = 12
 MIN_ARTICLES_FOR_REPETITION = 3
@@ -181,8 +184,10 @@ def clean_articles(raw: list[RawArticle]) -> tuple[list[Article], list[tuple[str
     for item in raw:
         text = clean_text(item.text, shared)
         if not text.strip():
-            skipped.append((item.source, "nothing left after removing boilerplate"))
-            continue
+            if not item.title.strip():
+                skipped.append((item.source, "nothing left after removing boilerplate"))
+                continue
+            text = item.title  # a page that was all furniture still has a real headline
         articles.append(Article(
             id=item.id, title=item.title, text=text, source=item.source, published=item.published,
             url=item.url, sha256=content_hash(item.title, item.published, item.url, text),

@@ -53,7 +53,12 @@ def run_questions(service, questions: list[Question], progress: bool = True) -> 
     from tqdm import tqdm
 
     outcomes = []
-    for q in tqdm(questions, desc="questions", unit="q", disable=not progress, dynamic_ncols=True):
+    import sys
+
+    # On a terminal the bar redraws in place; in a log, a line every 10 s is enough.
+    interval = 0.1 if sys.stderr.isatty() else 10.0
+    for q in tqdm(questions, desc="questions", unit="q", disable=not progress, dynamic_ncols=True,
+                  mininterval=interval):
         final, retrieval = None, None
         for event in service.stream(q.question):
             if event["event"] == "answer":
@@ -108,7 +113,7 @@ def _mean(values) -> float:
 
 
 def settings_used(settings: Settings) -> dict:
-    keep = ("chunk_size", "chunk_overlap", "top_k", "candidates", "dense_weight", "min_relevance",
+    keep = ("chunk_size", "chunk_overlap", "top_k", "candidates", "dense_weight", "article_weight", "min_relevance", "relevance_per_decade",
             "answer_sentences", "embed_model", "embed_precision", "llm_model")
     return {k: getattr(settings, k) for k in keep} | {"store": "server" if settings.chroma_host else "embedded"}
 

@@ -14,9 +14,12 @@ from rag.safety import is_instruction
 from rag.sentences import split_sentences
 
 MIN_WORDS = 5
+_NAME_OR_NUMBER = re.compile(r"\b([A-Z][a-zA-Z]+|\d[\d,.]*)\b")
 _SENTENCE_END = re.compile(r"[.!?…][\"”'’)\]]*$")
-# Weights of sentence meaning, question-term coverage and the passage's own retrieval score.
-W_DENSE, W_LEXICAL, W_PASSAGE = 0.5, 0.35, 0.15
+# Weights of sentence meaning, question-term coverage, the passage's own retrieval score, and the
+# names and numbers a sentence adds to the question (answers are mostly names and numbers);
+# tuned on news QA dev.
+W_DENSE, W_LEXICAL, W_PASSAGE, W_NOVEL = 0.5, 0.35, 0.3, 0.1
 
 
 @dataclass
@@ -49,35 +52,42 @@ def candidates(retrieval: Retrieval) -> list[tuple[int, int, str]]:
     return out
 
 
-def pick_sentences(retrieval: Retrieval, query_vector: np.ndarray,
-                   embed: Callable[[list[str]], np.ndarray], idf_of: Callable[[list[str]], list[float]],
-                   count: int, focus: str | None = None,
-                   focus_vector: np.ndarray | None = None) -> list[Pick]:
-    """The best `count` sentences. `focus` is the question as the user typed it: for a follow-up,
-    its own words ("its profit") say what to pick, while the searched query also carries the
-    subject from earlier turns."""
+def pick_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray], count: int,
+                   focus: str | None = None) -> list[Pick]:
+    """The best sentence, and up to `count - 1` more from the same article (an answer that
+    stays with one source cites more precisely), in reading order.
+
+    `embed` gives cheap sentence vectors (see LocalEmbedder.quick). `focus` is the question as
+    the user typed it: for a follow-up its own words ("its profit") say what to pick, while the
+    searched query also carries the subject from earlier turns."""
     pool = candidates(retrieval)
     if not pool:
         return []
-    query_tokens = tokenize(focus) if focus else retrieval.query_tokens
-    query_tokens = query_tokens or retrieval.query_tokens
+    query_tokens = (tokenize(focus) if focus else []) or retrieval.query_tokens
     query_set = set(retrieval.query_tokens)
-    idf = idf_of(query_tokens)
-    vectors = embed([sentence for _, _, sentence in pool])
-    dense = vectors @ query_vector.astype(np.float32)
-    if focus_vector is not None:
-        dense = 0.5 * (dense + vectors @ focus_vector.astype(np.float32))
-    picks = []
+    known = {w.lower() for w in _NAME_OR_NUMBER.findall(f"{retrieval.query} {focus or ''}")}
+    texts = [retrieval.query] + ([focus] if focus and focus != retrieval.query else [])
+    vectors = embed(texts + [sentence for _, _, sentence in pool])
+    question_vectors, sentence_vectors = vectors[:len(texts)], vectors[len(texts):]
+    similarity = sentence_vectors @ question_vectors.T
+    # A follow-up's own words (the second vector) say most about what is being asked now.
+    dense = similarity[:, 0] if len(texts) == 1 else 0.3 * similarity[:, 0] + 0.7 * similarity[:, 1]
+    scored = []
     for (index, position, sentence), cosine in zip(pool, dense):
         tokens = set(tokenize(sentence))
         if _is_echo(tokens, query_set):
             continue
-        lexical = coverage(query_tokens, tokens, idf)
-        prior = retrieval.passages[index].score
-        score = W_DENSE * float(cosine) + W_LEXICAL * lexical + W_PASSAGE * prior
-        picks.append(Pick(sentence, index, position, score))
-    picks.sort(key=lambda p: -p.score)
-    return picks[:count]
+        lexical = coverage(query_tokens, tokens, [1.0] * len(query_tokens))
+        novel = len([w for w in _NAME_OR_NUMBER.findall(sentence) if w.lower() not in known])
+        score = (W_DENSE * float(cosine) + W_LEXICAL * lexical
+                 + W_PASSAGE * retrieval.passages[index].score + W_NOVEL * min(novel, 3) / 3)
+        scored.append(Pick(sentence, index, position, score))
+    if not scored:
+        return []
+    scored.sort(key=lambda p: -p.score)
+    article = retrieval.passages[scored[0].passage].article_id
+    picks = [p for p in scored if retrieval.passages[p.passage].article_id == article][:count]
+    return sorted(picks, key=lambda p: (retrieval.passages[p.passage].n, p.position))
 
 
 def compose(picks: list[Pick]) -> tuple[str, list[int]]:

@@ -42,6 +42,9 @@ class Generation:
     vectors: np.ndarray  # float16, normalized, one row per chunk
     bm25: Bm25Index
     articles: dict[str, ArticleEntry]
+    # BM25 over whole articles (title and all chunk texts), rows in article_order.
+    article_bm25: Bm25Index
+    article_order: list[str]
     id_to_row: dict[str, int] = field(init=False)
     published_ts: np.ndarray = field(init=False)
     sources: np.ndarray = field(init=False)
@@ -51,6 +54,7 @@ class Generation:
         stamps = [to_timestamp(r.get("published")) for r in self.records]
         self.published_ts = np.array([s if s is not None else np.nan for s in stamps], dtype=np.float64)
         self.sources = np.array([r["source"] for r in self.records], dtype=object)
+        self.article_row = {aid: i for i, aid in enumerate(self.article_order)}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -105,7 +109,19 @@ def assemble(name: str, fingerprint: str, ids: list[str], metas: list[dict], tex
     bm25 = Bm25Index.build(tokenize_many(
         [embed_text(r["title"], r["published"], r["text"]) for r in records]
     ))
-    return Generation(name, fingerprint, ids, records, vectors, bm25, manifest_from_metadata(metas))
+    article_order, article_bm25 = _article_bm25(records)
+    return Generation(name, fingerprint, ids, records, vectors, bm25, manifest_from_metadata(metas),
+                      article_bm25, article_order)
+
+
+def _article_bm25(records: list[dict]) -> tuple[list[str], Bm25Index]:
+    """Whole-article BM25: a question's words spread over several chunks still meet here. The
+    overlap between chunks repeats some words; for ranking articles that does no harm."""
+    texts: dict[str, list[str]] = {}
+    for record in records:
+        texts.setdefault(record["article_id"], [record["title"]]).append(record["text"])
+    order = sorted(texts)
+    return order, Bm25Index.build(tokenize_many([" ".join(texts[a]) for a in order]))
 
 
 def folder(index_dir: Path, name: str) -> Path:
@@ -123,6 +139,8 @@ def save(generation: Generation, index_dir: Path) -> Path:
             fh.write(json.dumps({"id": cid, **record}, ensure_ascii=False) + "\n")
     np.save(tmp / "vectors.npy", generation.vectors)
     generation.bm25.save(tmp / "bm25")
+    generation.article_bm25.save(tmp / "article_bm25")
+    (tmp / "article_order.json").write_text(json.dumps(generation.article_order))
     manifest = {aid: vars(entry) for aid, entry in generation.articles.items()}
     (tmp / "articles.json").write_text(json.dumps(manifest, ensure_ascii=False))
     (tmp / "info.json").write_text(json.dumps({"fingerprint": generation.fingerprint}))
@@ -154,11 +172,14 @@ def load_cached(index_dir: Path, name: str) -> Generation | None:
                 records.append(row)
         vectors = np.load(path / "vectors.npy")
         bm25 = Bm25Index.load(path / "bm25")
+        article_bm25 = Bm25Index.load(path / "article_bm25")
+        article_order = json.loads((path / "article_order.json").read_text())
         manifest = json.loads((path / "articles.json").read_text())
     except (OSError, ValueError, KeyError):
-        return None  # a damaged cache is re-derived from Chroma
+        return None  # a damaged or older cache is re-derived from Chroma
     articles = {aid: ArticleEntry(**entry) for aid, entry in manifest.items()}
-    return Generation(name, info["fingerprint"], ids, records, vectors, bm25, articles)
+    return Generation(name, info["fingerprint"], ids, records, vectors, bm25, articles,
+                      article_bm25, article_order)
 
 
 def load_from_collection(collection, name: str, fingerprint: str, batch: int = 2000) -> Generation:

@@ -21,7 +21,7 @@ import numpy as np
 from rag import generation as gen
 from rag.articles import RawArticle, load_articles
 from rag.chunking import Chunk, chunk_article
-from rag.cleaning import Article, clean_articles
+from rag.cleaning import CLEANING_VERSION, Article, clean_articles
 from rag.config import Settings
 from rag.embedding import embedder_name, get_embedder
 from rag.store import Pointer, Store
@@ -112,7 +112,7 @@ def _drop_same_text(articles: list[Article], skipped: list[dict]) -> list[Articl
     seen: dict[str, Article] = {}
     kept = []
     for article in articles:
-        key = hashlib.sha256(article.text.encode("utf-8")).hexdigest()
+        key = hashlib.sha256(f"{article.title}\x1f{article.text}".encode("utf-8")).hexdigest()
         if key in seen:
             skipped.append({"source": article.source,
                             "reason": f"same text as {seen[key].source} ({seen[key].id})"})
@@ -230,7 +230,8 @@ def _write_generation(settings, store, fp, previous, kept, to_embed, raw_hashes,
 
 
 def _digest(raw_hashes: dict[str, str]) -> str:
-    digest = hashlib.sha256()
+    """Identifies the raw input and the cleaning that applies to it."""
+    digest = hashlib.sha256(f"cleaning-v{CLEANING_VERSION}\n".encode())
     for article_id in sorted(raw_hashes):
         digest.update(f"{article_id}\x1f{raw_hashes[article_id]}\n".encode("utf-8"))
     return digest.hexdigest()

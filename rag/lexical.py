@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 
@@ -42,9 +44,11 @@ class Bm25Index:
         indptr = np.asarray(retriever.scores["indptr"])
         n_docs = max(int(retriever.scores["num_docs"]), 1)
         doc_freq = np.diff(indptr).astype(np.float64)
-        # Smoothed IDF per vocabulary id, for query-term coverage (unknown terms weigh most).
+        # Smoothed IDF per vocabulary id, for query-term coverage. A term no article has counts
+        # as rare as one that a single article has: rare, yet not so heavy that in a small
+        # collection one unknown word outweighs all the words that match.
         self._idf = np.log1p((n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
-        self.max_idf = float(np.log1p((n_docs + 0.5) / 0.5))
+        self.max_idf = float(np.log1p((n_docs - 1 + 0.5) / 1.5))
         self.num_docs = int(retriever.scores["num_docs"])
 
     @classmethod

@@ -141,7 +141,7 @@ def relevance(dense: float, cover: float) -> float:
 
 def retrieve(generation: Generation, collection, query: str, query_vector: np.ndarray,
              top_k: int, candidates: int, dense_weight: float,
-             filters: Filters | None = None) -> Retrieval:
+             filters: Filters | None = None, article_weight: float = 0.0) -> Retrieval:
     tokens = tokenize(query)
     if len(generation) == 0:
         return Retrieval(query, [], [], 0.0, tokens)
@@ -170,6 +170,8 @@ def retrieve(generation: Generation, collection, query: str, query_vector: np.nd
     dense = generation.vectors[rows].astype(np.float32) @ query_vector.astype(np.float32)
     lexical = bm25_scores[rows].astype(np.float32)
     fused = dense_weight * _minmax(dense) + (1 - dense_weight) * _minmax(lexical)
+    if article_weight:
+        fused = (fused + article_weight * _article_signal(generation, rows, tokens)) / (1 + article_weight)
     order = np.argsort(-fused, kind="stable")
 
     idf = generation.bm25.idf(tokens)
@@ -190,6 +192,13 @@ def retrieve(generation: Generation, collection, query: str, query_vector: np.nd
         passage.coverage = coverage(tokens, passage_tokens, idf)
     best = max((relevance(p.dense, p.coverage) for p in top), default=0.0)
     return Retrieval(query, top, group_by_article(passages), best, tokens)
+
+
+def _article_signal(generation: Generation, rows: np.ndarray, tokens: list[str]) -> np.ndarray:
+    """Whole-article BM25 of each candidate chunk's article, min-max scaled over the candidates."""
+    article_rows = np.array([generation.article_row[generation.records[r]["article_id"]] for r in rows])
+    scores = generation.article_bm25.scores(tokens)[article_rows].astype(np.float32)
+    return _minmax(scores)
 
 
 def group_by_article(passages: list[Passage]) -> list[ArticleHit]:

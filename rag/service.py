@@ -4,6 +4,7 @@ generation, answers questions, and runs rebuilds."""
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -151,6 +152,10 @@ class RagService:
                 log.warning("condensing with the LLM failed (%s); using the rule-based rewrite", exc)
         return condense.rewrite(question, history)
 
+    def refusal_threshold(self, generation: gen.Generation) -> float:
+        return (self.settings.min_relevance
+                + self.settings.relevance_per_decade * math.log10(max(len(generation), 1)))
+
     def validate(self, question: object) -> str:
         if not isinstance(question, str):
             raise BadQuestion("question must be a string")
@@ -186,16 +191,16 @@ class RagService:
             self._store = None
             raise StoreUnavailable(f"index store unavailable: {exc}") from exc
         found = retrieve(generation, collection, query, query_vector, k, self.settings.candidates,
-                         self.settings.dense_weight, filters)
+                         self.settings.dense_weight, filters, self.settings.article_weight)
         timings["retrieve_ms"] = _ms(step)
 
         def extract(reason: str | None = None) -> Iterator[Event]:
             mode = "extractive-fallback" if reason else "extractive"
-            yield from extractive_answer(found, query_vector, self.embed, generation.bm25.idf,
+            yield from extractive_answer(found, get_embedder(self.settings).quick,
                                          self.settings.answer_sentences, timings, mode, reason,
                                          focus=question)
 
-        if not found.passages or found.relevance < self.settings.min_relevance:
+        if not found.passages or found.relevance < self.refusal_threshold(generation):
             events = refusal(found, timings)
         elif self._llm is not None:
             events = llm_answer(self._llm, query, found, extract, timings)

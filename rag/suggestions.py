@@ -23,18 +23,16 @@ def _subject(title: str) -> str | None:
 
 
 def example_questions(articles: list[ArticleEntry], limit: int = 4) -> list[str]:
-    """Questions about the most recent articles: one on each title's subject and one on its
-    headline."""
+    """Questions about the most recent articles: one on each headline and one on its subject."""
     recent = sorted(articles, key=lambda a: (a.published or "", a.id), reverse=True)
     out: list[str] = []
     for article in recent:
         title = " ".join(article.title.split())
         subject = _subject(title)
-        candidates = []
+        candidates = [f"What does the report “{title.rstrip('.')}” say?" if len(title) < 90
+                      else f"What does the report on {subject or title[:60]} say?"]
         if subject:
             candidates.append(f"What is the latest news about {subject}?")
-        candidates.append(f"What does the report “{title.rstrip('.')}” say?" if len(title) < 90
-                          else f"What does the report on {subject or title[:60]} say?")
         for question in candidates:
             if question not in out:
                 out.append(question)

@@ -64,7 +64,9 @@ def test_follow_up_questions_carry_the_subject(seed_service):
                Turn(role="assistant", content="Over 400,000 [1].")]
     answer = seed_service.answer("What about its profit?", history=history)
     assert "Xiaomi" in answer.query
-    assert not answer.refused and "700 million yuan" in answer.answer
+    # The follow-up's own word decides which sentences answer it.
+    assert not answer.refused and "profit" in answer.answer.lower()
+    assert "delivery target" not in answer.answer
 
 
 def test_filters(seed_service):

@@ -77,7 +77,7 @@ def test_follow_up_over_http(server):
             "history": [{"role": "user", "content": "How many cars will Xiaomi deliver this year?"},
                         {"role": "assistant", "content": "Over 400,000 [1]."}]}
     reply = httpx.post(f"{server}/api/answer", json=body, timeout=60).json()
-    assert "Xiaomi" in reply["query"] and "700 million yuan" in reply["answer"]
+    assert "Xiaomi" in reply["query"] and "profit" in reply["answer"].lower()
 
 
 def test_openai_client_against_the_product(server):
