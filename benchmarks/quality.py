@@ -24,9 +24,10 @@ def main() -> None:
     parser.add_argument("--name", required=True)
     parser.add_argument("--work", default=".cache/bench")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--index-dir", help="reuse our index of this corpus (updated incrementally)")
     args = parser.parse_args()
     work = Path(args.work) / args.name
-    settings = Settings(index_dir=work / "ours")
+    settings = Settings(index_dir=Path(args.index_dir) if args.index_dir else work / "ours")
     with Timer() as ours_time:
         ours = evaluate(settings, Path(args.corpus), Path(args.questions), progress=False)
     result = {"ours": ours, "ours_total_s": round(ours_time.seconds, 1)}

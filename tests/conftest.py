@@ -57,6 +57,17 @@ def wait_http(url: str, timeout_s: float = 60, ok=(200,), proc: subprocess.Popen
     raise TimeoutError(f"{url} not ready: {last.status_code if last else 'no answer'}")
 
 
+def stop_process(proc: subprocess.Popen | None, timeout_s: float = 15) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout_s)
+
+
 def make_settings(tmp: Path, **overrides) -> Settings:
     values = {"index_dir": tmp / "index", "seeds_dir": tmp / "seeds", "openai_api_key": None,
               "openai_base_url": None, "llm_model": None, "chroma_host": None, "api_key": None}
@@ -86,12 +97,7 @@ class ChromaServer:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
         self.proc = None
 
 
@@ -164,11 +170,7 @@ def llama_server():
         wait_http(f"http://127.0.0.1:{port}/v1/models", timeout_s=120, proc=proc)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 

@@ -6,7 +6,7 @@ import contextlib
 import subprocess
 import sys
 
-from tests.conftest import ARTIFACTS_DIR, free_port, rag_env, wait_http
+from tests.conftest import ARTIFACTS_DIR, free_port, rag_env, stop_process, wait_http
 
 
 @contextlib.contextmanager
@@ -25,8 +25,4 @@ def running_server(settings, host: str = "127.0.0.1", build: bool = False, ready
             wait_http(f"{base}/healthz" if ready else f"{base}/docs", timeout_s=180, proc=proc)
             yield base
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
