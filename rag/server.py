@@ -12,12 +12,14 @@ log = logging.getLogger("rag.server")
 
 
 def _prepare(service, build: bool) -> None:
-    """Serve the existing index at once, then bring it up to date with the seeds folder."""
+    """Load the embedder, serve the existing index, then bring it up to date with the seeds
+    folder. /healthz turns 200 only once the index is loaded, so the model must come first:
+    otherwise the first questions would wait for it."""
+    service.embed(["warm up"])
     try:
         service.refresh(force=True)
     except Exception as exc:
         log.warning("could not load the index yet: %s", exc)
-    service.embed(["warm up"])  # load the embedder now, not on the first question
     if build:
         try:
             summary = service.rebuild()
