@@ -93,6 +93,8 @@ def create_app(service: RagService, bind_host: str = "127.0.0.1") -> FastAPI:
         status = service.status()
         if not status["ready"]:
             return JSONResponse({"status": "loading", "error": "no index loaded yet"}, status_code=503)
+        if not service.warm:
+            return JSONResponse({"status": "loading", "error": "loading the embedding model"}, status_code=503)
         return {"status": "ok", "articles": status["articles"], "chunks": status["chunks"],
                 "generation": status["generation"]}
 

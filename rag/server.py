@@ -15,7 +15,7 @@ def _prepare(service, build: bool) -> None:
     """Load the embedder, serve the existing index, then bring it up to date with the seeds
     folder. /healthz turns 200 only once the index is loaded, so the model must come first:
     otherwise the first questions would wait for it."""
-    service.embed(["warm up"])
+    service.warm_up()
     try:
         service.refresh(force=True)
     except Exception as exc:

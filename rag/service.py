@@ -68,6 +68,7 @@ class RagService:
         self._reload_lock = threading.Lock()
         self._llm = llm_mod.LlmClient(self.settings) if llm_mod.configured(self.settings) else None
         self.rebuild_state = RebuildState()
+        self.warm = False
 
     # --- index state -------------------------------------------------------------------------
 
@@ -137,6 +138,13 @@ class RagService:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return get_embedder(self.settings).embed(texts)
+
+    def warm_up(self) -> None:
+        """Load the embedder now rather than on the first question."""
+        embedder = get_embedder(self.settings)
+        embedder.embed(["warm up"])
+        embedder.quick(["warm up"])
+        self.warm = True
 
     def standalone_question(self, question: str, history: list[Turn]) -> str:
         if not history or not condense.is_follow_up(question):
