@@ -26,6 +26,7 @@ class ScriptedLLM:
         self.garbage = False
         self.status = 200
         self.forward_to: str | None = None
+        self.embed = None  # set by tests that use /v1/embeddings
         self.app = self._app()
         self._server: uvicorn.Server | None = None
 
@@ -39,6 +40,18 @@ class ScriptedLLM:
         @app.get("/v1/models")
         def models():
             return {"object": "list", "data": [{"id": "scripted", "object": "model", "owned_by": "tests"}]}
+
+        @app.post("/v1/embeddings")
+        async def embeddings(request: Request):
+            """Plays an embeddings server by running the bundled MiniLM, as a GPU box would."""
+            body = await request.json()
+            self.requests.append(body)
+            texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            vectors = self.embed(texts)
+            return {"object": "list", "model": body.get("model", "scripted"),
+                    "data": [{"object": "embedding", "index": i, "embedding": v.tolist()}
+                             for i, v in enumerate(vectors)],
+                    "usage": {"prompt_tokens": 0, "total_tokens": 0}}
 
         @app.post("/v1/chat/completions")
         async def chat(request: Request):
