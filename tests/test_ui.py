@@ -80,7 +80,7 @@ def test_chat_in_a_real_browser(ui_server, browser):
     card = page.locator("#sources #src-1")
     assert card.is_visible()
     assert "Xiaomi raises 2025" in card.inner_text()
-    highlight = card.locator("mark").inner_text()
+    highlight = card.locator("mark").first.inner_text()
     assert highlight and highlight in answer.inner_text()
     page.screenshot(path=str(ARTIFACTS_DIR() / "ui-desktop.png"), full_page=True)
 

@@ -9,6 +9,7 @@ from html import escape
 from rag.models import Answer
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_MARKERS = re.compile(r"\s*\[\d+\]\s*")
 
 
 def linkify(text: str) -> str:
@@ -30,11 +31,17 @@ def answer_html(answer: Answer) -> str:
     return f'<div class="answer">{linkify(answer.answer)}</div>{note}'
 
 
-def _highlighted(quote: str, highlight: str | None) -> str:
-    if highlight and highlight in quote:
-        before, _, after = quote.partition(highlight)
-        return f"{escape(before)}<mark>{escape(highlight)}</mark>{escape(after)}"
-    return escape(quote)
+def _highlighted(quote: str, marks: list[str]) -> str:
+    """The quote with every answer sentence taken from it marked."""
+    spans = sorted({(quote.find(m), quote.find(m) + len(m)) for m in marks if m and m in quote})
+    out, at = [], 0
+    for start, end in spans:
+        if start < at:
+            continue
+        out += [escape(quote[at:start]), f"<mark>{escape(quote[start:end])}</mark>"]
+        at = end
+    out.append(escape(quote[at:]))
+    return "".join(out)
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -47,6 +54,7 @@ def sources_html(answer: Answer | None) -> str:
             for a in answer.nearby)
         body = f"<ul>{items}</ul>" if items else "<p>No article came close.</p>"
         return f'<div class="sources refused"><h4>Nearest articles found (not cited)</h4>{body}</div>'
+    claims = [part.strip() for part in _MARKERS.split(answer.answer) if part.strip()]
     cards = []
     for c in answer.citations:
         where = (f'<a href="{escape(c.url, quote=True)}" target="_blank" rel="noopener">{escape(c.source)}</a>'
@@ -57,7 +65,7 @@ def sources_html(answer: Answer | None) -> str:
             f'<div class="src-head"><span class="src-n">[{c.n}]</span> '
             f'<span class="src-title">{escape(c.title)}</span></div>'
             f'<div class="src-meta">{date} · {where} · score {c.score:.2f}</div>'
-            f'<blockquote class="src-quote">{_highlighted(c.quote, c.highlight)}</blockquote></div>')
+            f'<blockquote class="src-quote">{_highlighted(c.quote, [c.highlight, *claims])}</blockquote></div>')
     return f'<div class="sources"><h4>Sources</h4>{"".join(cards)}</div>'
 
 
