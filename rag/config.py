@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # 9% false refusals) and on the shipped seed article (5 chunks: threshold 0.43).
     min_relevance: float = 0.41
     relevance_per_decade: float = 0.03
-    answer_sentences: int = 3
+    answer_sentences: int = 4
     max_question_chars: int = 2000
 
     # HTTP service.
