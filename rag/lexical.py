@@ -9,8 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+
+@lru_cache(maxsize=1)
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import and logs every index build.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 @lru_cache(maxsize=1)
@@ -53,9 +61,7 @@ class Bm25Index:
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "Bm25Index":
-        import bm25s
-
-        retriever = bm25s.BM25()
+        retriever = _bm25s().BM25()
         # An empty token list would make bm25s fail; a placeholder token matches no query.
         safe = [tokens or ["\x00"] for tokens in token_lists]
         retriever.index(safe, show_progress=False)
@@ -66,9 +72,7 @@ class Bm25Index:
 
     @classmethod
     def load(cls, folder: Path) -> "Bm25Index":
-        import bm25s
-
-        return cls(bm25s.BM25.load(str(folder), mmap=False, show_progress=False))
+        return cls(_bm25s().BM25.load(str(folder), mmap=False, show_progress=False))
 
     def scores(self, query_tokens: list[str], mask: np.ndarray | None = None) -> np.ndarray:
         ids = self._retriever.get_tokens_ids(query_tokens)

@@ -23,7 +23,7 @@ def _prepare(service, build: bool) -> None:
     if build:
         try:
             summary = service.rebuild()
-            log.warning("index: %s", summary.line())
+            print(f"index: {summary.line()}", flush=True)
         except Exception as exc:
             log.error("building the index failed: %s", exc)
 
