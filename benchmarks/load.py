@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import json
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np

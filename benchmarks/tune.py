@@ -13,11 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from rag import metrics
-from rag.chunking import embed_text
 from rag.config import Settings
 from rag.evaluation import load_questions
 from rag.lexical import tokenize
-from rag.retrieval import coverage
 from rag.service import RagService
 
 
@@ -85,24 +83,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-# --- extractive answers and refusals -------------------------------------------------------------
-
-def answer_pool(service: RagService, questions, top_k: int = 5):
-    """For each question: the product's retrieval, and every candidate sentence with its features."""
-    from rag import extractive
-    from rag.retrieval import retrieve
-
-    generation = service.refresh(force=True)
-    collection = service.store.collection(generation.name)
-    settings = service.settings
-    pools = []
-    qvecs = service.embed([q.question for q in questions])
-    for q, qv in zip(questions, qvecs):
-        found = retrieve(generation, collection, q.question, qv, top_k, settings.candidates,
-                         settings.dense_weight, article_weight=settings.article_weight)
-        cands = extractive.candidates(found)
-        vecs = service.embed([s for _, _, s in cands]) if cands else np.zeros((0, 384))
-        pools.append({"q": q, "found": found, "cands": cands, "dense": vecs @ qv if len(cands) else np.zeros(0)})
-    return generation, pools

@@ -2,7 +2,6 @@
 
 import gzip
 import json
-from pathlib import Path
 
 from rag.articles import load_articles
 from tests.conftest import SEEDS, eval_dir

@@ -7,7 +7,6 @@ import sys
 import time
 
 import httpx
-import pytest
 
 from rag.store import Store
 from tests.conftest import (SEED_QUESTION, ChromaServer, free_port, make_settings, rag_env)
