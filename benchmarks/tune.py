@@ -79,6 +79,27 @@ def main() -> None:
     for mode in ("minmax", "rrf"):
         for w in (0.0, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 1.0):
             print(mode, w, json.dumps(retrieval_scores(generation, cands, w, mode)))
+    refusal_sweep(service, questions)
+
+
+def refusal_sweep(service: RagService, questions) -> None:
+    """False refusals (answerable) and refusals (unanswerable) at each relevance threshold, with
+    the product's own retrieval and settings."""
+    from rag.retrieval import retrieve
+
+    settings = service.settings
+    generation = service.refresh(force=True)
+    collection = service.store.collection(generation.name)
+    vectors = service.embed([q.question for q in questions])
+    relevance = np.array([
+        retrieve(generation, collection, q.question, v, settings.top_k, settings.candidates,
+                 settings.dense_weight, None, settings.article_weight).relevance
+        for q, v in zip(questions, vectors)])
+    answerable = np.array([q.answerable for q in questions])
+    print("chunks", len(generation), "current threshold", round(service.refusal_threshold(generation), 3))
+    for threshold in np.arange(0.40, 0.66, 0.01):
+        print(f"threshold {threshold:.2f}: false refusals {(relevance[answerable] < threshold).mean():.3f}, "
+              f"refusals {(relevance[~answerable] < threshold).mean() if (~answerable).any() else 0:.3f}")
 
 
 if __name__ == "__main__":
