@@ -59,4 +59,4 @@ test: test-deps
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) .cache index/chroma index/generations index/rebuild.lock
+	rm -rf $(VENV) .cache index/chroma index/snapshots index/generations index/rebuild.lock

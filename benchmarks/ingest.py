@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmarks.common import Timer, save
 from benchmarks.naive import build as naive_build
 from rag.config import Settings
-from rag.indexing import rebuild
+from rag.index.build import rebuild
 
 
 def subset(corpus: Path, limit: int, folder: Path) -> Path:
@@ -61,18 +61,18 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     data = subset(Path(args.corpus), args.limit, work)
 
-    from rag import generation as gen
-    from rag.embedding import get_embedder
-    from rag.store import Store
+    from rag.index import snapshot as snap
+    from rag.index.embedding import get_embedder
+    from rag.index.store import Store
 
     settings = Settings(index_dir=work / "ours")
     embedder = get_embedder(settings)  # loaded before timing, like the raw encoder below
     with Timer() as ours:
         summary = rebuild(settings, data)
     pointer = Store(settings).current()
-    generation = gen.load_cached(settings.index_dir, pointer.generation)
+    snapshot = snap.load_cached(settings.index_dir, pointer.snapshot)
     texts = [f"{r['title']} ({r['published'][:10]})\n{r['text']}" if r.get("published") else f"{r['title']}\n{r['text']}"
-             for r in generation.records]
+             for r in snapshot.records]
     result = {"articles": summary.articles, "ours": {
         "chunks": summary.chunks, "build_s": round(ours.seconds, 1),
         "chunks_per_s": round(summary.chunks / ours.seconds, 1),

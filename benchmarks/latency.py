@@ -14,9 +14,9 @@ from pathlib import Path
 
 from benchmarks.common import peak_rss_mb, save
 from rag.config import Settings
-from rag.evaluation import load_questions
-from rag.metrics import percentiles
-from rag.retrieval import retrieve
+from rag.eval.run import load_questions
+from rag.eval.metrics import percentiles
+from rag.answer.retrieval import retrieve
 from rag.service import RagService
 
 
@@ -29,8 +29,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(index_dir=Path(args.index_dir))
     service = RagService(settings)
-    generation = service.refresh(force=True)
-    collection = service.store.collection(generation.name)
+    snapshot = service.refresh(force=True)
+    collection = service.store.collection(snapshot.name)
     questions = [q.question for q in load_questions(Path(args.questions))]
     for q in questions[:20]:  # warm-up: model, caches, Chroma's HNSW in memory
         service.answer(q)
@@ -39,13 +39,13 @@ def main() -> None:
         for q in questions:
             started = time.perf_counter()
             vector = service.embed([q])[0]
-            retrieve(generation, collection, q, vector, settings.top_k, settings.candidates,
+            retrieve(snapshot, collection, q, vector, settings.top_k, settings.candidates,
                      settings.dense_weight, None, settings.article_weight)
             retrieval_ms.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             service.answer(q)
             answer_ms.append((time.perf_counter() - started) * 1000)
-    save(args.name, {"index": {"articles": len(generation.articles), "chunks": len(generation)},
+    save(args.name, {"index": {"articles": len(snapshot.articles), "chunks": len(snapshot)},
                      "questions": len(questions), "repeat": args.repeat,
                      "retrieval_ms": percentiles(retrieval_ms), "extractive_answer_ms": percentiles(answer_ms),
                      "peak_rss_mb": peak_rss_mb()})

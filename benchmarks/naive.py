@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 import rag  # noqa: F401  (offline environment defaults)
-from rag import metrics
-from rag.articles import load_articles
-from rag.evaluation import load_questions
+from rag.eval import metrics
+from rag.ingest.loading import load_articles
+from rag.eval.run import load_questions
 
 
 def build(corpus: Path, folder: Path, limit: int | None = None) -> tuple[object, dict]:

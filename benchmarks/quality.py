@@ -14,7 +14,7 @@ from pathlib import Path
 from benchmarks.common import Timer, save
 from benchmarks.naive import build, evaluate as naive_evaluate
 from rag.config import Settings
-from rag.evaluation import evaluate
+from rag.eval.run import evaluate
 
 
 def main() -> None:

@@ -12,29 +12,29 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import metrics
+from rag.eval import metrics
 from rag.config import Settings
-from rag.evaluation import load_questions
-from rag.lexical import tokenize
+from rag.eval.run import load_questions
+from rag.index.lexical import tokenize
 from rag.service import RagService
 
 
 def candidates(service: RagService, questions, depth: int = 100):
-    generation = service.refresh(force=True)
-    collection = service.store.collection(generation.name)
+    snapshot = service.refresh(force=True)
+    collection = service.store.collection(snapshot.name)
     out = []
     vectors = service.embed([q.question for q in questions])
     for q, qv in zip(questions, vectors):
         tokens = tokenize(q.question)
         found = collection.query(query_embeddings=[qv.tolist()], n_results=depth, include=["distances"])
-        dense_rows = [generation.id_to_row[i] for i in found["ids"][0]]
-        bm25 = generation.bm25.scores(tokens)
+        dense_rows = [snapshot.id_to_row[i] for i in found["ids"][0]]
+        bm25 = snapshot.bm25.scores(tokens)
         bm25_rows = np.argpartition(-bm25, depth)[:depth]
         rows = np.array(sorted(set(dense_rows) | {int(r) for r in bm25_rows if bm25[r] > 0}))
-        dense = generation.vectors[rows].astype(np.float32) @ qv
+        dense = snapshot.vectors[rows].astype(np.float32) @ qv
         out.append({"q": q, "rows": rows, "dense": dense, "bm25": bm25[rows].astype(np.float32),
                     "tokens": tokens})
-    return generation, out
+    return snapshot, out
 
 
 def minmax(x):
@@ -42,7 +42,7 @@ def minmax(x):
     return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
 
 
-def rank_articles(generation, c, weight: float, mode: str = "minmax"):
+def rank_articles(snapshot, c, weight: float, mode: str = "minmax"):
     if mode == "rrf":
         d_rank = np.argsort(np.argsort(-c["dense"]))
         b_rank = np.argsort(np.argsort(-c["bm25"]))
@@ -50,16 +50,16 @@ def rank_articles(generation, c, weight: float, mode: str = "minmax"):
     else:
         fused = weight * minmax(c["dense"]) + (1 - weight) * minmax(c["bm25"])
     order = np.argsort(-fused)
-    return metrics.dedupe_ranking([generation.records[c["rows"][i]]["article_id"] for i in order]), fused
+    return metrics.dedupe_ranking([snapshot.records[c["rows"][i]]["article_id"] for i in order]), fused
 
 
-def retrieval_scores(generation, cands, weight, mode="minmax"):
+def retrieval_scores(snapshot, cands, weight, mode="minmax"):
     acc = {"hit@1": [], "hit@5": [], "mrr@10": [], "ndcg@10": []}
     for c in cands:
         rel = c["q"].relevant
         if not rel:
             continue
-        ranked, _ = rank_articles(generation, c, weight, mode)
+        ranked, _ = rank_articles(snapshot, c, weight, mode)
         acc["hit@1"].append(metrics.hit_at(ranked, rel, 1))
         acc["hit@5"].append(metrics.hit_at(ranked, rel, 5))
         acc["mrr@10"].append(metrics.mrr_at(ranked, rel))
@@ -75,28 +75,28 @@ def main() -> None:
     assert "holdout" not in args.questions, "never tune on the held-out set"
     service = RagService(Settings(index_dir=Path(args.index_dir)))
     questions = load_questions(Path(args.questions))
-    generation, cands = candidates(service, questions)
+    snapshot, cands = candidates(service, questions)
     for mode in ("minmax", "rrf"):
         for w in (0.0, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 1.0):
-            print(mode, w, json.dumps(retrieval_scores(generation, cands, w, mode)))
+            print(mode, w, json.dumps(retrieval_scores(snapshot, cands, w, mode)))
     refusal_sweep(service, questions)
 
 
 def refusal_sweep(service: RagService, questions) -> None:
     """False refusals (answerable) and refusals (unanswerable) at each relevance threshold, with
     the product's own retrieval and settings."""
-    from rag.retrieval import retrieve
+    from rag.answer.retrieval import retrieve
 
     settings = service.settings
-    generation = service.refresh(force=True)
-    collection = service.store.collection(generation.name)
+    snapshot = service.refresh(force=True)
+    collection = service.store.collection(snapshot.name)
     vectors = service.embed([q.question for q in questions])
     relevance = np.array([
-        retrieve(generation, collection, q.question, v, settings.top_k, settings.candidates,
+        retrieve(snapshot, collection, q.question, v, settings.top_k, settings.candidates,
                  settings.dense_weight, None, settings.article_weight).relevance
         for q, v in zip(questions, vectors)])
     answerable = np.array([q.answerable for q in questions])
-    print("chunks", len(generation), "current threshold", round(service.refusal_threshold(generation), 3))
+    print("chunks", len(snapshot), "current threshold", round(service.refusal_threshold(snapshot), 3))
     for threshold in np.arange(0.40, 0.66, 0.01):
         print(f"threshold {threshold:.2f}: false refusals {(relevance[answerable] < threshold).mean():.3f}, "
               f"refusals {(relevance[~answerable] < threshold).mean() if (~answerable).any() else 0:.3f}")

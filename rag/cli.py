@@ -9,7 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from rag.config import Settings
+from rag.config import TOP_K_MAX, TOP_K_MIN, Settings
+from rag.errors import IndexNotReady, RagError, RebuildInProgress
 
 EXIT_BUSY = 3
 EXIT_NO_INDEX = 2
@@ -25,11 +26,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from rag.indexing import RebuildInProgress, rebuild
+    from rag.service import RagService
 
-    settings = _settings(args)
+    service = RagService(_settings(args))
     try:
-        summary = rebuild(settings, settings.seeds_dir, show_bar=sys.stderr.isatty() or args.progress)
+        summary = service.rebuild(show_bar=sys.stderr.isatty() or args.progress, serve=False)
     except RebuildInProgress as exc:
         print(f"rag index: {exc}; try again when it has finished", file=sys.stderr)
         return EXIT_BUSY
@@ -44,7 +45,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _print_answer(answer) -> None:
-    from rag.citations import shorten
+    from rag.models import shorten
 
     print(textwrap.fill(answer.answer, width=100) if "\n" not in answer.answer else answer.answer)
     if answer.fallback_reason:
@@ -63,21 +64,17 @@ def _print_answer(answer) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.retrieval import BadFilter, Filters
-    from rag.service import BadQuestion, IndexNotReady, RagService
-    from rag.store import StoreUnavailable
+    from rag.models import Filters
+    from rag.service import RagService
 
     service = RagService(_settings(args))
     filters = Filters(published_after=args.after, published_before=args.before, source=args.source)
     try:
         answer = service.answer(args.question, top_k=args.top_k, filters=filters)
-    except (BadQuestion, BadFilter) as exc:
-        print(f"rag ask: {exc}", file=sys.stderr)
-        return 1
     except IndexNotReady:
         print("rag ask: no index yet; build it with `rag index`", file=sys.stderr)
         return EXIT_NO_INDEX
-    except StoreUnavailable as exc:
+    except RagError as exc:
         print(f"rag ask: {exc}", file=sys.stderr)
         return 1
     if args.json:
@@ -91,13 +88,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from rag.server import serve
+    from rag.web.server import serve
 
     return serve(_settings(args), host=args.host, port=args.port, build=not args.no_build)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluation import run_eval_cli
+    from rag.eval.run import run_eval_cli
 
     return run_eval_cli(args, _settings(args))
 
@@ -116,7 +113,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--index-dir", help="index folder [RAG_INDEX_DIR, default index]")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--top-k", type=int, default=None, help="passages to use (default RAG_TOP_K=5)")
+    p.add_argument("--top-k", type=int, default=None, choices=range(TOP_K_MIN, TOP_K_MAX + 1),
+                   metavar=f"{TOP_K_MIN}..{TOP_K_MAX}", help="passages to use (default RAG_TOP_K=5)")
     p.add_argument("--after", help="only articles published on or after this date (YYYY-MM-DD)")
     p.add_argument("--before", help="only articles published on or before this date (YYYY-MM-DD)")
     p.add_argument("--source", help="only articles from this seeds file or folder")

@@ -8,6 +8,16 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Limits every front end shares: the API's request schema, the CLI, the web chat's slider.
+TOP_K_MIN, TOP_K_MAX = 1, 20
+MAX_HISTORY_TURNS = 50
+# Article files: what the loader reads and what an upload may be.
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+JSON_SUFFIXES = frozenset({".json", ".jsonl"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+MAX_ARTICLE_FILE_BYTES = 5 * 1024 * 1024
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -54,7 +64,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = 40
 
     # Retrieval and answering.
-    top_k: int = 5
+    top_k: int = Field(default=5, ge=TOP_K_MIN, le=TOP_K_MAX)
     candidates: int = 50
     dense_weight: float = 0.3
     article_weight: float = 0.4
@@ -65,7 +75,7 @@ class Settings(BaseSettings):
     min_relevance: float = 0.41
     relevance_per_decade: float = 0.03
     answer_sentences: int = 4
-    max_question_chars: int = 2000
+    max_question_chars: int = Field(default=2000, ge=1)
 
     # HTTP service.
     api_key: str | None = None

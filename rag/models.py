@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, time as dtime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from rag.errors import BadFilter
+from rag.ingest.dates import parse_date, to_timestamp
 
 AnswerMode = Literal["llm", "extractive", "extractive-fallback", "refusal"]
 
@@ -47,3 +52,45 @@ class Answer(BaseModel):
     nearby: list[NearbyArticle] = Field(
         default_factory=list, description="On a refusal: the closest articles that were found")
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage")
+
+
+@dataclass
+class Filters:
+    """Which articles a question may draw on."""
+
+    published_after: str | None = None
+    published_before: str | None = None
+    source: str | None = None
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """Unix-time bounds; BadFilter for a date that is not a date."""
+        return _bound(self.published_after, "published_after", end=False), _bound(
+            self.published_before, "published_before", end=True)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.published_after or self.published_before or self.source)
+
+
+def _bound(value: str | None, name: str, end: bool) -> float | None:
+    if not value:
+        return None
+    iso = parse_date(value)
+    if iso is None:
+        raise BadFilter(f"{name}: '{value}' is not a date (use YYYY-MM-DD)")
+    stamp = datetime.fromisoformat(iso)
+    if end and stamp.time() == dtime(0, 0) and len(value.strip()) <= 10:
+        stamp = stamp.replace(hour=23, minute=59, second=59)  # a whole day is inclusive
+    return float(to_timestamp(stamp.isoformat()))
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary, never inside a word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " ":
+        space = cut.rfind(" ")
+        cut = cut[:space] if space > 0 else cut
+    return cut.rstrip(" ,;:") + "…"

@@ -1,57 +1,38 @@
 """The one service layer under the CLI, the HTTP API and the web chat: holds the serving index
-generation, answers questions, and runs rebuilds."""
+snapshot, answers questions, and runs rebuilds.
+
+Its parts (store, embedder, LLM client, ranking stages, refusal policy) are passed in, with the
+product's defaults when left out: a test hands it in-process fakes, a deployment swaps a part."""
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
-
-from rag import condense, generation as gen, llm as llm_mod
-from rag.answering import Event, extractive_answer, llm_answer, refusal
-from rag.config import Settings, get_settings
-from rag.embedding import get_embedder
-from rag.indexing import BuildSummary, RebuildInProgress, rebuild
-from rag.models import Answer, Turn
-from rag.retrieval import Filters, retrieve
-from rag.store import Store, StoreUnavailable
-from rag.suggestions import example_questions
-from rag.uploads import UploadResult, save_uploads
+from rag.answer import condense
+from rag.answer import llm as llm_mod
+from rag.answer.answerers import Event, extractive_answer, llm_answer, refusal
+from rag.answer.refusal import RefusalPolicy
+from rag.answer.retrieval import RetrievalRequest, Retriever
+from rag.answer.stages import RankingStage, default_stages
+from rag.answer.suggestions import example_questions
+from rag.config import TOP_K_MAX, TOP_K_MIN, Settings, get_settings
+from rag.errors import BadQuestion, IndexNotReady, LlmError, StoreUnavailable
+from rag.index import snapshot as snap
+from rag.index.build import BuildSummary
+from rag.index.embedding import Embedder, get_embedder
+from rag.index.store import Store
+from rag.ingest.uploads import UploadResult, save_uploads
+from rag.models import Answer, Filters, Turn
+from rag.rebuilds import Rebuilds
 
 log = logging.getLogger(__name__)
 POINTER_CHECK_INTERVAL_S = 2.0
 CONDENSE_TIMEOUT_S = 10.0
-
-
-class BadQuestion(ValueError):
-    pass
-
-
-class IndexNotReady(RuntimeError):
-    pass
-
-
-@dataclass
-class RebuildState:
-    state: str = "idle"  # idle | running | failed
-    stage: str = ""
-    done: int = 0
-    total: int = 0
-    started_at: float | None = None
-    finished_at: float | None = None
-    error: str | None = None
-    last_summary: dict | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def public(self) -> dict:
-        return {k: getattr(self, k) for k in
-                ("state", "stage", "done", "total", "started_at", "finished_at", "error", "last_summary")}
+_DEFAULT = object()
 
 
 def _ms(since: float) -> float:
@@ -59,18 +40,30 @@ def _ms(since: float) -> float:
 
 
 class RagService:
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, *, store: Store | None = None,
+                 embedder: Embedder | None = None, llm=_DEFAULT,
+                 stages: list[RankingStage] | None = None, refusal_policy: RefusalPolicy | None = None):
+        """`llm`: an object with `stream(messages, timeout_s)` and `complete(...)` (see
+        rag.answer.llm.LlmClient), None for extractive answers only; by default the configured
+        OpenAI-compatible server, if any."""
         self.settings = settings or get_settings()
-        self._store: Store | None = None
-        self._generation: gen.Generation | None = None
+        self._store = store
+        self._own_store = store is None  # a store we made may be dropped and made again
+        self._embedder = embedder
+        if llm is _DEFAULT:
+            llm = llm_mod.LlmClient(self.settings) if llm_mod.configured(self.settings) else None
+        self._llm = llm
+        self.retriever = Retriever(stages if stages is not None else default_stages(self.settings),
+                                   self.settings.candidates)
+        self.refusal_policy = refusal_policy or RefusalPolicy(self.settings)
+        self._snapshot: snap.Snapshot | None = None
         self._pointer = None
         self._checked_at = 0.0
         self._reload_lock = threading.Lock()
-        self._llm = llm_mod.LlmClient(self.settings) if llm_mod.configured(self.settings) else None
-        self.rebuild_state = RebuildState()
+        self.rebuilds = Rebuilds(self)
         self.warm = False
 
-    # --- index state -------------------------------------------------------------------------
+    # --- parts ---------------------------------------------------------------------------------
 
     @property
     def store(self) -> Store:
@@ -78,41 +71,56 @@ class RagService:
             self._store = Store(self.settings)
         return self._store
 
-    def refresh(self, force: bool = False) -> gen.Generation | None:
-        """The serving generation, switching to a newer one when the pointer has moved (a rebuild
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder if self._embedder is not None else get_embedder(self.settings)
+
+    def _store_failed(self, exc: Exception) -> StoreUnavailable:
+        if self._own_store:
+            self._store = None  # reconnect on the next request
+        if isinstance(exc, StoreUnavailable):
+            return exc
+        return StoreUnavailable(f"the index store is unavailable: {exc}")
+
+    # --- index state -------------------------------------------------------------------------
+
+    @property
+    def rebuild_state(self):
+        return self.rebuilds.state
+
+    def refresh(self, force: bool = False) -> snap.Snapshot | None:
+        """The serving snapshot, switching to a newer one when the pointer has moved (a rebuild
         here, or by another worker). Requests already running keep the one they started with."""
         now = time.monotonic()
-        if not force and self._generation is not None and now - self._checked_at < POINTER_CHECK_INTERVAL_S:
-            return self._generation
-        if not self._reload_lock.acquire(blocking=self._generation is None or force):
-            return self._generation  # another thread is loading; serve the current one meanwhile
+        if not force and self._snapshot is not None and now - self._checked_at < POINTER_CHECK_INTERVAL_S:
+            return self._snapshot
+        if not self._reload_lock.acquire(blocking=self._snapshot is None or force):
+            return self._snapshot  # another thread is loading; serve the current one meanwhile
         try:
             try:
                 pointer = self.store.current()
             except Exception as exc:
-                self._store = None
-                raise StoreUnavailable(f"index store unavailable: {exc}") from exc
+                raise self._store_failed(exc) from exc
             self._checked_at = time.monotonic()
             if pointer is None:
-                return self._generation
-            if self._generation is None or pointer.generation != self._generation.name:
-                self._generation = gen.load(self.settings.index_dir, pointer.generation,
-                                            pointer.fingerprint, self.store.collection)
+                return self._snapshot
+            if self._snapshot is None or pointer.snapshot != self._snapshot.name:
+                self._snapshot = snap.load(self.settings.index_dir, pointer.snapshot,
+                                           pointer.fingerprint, self.store.collection)
                 self._pointer = pointer
-                log.info("serving index generation %s (%d chunks)", pointer.generation,
-                         len(self._generation))
-            return self._generation
+                log.info("serving index snapshot %s (%d chunks)", pointer.snapshot, len(self._snapshot))
+            return self._snapshot
         finally:
             self._reload_lock.release()
 
     def status(self) -> dict:
-        generation = self._generation
+        snapshot = self._snapshot
         pointer = self._pointer
         return {
-            "ready": generation is not None,
-            "articles": len(generation.articles) if generation else 0,
-            "chunks": len(generation) if generation else 0,
-            "generation": generation.name if generation else None,
+            "ready": snapshot is not None,
+            "articles": len(snapshot.articles) if snapshot else 0,
+            "chunks": len(snapshot) if snapshot else 0,
+            "snapshot": snapshot.name if snapshot else None,
             "built_at": pointer.built_at if pointer else None,
             "last_build": pointer.summary.get("line") if pointer else None,
             "store": self.store.location if self._store else None,
@@ -120,9 +128,9 @@ class RagService:
             "rebuild": self.rebuild_state.public(),
         }
 
-    def articles(self) -> list[gen.ArticleEntry]:
-        generation = self.refresh()
-        return list(generation.articles.values()) if generation else []
+    def articles(self) -> list[snap.ArticleEntry]:
+        snapshot = self.refresh()
+        return list(snapshot.articles.values()) if snapshot else []
 
     def example_questions(self, limit: int = 4) -> list[str]:
         try:
@@ -136,12 +144,9 @@ class RagService:
 
     # --- answering ---------------------------------------------------------------------------
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return get_embedder(self.settings).embed(texts)
-
     def warm_up(self) -> None:
         """Load the embedder now rather than on the first question."""
-        embedder = get_embedder(self.settings)
+        embedder = self.embedder
         embedder.embed(["warm up"])
         embedder.quick(["warm up"])
         self.warm = True
@@ -156,13 +161,9 @@ class RagService:
                 rewritten = rewritten.strip().strip('"')
                 if 3 <= len(rewritten) <= 4 * len(question) + 200:
                     return rewritten
-            except llm_mod.LlmError as exc:
+            except LlmError as exc:
                 log.warning("condensing with the LLM failed (%s); using the rule-based rewrite", exc)
         return condense.rewrite(question, history)
-
-    def refusal_threshold(self, generation: gen.Generation) -> float:
-        return (self.settings.min_relevance
-                + self.settings.relevance_per_decade * math.log10(max(len(generation), 1)))
 
     def validate(self, question: object) -> str:
         if not isinstance(question, str):
@@ -174,41 +175,42 @@ class RagService:
             raise BadQuestion(f"question is longer than {self.settings.max_question_chars} characters")
         return question
 
+    def top_k(self, requested: int | None) -> int:
+        return max(TOP_K_MIN, min(requested or self.settings.top_k, TOP_K_MAX))
+
     def stream(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
                filters: Filters | None = None) -> Iterator[Event]:
         """Events: 'delta' (text to append), 'reset' (discard the text so far: the LLM answer
         was replaced), and finally 'answer' with the whole Answer."""
         started = time.perf_counter()
         question = self.validate(question)
-        history = history or []
-        generation = self.refresh()
-        if generation is None:
-            raise IndexNotReady("the index is not built yet")
+        if filters is not None:
+            filters.bounds()  # a bad date fails before any work starts
+        snapshot = self.refresh()
+        if snapshot is None:
+            raise IndexNotReady()
         timings: dict[str, float] = {}
         step = time.perf_counter()
-        query = self.standalone_question(question, history)
+        query = self.standalone_question(question, history or [])
         timings["condense_ms"] = _ms(step)
         step = time.perf_counter()
-        query_vector = self.embed([query])[0]
+        query_vector = self.embedder.embed([query])[0]
         timings["embed_ms"] = _ms(step)
         step = time.perf_counter()
-        k = max(1, min(top_k or self.settings.top_k, 20))
         try:
-            collection = self.store.collection(generation.name)
+            collection = self.store.collection(snapshot.name)
         except Exception as exc:
-            self._store = None
-            raise StoreUnavailable(f"index store unavailable: {exc}") from exc
-        found = retrieve(generation, collection, query, query_vector, k, self.settings.candidates,
-                         self.settings.dense_weight, filters, self.settings.article_weight)
+            raise self._store_failed(exc) from exc
+        found = self.retriever.retrieve(snapshot, collection,
+                                        RetrievalRequest(query, query_vector, self.top_k(top_k), filters))
         timings["retrieve_ms"] = _ms(step)
 
         def extract(reason: str | None = None) -> Iterator[Event]:
             mode = "extractive-fallback" if reason else "extractive"
-            yield from extractive_answer(found, get_embedder(self.settings).quick,
-                                         self.settings.answer_sentences, timings, mode, reason,
-                                         focus=question)
+            yield from extractive_answer(found, self.embedder.quick, self.settings.answer_sentences,
+                                         timings, mode, reason, focus=question)
 
-        if not found.passages or found.relevance < self.refusal_threshold(generation):
+        if self.refusal_policy.decide(found, snapshot).refuse:
             events = refusal(found, timings)
         elif self._llm is not None:
             events = llm_answer(self._llm, query, found, extract, timings)
@@ -230,45 +232,11 @@ class RagService:
 
     # --- rebuilding --------------------------------------------------------------------------
 
-    def rebuild(self, seeds: Path | None = None, show_bar: bool = False) -> BuildSummary:
-        """Run an incremental rebuild now; the new generation serves as soon as it is complete."""
-        if not self.rebuild_state.lock.acquire(blocking=False):
-            raise RebuildInProgress("a rebuild is already running")
-        return self._rebuild_holding_lock(seeds, show_bar)
-
-    def _rebuild_holding_lock(self, seeds: Path | None, show_bar: bool = False) -> BuildSummary:
-        state = self.rebuild_state
-        try:
-            state.state, state.error, state.started_at, state.finished_at = "running", None, time.time(), None
-            state.stage, state.done, state.total = "starting", 0, 0
-
-            def progress(stage: str, done: int, total: int) -> None:
-                state.stage, state.done, state.total = stage, done, total
-
-            try:
-                summary = rebuild(self.settings, seeds, progress=progress, show_bar=show_bar,
-                                  store=self.store)
-            except BaseException as exc:
-                state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
-                raise
-            state.state, state.last_summary = "idle", {**summary.as_dict(), "line": summary.line()}
-            self.refresh(force=True)
-            return summary
-        finally:
-            state.finished_at = time.time()
-            state.lock.release()
+    def rebuild(self, seeds: Path | None = None, show_bar: bool = False, serve: bool = True) -> BuildSummary:
+        """Run an incremental rebuild now; with `serve`, the new snapshot serves as soon as it is
+        complete (a one-shot `rag index` has nothing to serve)."""
+        return self.rebuilds.run(seeds, show_bar, serve)
 
     def start_rebuild(self, seeds: Path | None = None) -> None:
         """Start a rebuild in a background thread; RebuildInProgress if one is running."""
-        if not self.rebuild_state.lock.acquire(blocking=False):
-            raise RebuildInProgress("a rebuild is already running")
-        self.rebuild_state.state = "running"
-
-        def run() -> None:
-            try:
-                self._rebuild_holding_lock(seeds)
-            except Exception:
-                log.exception("background rebuild failed")
-
-        threading.Thread(target=run, daemon=True, name="rebuild").start()
-
+        self.rebuilds.start(seeds)

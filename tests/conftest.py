@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from rag.config import Settings
-from rag.indexing import rebuild
+from rag.index.build import rebuild
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

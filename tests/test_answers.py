@@ -7,10 +7,8 @@ import sys
 
 import pytest
 
-from rag.citations import shorten
-from rag.models import Turn
-from rag.retrieval import BadFilter, Filters
-from rag.service import BadQuestion
+from rag.models import Filters, Turn, shorten
+from rag.errors import BadFilter, BadQuestion
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, rag_env
 
 

@@ -3,7 +3,7 @@
 import gzip
 import json
 
-from rag.articles import load_articles
+from rag.ingest.loading import load_articles
 from tests.conftest import SEEDS, eval_dir
 
 

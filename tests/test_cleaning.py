@@ -1,7 +1,7 @@
 """Site boilerplate never reaches the index; article text always does."""
 
-from rag.articles import RawArticle, load_articles
-from rag.cleaning import clean_articles, clean_text
+from rag.ingest.loading import RawArticle, load_articles
+from rag.ingest.cleaning import clean_articles, clean_text
 from tests.conftest import SEEDS
 
 BODY = [

@@ -1,9 +1,9 @@
 """Embeddings from an OpenAI-compatible /v1/embeddings server instead of the bundled model."""
 
-from rag.embedding import OpenAIEmbedder, get_embedder
-from rag.indexing import fingerprint, rebuild
+from rag.index.embedding import OpenAIEmbedder, get_embedder
+from rag.index.build import fingerprint, rebuild
 from rag.service import RagService
-from rag.store import Store
+from rag.index.store import Store
 from tests.conftest import SEED_QUESTION, make_settings
 
 

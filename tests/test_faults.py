@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from rag.store import Store
+from rag.index.store import Store
 from tests.conftest import (SEED_QUESTION, ChromaServer, free_port, make_settings, rag_env)
 from tests.server_process import running_server
 from tests.test_interrupt import synthetic_articles
@@ -84,14 +84,14 @@ def test_disk_full_during_a_rebuild(tmp_path, seeds_copy):
         settings = make_settings(tmp_path, seeds_dir=seeds_copy, index_dir=disk / "index")
         env = rag_env(settings)
         assert index_cli(env).returncode == 0
-        before = Store(settings).current().generation
+        before = Store(settings).current().snapshot
         synthetic_articles(seeds_copy, count=40)
         fill(disk, leave_bytes=64 * 1024)
         failed = index_cli(env)
         assert failed.returncode == 1
         assert "rebuild failed" in failed.stderr and "previous index" in failed.stderr
         assert "Traceback" not in failed.stderr
-        assert Store(settings).current().generation == before
+        assert Store(settings).current().snapshot == before
         assert "400,000" in ask_cli(env)["answer"]
         (disk / "filler.bin").unlink()
         done = index_cli(env)
@@ -104,7 +104,7 @@ def test_read_only_index_folder_during_a_rebuild(tmp_path, seeds_copy):
         env = rag_env(settings)
         assert index_cli(env).returncode == 0
         # Not opened in this process: an open Chroma database would keep the remount busy.
-        [before] = [p.name for p in (settings.index_dir / "generations").iterdir()]
+        [before] = [p.name for p in (settings.index_dir / "snapshots").iterdir()]
         synthetic_articles(seeds_copy, count=5)
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         try:
@@ -118,7 +118,7 @@ def test_read_only_index_folder_during_a_rebuild(tmp_path, seeds_copy):
             assert "Traceback" not in asked.stderr
         finally:
             subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
-        assert Store(settings).current().generation == before
+        assert Store(settings).current().snapshot == before
         assert "400,000" in ask_cli(env)["answer"]
         assert index_cli(env).returncode == 0
 

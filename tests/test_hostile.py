@@ -48,10 +48,10 @@ def test_hostile_seeds_folder(tmp_path, seeds_copy):
     assert "same text as" in out  # the duplicate under another name
     assert out.strip().splitlines()[-1].startswith("3 added")  # seed, feed record, HTML page
 
-    from rag.store import Store
+    from rag.index.store import Store
 
     store = Store(settings)
-    got = store.collection(store.current().generation).get(include=["documents"])
+    got = store.collection(store.current().snapshot).get(include=["documents"])
     text = "\n".join(got["documents"])
     assert "TOPSECRET" not in text and "SCRIPT-PAYLOAD" not in text and "IFRAME-PAYLOAD" not in text
     assert "evil.example.com" not in text

@@ -4,9 +4,9 @@ import shutil
 import subprocess
 import sys
 
-from rag import generation as gen
-from rag.indexing import fingerprint, rebuild
-from rag.store import Store
+from rag.index import snapshot as snap
+from rag.index.build import fingerprint, rebuild
+from rag.index.store import Store
 from tests.conftest import SEEDS, make_settings, rag_env, write_article
 
 TRAM = ("The city council approved the new tram line on Tuesday after a four-hour debate. "
@@ -16,7 +16,7 @@ TRAM = ("The city council approved the new tram line on Tuesday after a four-hou
 def chroma_articles(settings):
     store = Store(settings)
     pointer = store.current()
-    got = store.collection(pointer.generation).get(include=["metadatas"])
+    got = store.collection(pointer.snapshot).get(include=["metadatas"])
     return {m["article_id"] for m in got["metadatas"]}, len(got["ids"])
 
 
@@ -28,7 +28,7 @@ def test_incremental_rebuild_cycle(store_settings, seeds_copy):
 
     again = rebuild(settings)
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 1)
-    assert again.embedded_chunks == 0 and again.generation == first.generation
+    assert again.embedded_chunks == 0 and again.snapshot == first.snapshot
 
     write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
     added = rebuild(settings)
@@ -48,11 +48,11 @@ def test_incremental_rebuild_cycle(store_settings, seeds_copy):
     ids, count = chroma_articles(settings)
     assert ids == {"000_91fdc298d10704eb"} and count == first.chunks
 
-    # Only the serving generation and the one before it are kept, in Chroma and on disk.
+    # Only the serving snapshot and the one before it are kept, in Chroma and on disk.
     store = Store(settings)
-    assert len(store.generations()) <= 2
-    assert store.current().generation in store.generations()
-    assert len(list((settings.index_dir / "generations").iterdir())) <= 2
+    assert len(store.snapshots()) <= 2
+    assert store.current().snapshot in store.snapshots()
+    assert len(list((settings.index_dir / "snapshots").iterdir())) <= 2
 
 
 def test_answers_from_either_store(store_settings, seeds_copy):
@@ -69,14 +69,14 @@ def test_answers_from_either_store(store_settings, seeds_copy):
 def test_chunks_carry_title_and_date(seed_settings):
     store = Store(seed_settings)
     pointer = store.current()
-    got = store.collection(pointer.generation).get(include=["metadatas", "documents"])
+    got = store.collection(pointer.snapshot).get(include=["metadatas", "documents"])
     for meta in got["metadatas"]:
         assert meta["title"].startswith("Xiaomi raises 2025")
         assert meta["published"] == "2025-11-21T10:20:00"
         assert meta["source"] == "000_91fdc298d10704eb.txt"
-    generation = gen.load_cached(seed_settings.index_dir, pointer.generation)
+    snapshot = snap.load_cached(seed_settings.index_dir, pointer.snapshot)
     # What was embedded (and BM25-indexed) starts with the headline and date.
-    assert len(generation) == len(got["ids"])
+    assert len(snapshot) == len(got["ids"])
     assert pointer.fingerprint == fingerprint(seed_settings)
     assert not any("Bybit" in doc for doc in got["documents"])
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from rag.indexing import rebuild
+from rag.index.build import rebuild
 from rag.service import RagService
 from tests.conftest import make_settings, write_article
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from rag.store import Store
+from rag.index.store import Store
 from tests.conftest import SEED_QUESTION, make_settings, rag_env
 
 TOPICS = ["harbour", "railway", "election", "vaccine", "festival", "drought", "satellite", "bank",
@@ -35,9 +35,9 @@ def synthetic_articles(folder, count=40, seed=7):
 def index_contents(settings):
     store = Store(settings)
     pointer = store.current()
-    got = store.collection(pointer.generation).get(include=["documents", "metadatas"])
+    got = store.collection(pointer.snapshot).get(include=["documents", "metadatas"])
     rows = sorted((i, d, m["sha256"], m["title"]) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
-    return pointer.generation, rows
+    return pointer.snapshot, rows
 
 
 def run_index(env):
@@ -64,11 +64,11 @@ def test_sigkill_at_several_points_keeps_the_old_index_serving(store_settings, t
         time.sleep(full * fraction)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
-        generation, rows = index_contents(settings)
-        if generation != serving:
-            # Killed after the pointer moved: then the new generation must be whole.
+        snapshot, rows = index_contents(settings)
+        if snapshot != serving:
+            # Killed after the pointer moved: then the new snapshot must be whole.
             assert rows == expected
-            serving, before = generation, rows
+            serving, before = snapshot, rows
         else:
             assert rows == before
         asked = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--json", SEED_QUESTION],
@@ -81,13 +81,12 @@ def test_sigkill_at_several_points_keeps_the_old_index_serving(store_settings, t
     assert done.returncode == 0
     _, after = index_contents(settings)
     assert after == expected
-    # Orphans of killed rebuilds are cleaned up: only the serving and previous generations stay.
-    assert len(Store(settings).generations()) <= 2
+    # Orphans of killed rebuilds are cleaned up: only the serving and previous snapshots stay.
+    assert len(Store(settings).snapshots()) <= 2
 
 
 def test_a_failing_rebuild_leaves_the_old_index(store_settings, seeds_copy, monkeypatch):
-    from rag import indexing
-
+    from rag.index import build as indexing
     settings = store_settings()
     indexing.rebuild(settings)
     serving, before = index_contents(settings)
@@ -99,4 +98,4 @@ def test_a_failing_rebuild_leaves_the_old_index(store_settings, seeds_copy, monk
     with pytest.raises(OSError):
         indexing.rebuild(settings)
     assert index_contents(settings) == (serving, before)
-    assert Store(settings).generations() == [serving]  # the half-built generation was dropped
+    assert Store(settings).snapshots() == [serving]  # the half-built snapshot was dropped

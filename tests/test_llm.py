@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from rag.answering import REFUSAL_TEXT
-from rag.llm import NOT_COVERED
+from rag.answer.answerers import REFUSAL_TEXT
+from rag.answer.citations import NOT_COVERED
 from rag.service import RagService
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION
 

@@ -4,8 +4,7 @@ import math
 
 import pytest
 
-from rag import metrics
-
+from rag.eval import metrics
 RANKED = ["d3", "d1", "d7", "d2", "d9"]
 
 

@@ -1,6 +1,6 @@
 """Uploads into the seeds folder: types, sizes, names that cannot escape, no silent overwrite."""
 
-from rag.uploads import MAX_UPLOAD_BYTES, safe_name, save_uploads
+from rag.ingest.uploads import MAX_UPLOAD_BYTES, safe_name, save_uploads
 
 
 def temp_file(tmp_path, name, content=b"Title\n\nSome article text.\n"):

@@ -47,7 +47,7 @@ def test_two_workers_one_chroma_server(tmp_path, seeds_copy, chroma_server):
         assert state_a["rebuild"]["state"] == "idle" and state_a["articles"] == 2
 
         deadline = time.time() + 30
-        while httpx.get(f"{b}/healthz", timeout=30).json()["generation"] != state_a["generation"]:
+        while httpx.get(f"{b}/healthz", timeout=30).json()["snapshot"] != state_a["snapshot"]:
             assert time.time() < deadline, "worker B never switched to the new index"
             time.sleep(0.5)
         tram = "What will the Aldbridge tram line cost?"

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.indexing import RebuildInProgress
-from rag.models import Turn
-from rag.retrieval import BadFilter, Filters
-from rag.service import BadQuestion, IndexNotReady, RagService
-from rag.store import StoreUnavailable
-from rag.uploads import MAX_UPLOAD_BYTES, SUPPORTED_SUFFIXES
+from rag.config import MAX_ARTICLE_FILE_BYTES as MAX_UPLOAD_BYTES, SUPPORTED_SUFFIXES
+from rag.errors import BadFilter, BadQuestion, IndexNotReady, RebuildInProgress, StoreUnavailable
+from rag.models import Filters, Turn
+from rag.service import RagService
 from ui import render
 
 EXAMPLE_SLOTS = 4
@@ -158,7 +156,7 @@ DISABLED = ("Changing the index from the web page is disabled because the server
 
 
 def mount_ui(app, service: RagService) -> None:
-    from rag.api import is_loopback
+    from rag.access import is_loopback
 
     blocks = build_ui(service, allow_index_changes=is_loopback(app.state.bind_host))
     blocks.queue(default_concurrency_limit=8)

@@ -10,11 +10,10 @@ from html import escape
 from typing import Iterator
 
 from rag.config import Settings
+from rag.errors import LlmError
 from rag.models import Turn
-from rag.retrieval import Passage
-from rag.safety import strip_instructions
-
-NOT_COVERED = "NOT COVERED"
+from rag.answer.retrieval import Passage
+from rag.answer.citations import NOT_COVERED, strip_instructions
 
 SYSTEM_PROMPT = f"""You answer questions about news articles using only the numbered passages given to you.
 Rules:
@@ -24,10 +23,6 @@ Rules:
 4. Answer in at most three sentences."""
 
 CONDENSE_PROMPT = """Rewrite the user's last question as one standalone question that can be understood without the conversation. Keep names and subjects from earlier turns that the question refers to. Reply with the question only."""
-
-
-class LlmError(RuntimeError):
-    """The LLM server failed, timed out or returned something unusable."""
 
 
 def configured(settings: Settings) -> bool:

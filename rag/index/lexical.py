@@ -42,6 +42,16 @@ def tokenize(text: str) -> list[str]:
     return _stemmer().stemWords([w for w in words if w and w not in stop])
 
 
+def coverage(query_tokens: list[str], passage_tokens: set[str], weights: list[float]) -> float:
+    """Weighted share of the question's terms found in a passage (IDF weights for relevance,
+    equal weights for picking sentences)."""
+    if not query_tokens:
+        return 0.0
+    total = sum(weights)
+    found = sum(w for t, w in zip(query_tokens, weights) if t in passage_tokens)
+    return found / total if total else 0.0
+
+
 def tokenize_many(texts: list[str]) -> list[list[str]]:
     return [tokenize(t) for t in texts]
 

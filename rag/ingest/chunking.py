@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.cleaning import Article
+from rag.ingest.cleaning import Article
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def embed_text(title: str, published: str | None, body: str) -> str:
 def _splitter(chunk_size: int, chunk_overlap: int):
     from llama_index.core.node_parser import SentenceSplitter
 
-    from rag.sentences import sentence_spans
+    from rag.ingest.sentences import sentence_spans
 
     return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap,
                             chunking_tokenizer_fn=sentence_spans)

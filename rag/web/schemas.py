@@ -46,7 +46,7 @@ class IndexState(BaseModel):
     ready: bool
     articles: int
     chunks: int
-    generation: str | None
+    snapshot: str | None
     built_at: float | None = Field(None, description="Unix time the serving index was built")
     last_build: str | None = None
     rebuild: dict[str, Any]

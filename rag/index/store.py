@@ -1,9 +1,9 @@
 """Chroma, embedded or client/server through the same code, holding one collection per index
-generation and a pointer to the generation that serves.
+snapshot and a pointer to the snapshot that serves.
 
-A rebuild writes a new generation beside the serving one and then moves the pointer (one
+A rebuild writes a new snapshot beside the serving one and then moves the pointer (one
 metadata write, atomic in Chroma). Readers never see a half-built index, and a rebuild killed at
-any moment leaves the previous generation serving."""
+any moment leaves the previous snapshot serving."""
 
 from __future__ import annotations
 
@@ -14,15 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.config import Settings
-
-
-class StoreUnavailable(RuntimeError):
-    """The Chroma server cannot be reached."""
+from rag.errors import StoreUnavailable
 
 
 @dataclass
 class Pointer:
-    generation: str
+    snapshot: str
     built_at: float
     fingerprint: str
     articles: int
@@ -31,17 +28,19 @@ class Pointer:
 
     def as_metadata(self) -> dict[str, Any]:
         return {
-            "generation": self.generation, "built_at": self.built_at,
+            "snapshot": self.snapshot, "built_at": self.built_at,
             "fingerprint": self.fingerprint, "articles": self.articles, "chunks": self.chunks,
             "summary": json.dumps(self.summary),
         }
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any] | None) -> "Pointer | None":
-        if not meta or "generation" not in meta:
+        # Indexes built before the rename to "snapshot" name theirs "generation".
+        name = (meta or {}).get("snapshot") or (meta or {}).get("generation")
+        if not name:
             return None
         return cls(
-            generation=str(meta["generation"]), built_at=float(meta.get("built_at", 0)),
+            snapshot=str(name), built_at=float(meta.get("built_at", 0)),
             fingerprint=str(meta.get("fingerprint", "")), articles=int(meta.get("articles", 0)),
             chunks=int(meta.get("chunks", 0)), summary=json.loads(meta.get("summary") or "{}"),
         )
@@ -101,25 +100,26 @@ class Store:
     def set_current(self, pointer: Pointer) -> None:
         self._meta().modify(metadata={"kind": "pointer", **pointer.as_metadata()})
 
-    def new_generation_name(self) -> str:
+    def new_snapshot_name(self) -> str:
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
-        return f"{self.prefix}-g{stamp}-{secrets.token_hex(3)}"
+        return f"{self.prefix}-s{stamp}-{secrets.token_hex(3)}"
 
-    def create_collection(self, generation: str):
+    def create_collection(self, snapshot: str):
         return self.client.create_collection(
-            generation, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-            metadata={"kind": "generation"},
+            snapshot, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+            metadata={"kind": "snapshot"},
         )
 
-    def collection(self, generation: str):
-        return self.client.get_collection(generation, embedding_function=None)
+    def collection(self, snapshot: str):
+        return self.client.get_collection(snapshot, embedding_function=None)
 
-    def generations(self) -> list[str]:
+    def snapshots(self) -> list[str]:
         names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
-        return sorted(n for n in names if n.startswith(f"{self.prefix}-g"))
+        # "-g" names come from indexes built before the rename to "snapshot"; they serve as before.
+        return sorted(n for n in names if n.startswith((f"{self.prefix}-s", f"{self.prefix}-g")))
 
-    def drop(self, generation: str) -> None:
+    def drop(self, snapshot: str) -> None:
         try:
-            self.client.delete_collection(generation)
+            self.client.delete_collection(snapshot)
         except Exception:  # already gone: another worker cleaned it up
             pass

@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.articles import RawArticle
+from rag.ingest.loading import RawArticle
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.generation import ArticleEntry
+from rag.index.snapshot import ArticleEntry
 
 _LEADING_NAME = re.compile(r"^((?:[A-Z][\w’'&.-]*)(?:\s+(?:[A-Z][\w’'&.-]*|of|and|&))*)")
 _SKIP_START = {"The", "A", "An", "How", "Why", "What", "When", "Who", "Where", "In", "On", "After"}

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import metrics
+from rag.eval import metrics
 from rag.config import Settings
 
 
@@ -120,13 +120,11 @@ def settings_used(settings: Settings) -> dict:
 
 def evaluate(settings: Settings, corpus: Path, questions_path: Path, k: int = 10,
              limit: int | None = None, progress: bool = True) -> dict:
-    from rag.indexing import rebuild
     from rag.service import RagService
 
     started = time.perf_counter()
-    build = rebuild(settings, corpus, show_bar=progress)
     service = RagService(settings)
-    service.refresh(force=True)
+    build = service.rebuild(corpus, show_bar=progress)
     questions = load_questions(questions_path, limit)
     outcomes = run_questions(service, questions, progress)
     report = score(outcomes, k)
@@ -139,7 +137,7 @@ def evaluate(settings: Settings, corpus: Path, questions_path: Path, k: int = 10
 
 
 def run_eval_cli(args, settings: Settings) -> int:
-    from rag.report import write_report
+    from rag.eval.report import write_report
 
     corpus, questions = Path(args.corpus), Path(args.questions)
     for path in (corpus, questions):

@@ -11,14 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from rag.dates import find_date_line, parse_date
+from rag.config import (HTML_SUFFIXES, JSON_SUFFIXES, MAX_ARTICLE_FILE_BYTES, SUPPORTED_SUFFIXES,
+                        TEXT_SUFFIXES)
+from rag.ingest.dates import find_date_line, parse_date
 
-TEXT_SUFFIXES = {".txt", ".md"}
-HTML_SUFFIXES = {".html", ".htm"}
-JSON_SUFFIXES = {".json", ".jsonl"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
-# One article per file should never be this large; a corpus file (JSON/JSONL) may be.
-MAX_ARTICLE_FILE_BYTES = 5 * 1024 * 1024
+# One article per file should never be over MAX_ARTICLE_FILE_BYTES; a corpus file (JSON/JSONL) may be.
 MAX_CORPUS_FILE_BYTES = 2 * 1024 * 1024 * 1024
 MAX_ARTICLE_CHARS = 1_000_000
 

@@ -11,6 +11,8 @@ import numpy as np
 from rag.config import Settings
 
 LOCAL_MODEL = "all-MiniLM-L6-v2"
+# The bundled model's width, the width of an empty index's (zero-row) vector arrays.
+EMBEDDING_WIDTH = 384
 
 
 class Embedder(Protocol):
@@ -74,7 +76,7 @@ class LocalEmbedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, EMBEDDING_WIDTH), dtype=np.float32)
         with self._lock:
             vectors = self._model.encode(
                 texts, batch_size=self.batch_size, convert_to_numpy=True,

@@ -1,7 +1,7 @@
-"""Incremental rebuild: seeds → cleaned articles → chunks → vectors → a new generation → pointer.
+"""Incremental rebuild: seeds → cleaned articles → chunks → vectors → a new snapshot → pointer.
 
 New articles are added, changed ones re-embedded, removed ones dropped; unchanged ones are copied
-from the serving generation by content hash. The pointer moves only once the new generation is
+from the serving snapshot by content hash. The pointer moves only once the new snapshot is
 complete, so a failed or killed rebuild leaves the previous index serving."""
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from typing import Callable
 
 import numpy as np
 
-from rag import generation as gen
-from rag.articles import RawArticle, load_articles
-from rag.chunking import Chunk, chunk_article
-from rag.cleaning import CLEANING_VERSION, Article, clean_articles
+from rag.index import snapshot as snap
+from rag.ingest.loading import RawArticle, load_articles
+from rag.ingest.chunking import Chunk, chunk_article
+from rag.ingest.cleaning import CLEANING_VERSION, Article, clean_articles
 from rag.config import Settings
-from rag.embedding import embedder_name, get_embedder
-from rag.store import Pointer, Store
+from rag.errors import RebuildInProgress
+from rag.index.embedding import EMBEDDING_WIDTH, Embedder, embedder_name, get_embedder
+from rag.index.store import Pointer, Store
 
 log = logging.getLogger(__name__)
 PIPELINE_VERSION = 1
@@ -32,10 +33,6 @@ COPY_BATCH = 1000
 EMBED_BATCH = 256
 
 Progress = Callable[[str, int, int], None]
-
-
-class RebuildInProgress(RuntimeError):
-    pass
 
 
 @dataclass
@@ -49,7 +46,7 @@ class BuildSummary:
     chunks: int = 0
     embedded_chunks: int = 0
     seconds: float = 0.0
-    generation: str | None = None
+    snapshot: str | None = None
     changed: bool = False
 
     def line(self) -> str:
@@ -67,8 +64,10 @@ class BuildSummary:
         return asdict(self)
 
 
-def fingerprint(settings: Settings) -> str:
-    return (f"{embedder_name(settings)}|chunks={settings.chunk_size}/{settings.chunk_overlap}"
+def fingerprint(settings: Settings, embedder: Embedder | None = None) -> str:
+    """Identifies the vector space and chunking: an index built otherwise is re-embedded."""
+    name = embedder.name if embedder is not None else embedder_name(settings)
+    return (f"{name}|chunks={settings.chunk_size}/{settings.chunk_overlap}"
             f"|v{PIPELINE_VERSION}")
 
 
@@ -123,17 +122,20 @@ def _drop_same_text(articles: list[Article], skipped: list[dict]) -> list[Articl
 
 
 def rebuild(settings: Settings, seeds: Path | None = None, progress: Progress | None = None,
-            show_bar: bool = False, store: Store | None = None) -> BuildSummary:
+            show_bar: bool = False, store: Store | None = None,
+            embedder: Embedder | None = None) -> BuildSummary:
+    """`store` and `embedder` default to the ones the settings name."""
     started = time.perf_counter()
     with rebuild_lock(settings.index_dir):
         summary = _rebuild_locked(settings, Path(seeds or settings.seeds_dir), progress, show_bar,
-                                  store or Store(settings), started)
+                                  store or Store(settings), embedder or get_embedder(settings),
+                                  started)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, show_bar: bool,
-                    store: Store, started: float) -> BuildSummary:
+                    store: Store, embedder: Embedder, started: float) -> BuildSummary:
     report = progress or (lambda stage, done, total: None)
     summary = BuildSummary()
     report("reading articles", 0, 0)
@@ -144,14 +146,14 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     digest = _digest(raw_hashes)
 
     pointer = store.current()
-    fp = fingerprint(settings)
+    fp = fingerprint(settings, embedder)
     previous = None
     if pointer is not None:
         try:
-            previous = gen.load(settings.index_dir, pointer.generation, pointer.fingerprint,
+            previous = snap.load(settings.index_dir, pointer.snapshot, pointer.fingerprint,
                                 store.collection)
         except Exception as exc:  # the serving collection is gone: build from scratch
-            log.warning("index generation %s unreadable (%s); rebuilding all", pointer.generation, exc)
+            log.warning("index snapshot %s unreadable (%s); rebuilding all", pointer.snapshot, exc)
             pointer = None
     if pointer is not None and previous is not None:
         if pointer.fingerprint == fp and pointer.summary.get("raw_hashes_digest") == digest:
@@ -178,54 +180,54 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     pointer_summary = {"raw_hashes_digest": digest, "cleaning_skips": cleaning_skips}
 
     if not summary.changed:
-        # Files were touched but their cleaned articles are the same: keep the generation.
+        # Files were touched but their cleaned articles are the same: keep the snapshot.
         pointer_summary["line"] = pointer.summary.get("line", "")
         store.set_current(Pointer(**{**vars(pointer), "summary": pointer_summary}))
         return _unchanged(summary, previous)
 
-    built = _write_generation(settings, store, fp, previous, kept, to_embed, raw_hashes, report,
-                              show_bar)
-    summary.articles, summary.chunks, summary.generation = len(built.articles), len(built), built.name
+    built = _write_snapshot(settings, store, embedder, fp, previous, kept, to_embed, raw_hashes,
+                            report, show_bar)
+    summary.articles, summary.chunks, summary.snapshot = len(built.articles), len(built), built.name
     summary.embedded_chunks = len(built) - sum(previous.articles[a.id].chunks for a in kept)
     summary.seconds = time.perf_counter() - started
     pointer_summary["line"] = summary.line()
-    store.set_current(Pointer(generation=built.name, built_at=time.time(), fingerprint=fp,
+    store.set_current(Pointer(snapshot=built.name, built_at=time.time(), fingerprint=fp,
                               articles=summary.articles, chunks=summary.chunks,
                               summary=pointer_summary))
     _collect_garbage(store, settings.index_dir,
-                     keep={built.name, pointer.generation if pointer else built.name})
+                     keep={built.name, pointer.snapshot if pointer else built.name})
     return summary
 
 
-def _unchanged(summary: BuildSummary, previous: gen.Generation) -> BuildSummary:
+def _unchanged(summary: BuildSummary, previous: snap.Snapshot) -> BuildSummary:
     summary.unchanged = len(previous.articles)
     summary.articles, summary.chunks = len(previous.articles), len(previous)
-    summary.generation = previous.name
+    summary.snapshot = previous.name
     return summary
 
 
-def _write_generation(settings, store, fp, previous, kept, to_embed, raw_hashes, report,
-                      show_bar) -> gen.Generation:
-    """A complete new generation in Chroma and in the local cache; removed again on any failure."""
-    name = store.new_generation_name()
+def _write_snapshot(settings, store, embedder, fp, previous, kept, to_embed, raw_hashes, report,
+                    show_bar) -> snap.Snapshot:
+    """A complete new snapshot in Chroma and in the local cache; removed again on any failure."""
+    name = store.new_snapshot_name()
     collection = store.create_collection(name)
     try:
         ids, metas, texts, vectors = _copy_unchanged(previous, kept, raw_hashes, collection, report)
         report("chunking", 0, len(to_embed))
         chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
-        new_vectors = _embed_and_add(settings, chunks, raw_hashes, collection, report, show_bar)
+        new_vectors = _embed_and_add(embedder, chunks, raw_hashes, collection, report, show_bar)
         for chunk in chunks:
             ids.append(chunk.id)
-            metas.append(gen.chunk_metadata(chunk, raw_hashes[chunk.article_id]))
+            metas.append(snap.chunk_metadata(chunk, raw_hashes[chunk.article_id]))
             texts.append(chunk.text)
-        vectors = np.concatenate([vectors, new_vectors]) if len(new_vectors) else vectors
+        vectors = np.concatenate([vectors, new_vectors]) if len(vectors) else new_vectors
         report("building BM25", 0, len(ids))
-        built = gen.assemble(name, fp, ids, metas, texts, vectors)
-        gen.save(built, settings.index_dir)
+        built = snap.assemble(name, fp, ids, metas, texts, vectors)
+        snap.save(built, settings.index_dir)
         return built
     except BaseException:
         store.drop(name)
-        shutil.rmtree(gen.folder(settings.index_dir, name), ignore_errors=True)
+        shutil.rmtree(snap.folder(settings.index_dir, name), ignore_errors=True)
         raise
 
 
@@ -238,10 +240,10 @@ def _digest(raw_hashes: dict[str, str]) -> str:
 
 
 def _copy_unchanged(previous, kept: list[Article], raw_hashes: dict[str, str], collection, report):
-    """Carry unchanged articles' chunks, vectors included, into the new generation."""
+    """Carry unchanged articles' chunks, vectors included, into the new snapshot."""
     ids, metas, texts, rows = [], [], [], []
     if previous is None or not kept:
-        return ids, metas, texts, np.zeros((0, 384), dtype=np.float32)
+        return ids, metas, texts, np.zeros((0, EMBEDDING_WIDTH), dtype=np.float32)
     keep = {a.id for a in kept}
     for row, (cid, record) in enumerate(zip(previous.ids, previous.records)):
         if record["article_id"] not in keep:
@@ -250,7 +252,7 @@ def _copy_unchanged(previous, kept: list[Article], raw_hashes: dict[str, str], c
         chunk = Chunk(record["article_id"], record["n"], record["text"], record["title"],
                       record["published"], record["source"], record["url"], entry.sha256)
         ids.append(cid)
-        metas.append(gen.chunk_metadata(chunk, raw_hashes.get(chunk.article_id, entry.raw_hash)))
+        metas.append(snap.chunk_metadata(chunk, raw_hashes.get(chunk.article_id, entry.raw_hash)))
         texts.append(record["text"])
         rows.append(row)
     vectors = previous.vectors[rows].astype(np.float32)
@@ -262,11 +264,10 @@ def _copy_unchanged(previous, kept: list[Article], raw_hashes: dict[str, str], c
     return ids, metas, texts, vectors
 
 
-def _embed_and_add(settings: Settings, chunks: list[Chunk], raw_hashes: dict[str, str],
+def _embed_and_add(embedder: Embedder, chunks: list[Chunk], raw_hashes: dict[str, str],
                    collection, report, show_bar: bool) -> np.ndarray:
     if not chunks:
-        return np.zeros((0, 384), dtype=np.float32)
-    embedder = get_embedder(settings)
+        return np.zeros((0, EMBEDDING_WIDTH), dtype=np.float32)
     bar = None
     if show_bar:
         from tqdm import tqdm
@@ -278,7 +279,7 @@ def _embed_and_add(settings: Settings, chunks: list[Chunk], raw_hashes: dict[str
         vectors = embedder.embed([c.embed_text for c in batch])
         collection.add(
             ids=[c.id for c in batch], embeddings=vectors, documents=[c.text for c in batch],
-            metadatas=[gen.chunk_metadata(c, raw_hashes[c.article_id]) for c in batch],
+            metadatas=[snap.chunk_metadata(c, raw_hashes[c.article_id]) for c in batch],
         )
         out.append(vectors)
         report("embedding", start + len(batch), len(chunks))
@@ -290,13 +291,13 @@ def _embed_and_add(settings: Settings, chunks: list[Chunk], raw_hashes: dict[str
 
 
 def _collect_garbage(store: Store, index_dir: Path, keep: set[str]) -> None:
-    """Drop generations that no longer serve: all but the current and the one before it (a reader
+    """Drop snapshots that no longer serve: all but the current and the one before it (a reader
     may still be finishing a request on it). Orphans of killed rebuilds go too."""
-    for name in store.generations():
+    for name in store.snapshots():
         if name not in keep:
             store.drop(name)
-    root = index_dir / "generations"
-    if root.is_dir():
-        for path in root.iterdir():
-            if path.name not in keep:
-                shutil.rmtree(path, ignore_errors=True)
+    for root in snap.CACHE_ROOTS:
+        if (index_dir / root).is_dir():
+            for path in (index_dir / root).iterdir():
+                if path.name not in keep:
+                    shutil.rmtree(path, ignore_errors=True)

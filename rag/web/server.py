@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from rag.config import Settings
 
-log = logging.getLogger("rag.server")
+log = logging.getLogger("rag.web.server")
 
 
 def _prepare(service, build: bool) -> None:
@@ -29,7 +29,7 @@ def _prepare(service, build: bool) -> None:
 
 
 def build_app(settings: Settings, bind_host: str = "127.0.0.1", build: bool = False, ui: bool = True):
-    from rag.api import create_app
+    from rag.web.app import create_app
     from rag.service import RagService
 
     service = RagService(settings)

@@ -1,6 +1,6 @@
-"""One index generation in memory: chunk records, their vectors, BM25 and the article manifest.
+"""One index snapshot in memory: chunk records, their vectors, BM25 and the article manifest.
 
-Chroma holds the truth. The folder `index/generations/<name>/` is a local cache of what can be
+Chroma holds the truth. The folder `index/snapshots/<name>/` is a local cache of what can be
 derived from it, written by the rebuild and re-derived from Chroma by any process that lacks it
 (another API worker on another machine, for instance)."""
 
@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunking import Chunk, chunk_id, embed_text
-from rag.dates import to_timestamp
-from rag.lexical import Bm25Index, tokenize_many
+from rag.ingest.chunking import Chunk, chunk_id, embed_text
+from rag.ingest.dates import to_timestamp
+from rag.index.embedding import EMBEDDING_WIDTH
+from rag.index.lexical import Bm25Index, tokenize_many
 
 CHUNK_FIELDS = ("article_id", "n", "title", "published", "source", "url")
 
@@ -34,7 +35,7 @@ class ArticleEntry:
 
 
 @dataclass
-class Generation:
+class Snapshot:
     name: str
     fingerprint: str
     ids: list[str]
@@ -99,18 +100,18 @@ def manifest_from_metadata(metas: list[dict]) -> dict[str, ArticleEntry]:
 
 
 def assemble(name: str, fingerprint: str, ids: list[str], metas: list[dict], texts: list[str],
-             vectors: np.ndarray) -> Generation:
-    """A generation from what Chroma holds (or is about to hold), ordered by article and chunk."""
+             vectors: np.ndarray) -> Snapshot:
+    """A snapshot from what Chroma holds (or is about to hold), ordered by article and chunk."""
     order = sorted(range(len(ids)), key=lambda i: (metas[i]["article_id"], int(metas[i]["n"])))
     ids = [ids[i] for i in order]
     metas = [metas[i] for i in order]
     records = [record_from_metadata(metas[k], texts[i]) for k, i in enumerate(order)]
-    vectors = np.asarray(vectors, dtype=np.float16)[order] if len(order) else np.zeros((0, 384), np.float16)
+    vectors = np.asarray(vectors, dtype=np.float16)[order] if len(order) else np.zeros((0, EMBEDDING_WIDTH), np.float16)
     bm25 = Bm25Index.build(tokenize_many(
         [embed_text(r["title"], r["published"], r["text"]) for r in records]
     ))
     article_order, article_bm25 = _article_bm25(records)
-    return Generation(name, fingerprint, ids, records, vectors, bm25, manifest_from_metadata(metas),
+    return Snapshot(name, fingerprint, ids, records, vectors, bm25, manifest_from_metadata(metas),
                       article_bm25, article_order)
 
 
@@ -124,26 +125,36 @@ def _article_bm25(records: list[dict]) -> tuple[list[str], Bm25Index]:
     return order, Bm25Index.build(tokenize_many([" ".join(texts[a]) for a in order]))
 
 
+CACHE_ROOTS = ("snapshots", "generations")  # "generations": indexes built before the rename
+
+
 def folder(index_dir: Path, name: str) -> Path:
-    return index_dir / "generations" / name
+    return index_dir / CACHE_ROOTS[0] / name
 
 
-def save(generation: Generation, index_dir: Path) -> Path:
+def _cached_folder(index_dir: Path, name: str) -> Path:
+    for root in CACHE_ROOTS:
+        if (index_dir / root / name / "info.json").exists():
+            return index_dir / root / name
+    return folder(index_dir, name)
+
+
+def save(snapshot: Snapshot, index_dir: Path) -> Path:
     """Write the cache folder whole or not at all (temporary folder, then rename)."""
-    target = folder(index_dir, generation.name)
+    target = folder(index_dir, snapshot.name)
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-        for cid, record in zip(generation.ids, generation.records):
+        for cid, record in zip(snapshot.ids, snapshot.records):
             fh.write(json.dumps({"id": cid, **record}, ensure_ascii=False) + "\n")
-    np.save(tmp / "vectors.npy", generation.vectors)
-    generation.bm25.save(tmp / "bm25")
-    generation.article_bm25.save(tmp / "article_bm25")
-    (tmp / "article_order.json").write_text(json.dumps(generation.article_order))
-    manifest = {aid: vars(entry) for aid, entry in generation.articles.items()}
+    np.save(tmp / "vectors.npy", snapshot.vectors)
+    snapshot.bm25.save(tmp / "bm25")
+    snapshot.article_bm25.save(tmp / "article_bm25")
+    (tmp / "article_order.json").write_text(json.dumps(snapshot.article_order))
+    manifest = {aid: vars(entry) for aid, entry in snapshot.articles.items()}
     (tmp / "articles.json").write_text(json.dumps(manifest, ensure_ascii=False))
-    (tmp / "info.json").write_text(json.dumps({"fingerprint": generation.fingerprint}))
+    (tmp / "info.json").write_text(json.dumps({"fingerprint": snapshot.fingerprint}))
     _fsync_tree(tmp)
     if target.exists():
         shutil.rmtree(target)
@@ -158,8 +169,8 @@ def _fsync_tree(path: Path) -> None:
                 os.fsync(fh.fileno())
 
 
-def load_cached(index_dir: Path, name: str) -> Generation | None:
-    path = folder(index_dir, name)
+def load_cached(index_dir: Path, name: str) -> Snapshot | None:
+    path = _cached_folder(index_dir, name)
     if not (path / "info.json").exists():
         return None
     try:
@@ -178,11 +189,11 @@ def load_cached(index_dir: Path, name: str) -> Generation | None:
     except (OSError, ValueError, KeyError):
         return None  # a damaged or older cache is re-derived from Chroma
     articles = {aid: ArticleEntry(**entry) for aid, entry in manifest.items()}
-    return Generation(name, info["fingerprint"], ids, records, vectors, bm25, articles,
+    return Snapshot(name, info["fingerprint"], ids, records, vectors, bm25, articles,
                       article_bm25, article_order)
 
 
-def load_from_collection(collection, name: str, fingerprint: str, batch: int = 2000) -> Generation:
+def load_from_collection(collection, name: str, fingerprint: str, batch: int = 2000) -> Snapshot:
     ids, metas, texts, vectors = [], [], [], []
     total = collection.count()
     for offset in range(0, total, batch):
@@ -192,20 +203,20 @@ def load_from_collection(collection, name: str, fingerprint: str, batch: int = 2
         metas.extend(got["metadatas"])
         texts.extend(got["documents"])
         vectors.extend(np.asarray(got["embeddings"], dtype=np.float32))
-    return assemble(name, fingerprint, ids, metas, texts, np.array(vectors) if vectors else np.zeros((0, 384)))
+    return assemble(name, fingerprint, ids, metas, texts, np.array(vectors) if vectors else np.zeros((0, EMBEDDING_WIDTH)))
 
 
-def load(index_dir: Path, name: str, fingerprint: str, collection_factory) -> Generation:
-    """The cached generation, or one derived from Chroma and then cached."""
+def load(index_dir: Path, name: str, fingerprint: str, collection_factory) -> Snapshot:
+    """The cached snapshot, or one derived from Chroma and then cached."""
     cached = load_cached(index_dir, name)
     if cached is not None:
         return cached
-    generation = load_from_collection(collection_factory(name), name, fingerprint)
+    snapshot = load_from_collection(collection_factory(name), name, fingerprint)
     try:
-        save(generation, index_dir)
+        save(snapshot, index_dir)
     except OSError:
         pass  # a read-only or full disk only costs the cache, not the answer
-    return generation
+    return snapshot
 
 
-__all__ = ["ArticleEntry", "Generation", "assemble", "chunk_id", "chunk_metadata", "load", "save"]
+__all__ = ["ArticleEntry", "Snapshot", "assemble", "chunk_id", "chunk_metadata", "load", "save"]

@@ -8,10 +8,10 @@ from typing import Callable
 
 import numpy as np
 
-from rag.lexical import tokenize
-from rag.retrieval import Retrieval, coverage
-from rag.safety import is_instruction
-from rag.sentences import split_sentences
+from rag.answer.citations import is_instruction
+from rag.answer.retrieval import Retrieval
+from rag.index.lexical import coverage, tokenize
+from rag.ingest.sentences import split_sentences
 
 MIN_WORDS = 5
 _NAME_OR_NUMBER = re.compile(r"\b([A-Z][a-zA-Z]+|\d[\d,.]*)\b")

@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.articles import MAX_ARTICLE_FILE_BYTES, SUPPORTED_SUFFIXES, suffix_of
+from rag.ingest.loading import MAX_ARTICLE_FILE_BYTES, SUPPORTED_SUFFIXES, suffix_of
 
 MAX_UPLOAD_BYTES = MAX_ARTICLE_FILE_BYTES
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")

@@ -4,20 +4,17 @@ extractive answer; streamed as events so that every front end shows the same tex
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Callable, Iterator
 
 import numpy as np
 
-from rag import extractive
-from rag.citations import MarkerStream, check_markers, citation, unsupported_sentences
-from rag.lexical import tokenize
-from rag.llm import NOT_COVERED, LlmClient, LlmError, answer_messages
-from rag.models import Answer, Citation, NearbyArticle
-from rag.retrieval import Passage, Retrieval
-from rag.safety import grounded, strip_instructions
-from rag.sentences import split_sentences
+from rag.answer import extractive
+from rag.answer.citations import NOT_COVERED, MarkerStream, check_answer, citation
+from rag.answer.llm import LlmClient, answer_messages
+from rag.answer.retrieval import Retrieval
+from rag.errors import LlmError
+from rag.models import Answer, NearbyArticle
 
 log = logging.getLogger(__name__)
 REFUSAL_TEXT = "The articles don't cover this question."
@@ -64,26 +61,6 @@ def extractive_answer(retrieval: Retrieval, embed: Callable[[list[str]], np.ndar
         query=retrieval.query, timings=timings)}
 
 
-def _highlight(passage: Passage, claims: list[str]) -> str | None:
-    """The passage sentence that shares most words with the answer sentences citing it."""
-    claim_tokens = set(tokenize(" ".join(claims)))
-    best, best_overlap = None, 0
-    for sentence in split_sentences(passage.text):
-        overlap = len(claim_tokens & set(tokenize(sentence)))
-        if overlap > best_overlap:
-            best, best_overlap = sentence, overlap
-    return best
-
-
-def llm_citations(text: str, cited: list[int], passages: list[Passage]) -> list[Citation]:
-    sentences = split_sentences(text)
-    out = []
-    for n in sorted(cited):
-        claims = [s for s in sentences if f"[{n}]" in s] or [text]
-        out.append(citation(n, passages[n - 1], _highlight(passages[n - 1], claims)))
-    return out
-
-
 class _HoldBack:
     """Passes streamed text on, except while it could still be the bare NOT COVERED reply,
     which must never reach the user as an answer."""
@@ -106,19 +83,6 @@ class _HoldBack:
     def rest(self) -> str:
         out, self.sent = self.text[self.sent:], len(self.text)
         return out
-
-
-def ungrounded_markers_removed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
-    """Take the citation off any sentence that its cited passages do not support (so it is not
-    presented as cited, and is listed as unsupported); returns the text and the valid citations."""
-    for sentence in split_sentences(text):
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
-        if not numbers:
-            continue
-        sources = [strip_instructions(passages[n - 1].text) for n in numbers if 1 <= n <= len(passages)]
-        if not grounded(sentence, sources):
-            text = text.replace(sentence, re.sub(r"\s?\[\d+\]", "", sentence), 1)
-    return check_markers(text, len(passages))
 
 
 def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Callable,
@@ -148,26 +112,22 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
         yield from fallback(str(exc))
         return
     finish_timing()
-    text, cited = check_markers(held.text, len(passages))
-    text = text.strip()
-    if text.strip(" .").upper() == NOT_COVERED or not text:
+    checked = check_answer(held.text, passages)
+    if checked.not_covered:
         yield from refusal(retrieval, timings)
         return
-    had_citations = bool(cited)
-    text, cited = ungrounded_markers_removed(text, passages)
-    if not cited:
+    if checked.rejected:
         if held.sent:
             yield {"event": "reset"}
-        yield from fallback("the LLM answer is not supported by the passages it cites"
-                            if had_citations else "the LLM answer cited no passage")
+        yield from fallback(checked.rejected)
         return
     rest = out + held.rest()
-    if text != held.text.strip():
+    if checked.text != held.text.strip():
         # The checks changed the text: replace what was shown with the checked answer.
         yield {"event": "reset"}
-        yield delta(text)
+        yield delta(checked.text)
     elif rest:
         yield delta(rest)
     yield {"event": "answer", "answer": Answer(
-        answer=text, refused=False, citations=llm_citations(text, cited, passages), mode="llm",
-        query=retrieval.query, unsupported=unsupported_sentences(text), timings=timings)}
+        answer=checked.text, refused=False, citations=checked.citations, mode="llm",
+        query=retrieval.query, unsupported=checked.unsupported, timings=timings)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import time
 import uuid
@@ -13,13 +12,12 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from rag.api_models import (AnswerRequest, AnswerResponse, ChatChoice, ChatCompletion,
+from rag.web.schemas import (AnswerRequest, AnswerResponse, ChatChoice, ChatCompletion,
                             ChatCompletionMessage, ChatCompletionRequest, ErrorBody, IndexState)
-from rag.indexing import RebuildInProgress
-from rag.models import Answer, Turn
-from rag.retrieval import BadFilter, Filters
-from rag.service import BadQuestion, IndexNotReady, RagService
-from rag.store import StoreUnavailable
+from rag.access import is_loopback
+from rag.errors import BadFilter, BadQuestion, IndexNotReady, RebuildInProgress, StoreUnavailable
+from rag.models import Answer, Filters, Turn
+from rag.service import RagService
 
 MODEL_ID = "newsrag"
 ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 503: {"model": ErrorBody}}
@@ -28,15 +26,6 @@ ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 503: {"model": E
 class ApiError(Exception):
     def __init__(self, status: int, message: str):
         self.status, self.message = status, message
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def create_app(service: RagService, bind_host: str = "127.0.0.1") -> FastAPI:
@@ -96,7 +85,7 @@ def create_app(service: RagService, bind_host: str = "127.0.0.1") -> FastAPI:
         if not service.warm:
             return JSONResponse({"status": "loading", "error": "loading the embedding model"}, status_code=503)
         return {"status": "ok", "articles": status["articles"], "chunks": status["chunks"],
-                "generation": status["generation"]}
+                "snapshot": status["snapshot"]}
 
     def _filters(body: AnswerRequest) -> Filters | None:
         if body.filters is None:

@@ -1,0 +1,190 @@
+"""The citation policy, in one place. Article text is untrusted: instruction-like sentences never
+reach the LLM or an extractive answer (`strip_instructions`, `is_instruction`). An LLM answer's
+[n] markers must point at real passages, and each cited sentence must be grounded in the passages
+it cites; `check_answer` is the one entry point that applies all of it to a finished answer
+(`MarkerStream` applies the marker part to a stream as it arrives)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.answer.retrieval import Passage
+from rag.index.lexical import tokenize
+from rag.ingest.sentences import split_sentences
+from rag.models import Citation
+
+_MARKER = re.compile(r"\s?\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
+_MAYBE_MARKER = re.compile(r"\s?\[[\d,;\s]*$")
+MAX_MARKER_CHARS = 24
+
+
+def _rewrite(match: re.Match, valid: range, cited: list[int]) -> str:
+    numbers = [int(x) for x in re.split(r"[,;]", match.group(1)) if x.strip()]
+    kept = [n for n in numbers if n in valid]
+    for n in kept:
+        if n not in cited:
+            cited.append(n)
+    lead = " " if match.group(0).startswith(" ") else ""
+    return lead + "".join(f"[{n}]" for n in kept) if kept else ""
+
+
+def check_markers(text: str, passage_count: int) -> tuple[str, list[int]]:
+    """The text with markers that point at no passage dropped (and [1, 2] written [1][2]), and
+    the valid passage numbers in order of first citation."""
+    cited: list[int] = []
+    valid = range(1, passage_count + 1)
+    cleaned = _MARKER.sub(lambda m: _rewrite(m, valid, cited), text)
+    return cleaned, cited
+
+
+class MarkerStream:
+    """Applies check_markers to text arriving in pieces: holds back only what could still be the
+    start of a marker, so the stream shows exactly the text the final answer will have."""
+
+    def __init__(self, passage_count: int):
+        self.valid = range(1, passage_count + 1)
+        self.cited: list[int] = []
+        self._pending = ""
+
+    def feed(self, delta: str) -> str:
+        text = self._pending + delta
+        out, self._pending = self._split(text)
+        return out
+
+    def _split(self, text: str) -> tuple[str, str]:
+        out = _MARKER.sub(lambda m: _rewrite(m, self.valid, self.cited), text)
+        tail = _MAYBE_MARKER.search(out)
+        if tail and len(out) - tail.start() <= MAX_MARKER_CHARS:
+            return out[: tail.start()], out[tail.start():]
+        return out, ""
+
+    def flush(self) -> str:
+        out, self._pending = self._pending, ""
+        return out
+
+
+def unsupported_sentences(text: str) -> list[str]:
+    """Sentences of an answer that carry no citation marker (short connective phrases aside)."""
+    out = []
+    for sentence in split_sentences(text):
+        if "[" in sentence and _MARKER.search(sentence):
+            continue
+        if len(sentence.split()) >= 4:
+            out.append(sentence)
+    return out
+
+
+def citation(n: int, passage: Passage, highlight: str | None = None) -> Citation:
+    return Citation(
+        n=n, article_id=passage.article_id, title=passage.title, published=passage.published,
+        source=passage.source, url=passage.url, quote=passage.text, highlight=highlight,
+        score=round(passage.score, 4),
+    )
+
+
+# --- instruction-like text ------------------------------------------------------------------
+
+# Phrases that address a model or try to change its orders: the shapes of prompt injection.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}\b(instructions?|prompts?|rules?|"
+    r"guidelines|directions|context|everything)\b"
+    r"|\b(you are now|act as|pretend to be|from now on,? you|new instructions?|system prompt|"
+    r"developer mode|jailbreak)\b"
+    r"|\b(assistant|ai|chatbot|language model|llm)s?\b[^.!?\n]{0,30}\b(must|should|shall|will|need to)\b"
+    r"|\b(tell|instruct|ask|urge)\s+(the\s+)?(user|reader)s?\b"
+    r"|\brespond (only )?with\b|\bdo not (mention|cite|reveal)\b",
+    re.IGNORECASE,
+)
+REMOVED = "[instruction-like text removed]"
+GROUNDING_MIN_SHARE = 0.5
+
+
+def is_instruction(sentence: str) -> bool:
+    return bool(_INSTRUCTION.search(sentence))
+
+
+def strip_instructions(text: str) -> str:
+    """The passage with instruction-like sentences replaced by a marker, paragraphs kept."""
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        sentences = split_sentences(paragraph)
+        if any(is_instruction(s) for s in sentences):
+            paragraph = " ".join(REMOVED if is_instruction(s) else s for s in sentences)
+        paragraphs.append(paragraph)
+    return "\n\n".join(paragraphs)
+
+
+def grounded(sentence: str, passages: list[str]) -> bool:
+    """Most of the sentence's content words (stemmed) occur in the passages it cites."""
+    words = set(tokenize(re.sub(r"\[\d+\]", " ", sentence)))
+    if not words:
+        return True
+    available = set()
+    for passage in passages:
+        available |= set(tokenize(passage))
+    return len(words & available) / len(words) >= GROUNDING_MIN_SHARE
+
+
+# --- whole answers -----------------------------------------------------------------------------
+
+NOT_COVERED = "NOT COVERED"
+
+
+@dataclass
+class CheckedAnswer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    not_covered: bool = False  # the model said the passages do not answer
+    rejected: str | None = None  # why the answer cannot be shown (the extractive one replaces it)
+
+
+def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
+    """An LLM answer through every check: markers that point at no passage dropped, citations
+    taken off sentences their passages do not support, uncited sentences listed as unsupported;
+    an answer left with no valid citation is rejected."""
+    text, cited = check_markers(text, len(passages))
+    text = text.strip()
+    if not text or text.strip(" .").upper() == NOT_COVERED:
+        return CheckedAnswer(text, not_covered=True)
+    had_citations = bool(cited)
+    text, cited = _ungrounded_markers_removed(text, passages)
+    if not cited:
+        return CheckedAnswer(text, rejected="the LLM answer is not supported by the passages it cites"
+                             if had_citations else "the LLM answer cited no passage")
+    return CheckedAnswer(text, citations=_llm_citations(text, cited, passages),
+                         unsupported=unsupported_sentences(text))
+
+
+def _ungrounded_markers_removed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
+    """Take the citation off any sentence that its cited passages do not support (so it is not
+    presented as cited, and is listed as unsupported); returns the text and the valid citations."""
+    for sentence in split_sentences(text):
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        if not numbers:
+            continue
+        sources = [strip_instructions(passages[n - 1].text) for n in numbers if 1 <= n <= len(passages)]
+        if not grounded(sentence, sources):
+            text = text.replace(sentence, re.sub(r"\s?\[\d+\]", "", sentence), 1)
+    return check_markers(text, len(passages))
+
+
+def _highlight(passage: Passage, claims: list[str]) -> str | None:
+    """The passage sentence that shares most words with the answer sentences citing it."""
+    claim_tokens = set(tokenize(" ".join(claims)))
+    best, best_overlap = None, 0
+    for sentence in split_sentences(passage.text):
+        overlap = len(claim_tokens & set(tokenize(sentence)))
+        if overlap > best_overlap:
+            best, best_overlap = sentence, overlap
+    return best
+
+
+def _llm_citations(text: str, cited: list[int], passages: list[Passage]) -> list[Citation]:
+    sentences = split_sentences(text)
+    out = []
+    for n in sorted(cited):
+        claims = [s for s in sentences if f"[{n}]" in s] or [text]
+        out.append(citation(n, passages[n - 1], _highlight(passages[n - 1], claims)))
+    return out

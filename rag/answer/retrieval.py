@@ -1,0 +1,159 @@
+"""Hybrid retrieval: ranking stages nominate candidate chunks and score them, one weighted
+fusion of min-max scaled signals orders them, and the passages are grouped by article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rag.answer.stages import RankingStage, StageContext
+from rag.index.lexical import tokenize
+from rag.index.snapshot import Snapshot
+from rag.models import Filters
+
+
+@dataclass
+class RetrievalRequest:
+    query: str
+    query_vector: np.ndarray
+    top_k: int
+    filters: Filters | None = None
+
+
+@dataclass
+class Passage:
+    row: int
+    id: str
+    article_id: str
+    n: int
+    title: str
+    published: str | None
+    source: str
+    url: str | None
+    text: str
+    score: float  # fused, 0..1
+    signals: dict[str, float] = field(default_factory=dict)  # raw score of each stage
+
+    @property
+    def dense(self) -> float:
+        return self.signals.get("dense", 0.0)
+
+    @property
+    def bm25(self) -> float:
+        return self.signals.get("bm25", 0.0)
+
+
+@dataclass
+class ArticleHit:
+    article_id: str
+    title: str
+    published: str | None
+    source: str
+    url: str | None
+    score: float
+    passages: list[Passage] = field(default_factory=list)
+
+
+@dataclass
+class Retrieval:
+    query: str
+    passages: list[Passage]  # the best top_k, by fused score
+    articles: list[ArticleHit]  # every candidate article, best first
+    query_tokens: list[str]
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    if values.size == 0:
+        return values
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-9:
+        return np.full_like(values, 1.0 if high > 0 else 0.0)
+    return (values - low) / (high - low)
+
+
+def fuse(signals: list[np.ndarray], weights: list[float]) -> np.ndarray:
+    """Weighted mean of the min-max scaled signals."""
+    total = None
+    for values, weight in zip(signals, weights):
+        part = weight * minmax(values)
+        total = part if total is None else total + part
+    return total / sum(weights) if sum(weights) else total
+
+
+def _mask(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
+    if filters is None or filters.empty:
+        return None
+    after, before = filters.bounds()
+    mask = np.ones(len(snapshot), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if after is not None:
+            mask &= snapshot.published_ts >= after
+        if before is not None:
+            mask &= snapshot.published_ts <= before
+    if filters.source:
+        wanted = filters.source.strip().rstrip("/")
+        mask &= np.array([s == wanted or s.startswith(wanted + "/") or s.startswith(wanted + ":")
+                          for s in snapshot.sources], dtype=bool)
+    return mask
+
+
+def _chroma_where(snapshot: Snapshot, mask: np.ndarray | None, filters: Filters | None):
+    if mask is None:
+        return None
+    clauses = []
+    after, before = filters.bounds()
+    if after is not None:
+        clauses.append({"published_ts": {"$gte": after}})
+    if before is not None:
+        clauses.append({"published_ts": {"$lte": before}})
+    if filters.source:
+        clauses.append({"source": {"$in": sorted(set(snapshot.sources[mask].tolist())) or [""]}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class Retriever:
+    def __init__(self, stages: list[RankingStage], candidates: int):
+        self.stages = stages
+        self.candidates = candidates
+
+    def retrieve(self, snapshot: Snapshot, collection: Any, request: RetrievalRequest) -> Retrieval:
+        tokens = tokenize(request.query)
+        mask = _mask(snapshot, request.filters)
+        allowed = len(snapshot) if mask is None else int(mask.sum())
+        if allowed == 0:
+            return Retrieval(request.query, [], [], tokens)
+        ctx = StageContext(snapshot, collection, request.query, request.query_vector, tokens, mask,
+                           _chroma_where(snapshot, mask, request.filters),
+                           min(self.candidates, allowed))
+        nominated: set[int] = set()
+        for stage in self.stages:
+            nominated.update(stage.nominate(ctx))
+        rows = np.array(sorted(nominated), dtype=np.int64)
+        signals = [stage.score(ctx, rows) for stage in self.stages]
+        fused = fuse(signals, [stage.weight for stage in self.stages])
+        order = np.argsort(-fused, kind="stable")
+        names = [stage.name for stage in self.stages]
+        passages = [self._passage(snapshot, int(rows[i]), float(fused[i]),
+                                  {n: float(s[i]) for n, s in zip(names, signals)}) for i in order]
+        return Retrieval(request.query, passages[:request.top_k], group_by_article(passages), tokens)
+
+    @staticmethod
+    def _passage(snapshot: Snapshot, row: int, score: float, signals: dict[str, float]) -> Passage:
+        record = snapshot.records[row]
+        return Passage(row=row, id=snapshot.ids[row], article_id=record["article_id"], n=record["n"],
+                       title=record["title"], published=record["published"], source=record["source"],
+                       url=record["url"], text=record["text"], score=score, signals=signals)
+
+
+def group_by_article(passages: list[Passage]) -> list[ArticleHit]:
+    hits: dict[str, ArticleHit] = {}
+    for passage in passages:
+        hit = hits.get(passage.article_id)
+        if hit is None:
+            hit = hits[passage.article_id] = ArticleHit(
+                passage.article_id, passage.title, passage.published, passage.source,
+                passage.url, passage.score)
+        hit.passages.append(passage)
+    return sorted(hits.values(), key=lambda h: -h.score)

@@ -1,0 +1,24 @@
+"""Whole-article BM25 stage: a question's words spread over several chunks of one article still
+meet here. It nominates nothing; it lifts chunks of articles that match as a whole."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.answer.stages.base import StageContext
+
+
+class ArticleBm25Stage:
+    name = "article_bm25"
+
+    def __init__(self, weight: float):
+        self.weight = weight
+
+    def nominate(self, ctx: StageContext) -> list[int]:
+        return []
+
+    def score(self, ctx: StageContext, rows: np.ndarray) -> np.ndarray:
+        snapshot = ctx.snapshot
+        article_rows = np.array([snapshot.article_row[snapshot.records[r]["article_id"]] for r in rows],
+                                dtype=np.int64)
+        return snapshot.article_bm25.scores(ctx.tokens)[article_rows].astype(np.float32)

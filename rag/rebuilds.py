@@ -1,0 +1,82 @@
+"""Rebuilds run by the service: one at a time, in the foreground or a background thread, with a
+state the front ends can show (stage, progress, error, last summary)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import RebuildInProgress
+from rag.index.build import BuildSummary, rebuild
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RebuildState:
+    state: str = "idle"  # idle | running | failed
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    last_summary: dict | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def public(self) -> dict:
+        return {k: getattr(self, k) for k in
+                ("state", "stage", "done", "total", "started_at", "finished_at", "error", "last_summary")}
+
+
+class Rebuilds:
+    def __init__(self, service):
+        self.service = service
+        self.state = RebuildState()
+
+    def _acquire(self) -> None:
+        if not self.state.lock.acquire(blocking=False):
+            raise RebuildInProgress()
+
+    def run(self, seeds: Path | None = None, show_bar: bool = False, serve: bool = True) -> BuildSummary:
+        self._acquire()
+        return self._run_holding_lock(seeds, show_bar, serve)
+
+    def start(self, seeds: Path | None = None) -> None:
+        self._acquire()
+        self.state.state = "running"
+
+        def run() -> None:
+            try:
+                self._run_holding_lock(seeds)
+            except Exception:
+                log.exception("background rebuild failed")
+
+        threading.Thread(target=run, daemon=True, name="rebuild").start()
+
+    def _run_holding_lock(self, seeds: Path | None, show_bar: bool = False,
+                          serve: bool = True) -> BuildSummary:
+        state, service = self.state, self.service
+        try:
+            state.state, state.error, state.started_at, state.finished_at = "running", None, time.time(), None
+            state.stage, state.done, state.total = "starting", 0, 0
+
+            def progress(stage: str, done: int, total: int) -> None:
+                state.stage, state.done, state.total = stage, done, total
+
+            try:
+                summary = rebuild(service.settings, seeds, progress=progress, show_bar=show_bar,
+                                  store=service.store, embedder=service.embedder)
+            except BaseException as exc:
+                state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
+                raise
+            state.state, state.last_summary = "idle", {**summary.as_dict(), "line": summary.line()}
+            if serve:
+                service.refresh(force=True)
+            return summary
+        finally:
+            state.finished_at = time.time()
+            state.lock.release()
