@@ -9,7 +9,7 @@ PIP := $(BIN)/pip --disable-pip-version-check
 WHEELS := .cache/wheels
 LLAMA_CPP_VERSION := 0.3.36
 # Portable llama.cpp build: a native build crashes at the first token on CPUs that advertise
-# AMX to a VM that does not allow it (see DESIGN.md).
+# AMX to a VM that does not allow it (docs/architecture.md, "Facts about these machines").
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 HOST ?= 127.0.0.1

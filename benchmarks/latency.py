@@ -16,7 +16,7 @@ from benchmarks.common import peak_rss_mb, save
 from rag.config import Settings
 from rag.eval.run import load_questions
 from rag.eval.metrics import percentiles
-from rag.answer.retrieval import retrieve
+from rag.answer.retrieval import RetrievalRequest
 from rag.service import RagService
 
 
@@ -38,9 +38,8 @@ def main() -> None:
     for _ in range(args.repeat):
         for q in questions:
             started = time.perf_counter()
-            vector = service.embed([q])[0]
-            retrieve(snapshot, collection, q, vector, settings.top_k, settings.candidates,
-                     settings.dense_weight, None, settings.article_weight)
+            vector = service.embedder.embed([q])[0]
+            service.retriever.retrieve(snapshot, collection, RetrievalRequest(q, vector, settings.top_k))
             retrieval_ms.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             service.answer(q)

@@ -23,7 +23,7 @@ def candidates(service: RagService, questions, depth: int = 100):
     snapshot = service.refresh(force=True)
     collection = service.store.collection(snapshot.name)
     out = []
-    vectors = service.embed([q.question for q in questions])
+    vectors = service.embedder.embed([q.question for q in questions])
     for q, qv in zip(questions, vectors):
         tokens = tokenize(q.question)
         found = collection.query(query_embeddings=[qv.tolist()], n_results=depth, include=["distances"])
@@ -85,18 +85,19 @@ def main() -> None:
 def refusal_sweep(service: RagService, questions) -> None:
     """False refusals (answerable) and refusals (unanswerable) at each relevance threshold, with
     the product's own retrieval and settings."""
-    from rag.answer.retrieval import retrieve
+    from rag.answer.retrieval import RetrievalRequest
 
     settings = service.settings
     snapshot = service.refresh(force=True)
     collection = service.store.collection(snapshot.name)
-    vectors = service.embed([q.question for q in questions])
+    vectors = service.embedder.embed([q.question for q in questions])
+    policy = service.refusal_policy
     relevance = np.array([
-        retrieve(snapshot, collection, q.question, v, settings.top_k, settings.candidates,
-                 settings.dense_weight, None, settings.article_weight).relevance
+        policy.relevance(service.retriever.retrieve(
+            snapshot, collection, RetrievalRequest(q.question, v, settings.top_k)), snapshot)
         for q, v in zip(questions, vectors)])
     answerable = np.array([q.answerable for q in questions])
-    print("chunks", len(snapshot), "current threshold", round(service.refusal_threshold(snapshot), 3))
+    print("chunks", len(snapshot), "current threshold", round(policy.threshold(snapshot), 3))
     for threshold in np.arange(0.40, 0.66, 0.01):
         print(f"threshold {threshold:.2f}: false refusals {(relevance[answerable] < threshold).mean():.3f}, "
               f"refusals {(relevance[~answerable] < threshold).mean() if (~answerable).any() else 0:.3f}")

@@ -1,0 +1,133 @@
+"""What the web chat does when its events fire. Every decision is the service's; these handlers
+only turn its results and errors into chat messages, HTML and component updates."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+import gradio as gr
+
+from rag.errors import RagError, RebuildInProgress
+from rag.models import Filters, Turn
+from rag.service import RagService
+from ui import render
+
+EXAMPLE_SLOTS = 4
+POLL_S = 0.5
+DISABLED = ("Changing the index from the web page is disabled because the server is reachable "
+            "from the network; use `POST /api/index/rebuild` with RAG_API_KEY.")
+
+
+def _message(role: str, content: str) -> dict:
+    return {"role": role, "content": content}
+
+
+class ChatHandlers:
+    """The handlers share one service and one decision about index changes, made once when the
+    page is built (rag.access.may_change_index), so no handler can judge it differently."""
+
+    def __init__(self, service: RagService, allow_index_changes: bool):
+        self.service = service
+        self.allow_index_changes = allow_index_changes
+
+    # --- asking ------------------------------------------------------------------------------
+
+    def respond(self, message, chat, turns, top_k, date_from, date_to) -> Iterator[tuple]:
+        """Stream one answer into the chat and its sources into the side panel."""
+        # `chat` holds rendered HTML; `turns` keeps the plain answers the service needs to
+        # understand a follow-up question.
+        chat, turns = list(chat or []), list(turns or [])
+        message = (message or "").strip()
+        if not message:
+            yield gr.update(), chat, turns, gr.update()
+            return
+        # Show the question at once, before retrieval and the first token, which can take seconds.
+        chat += [_message("user", message), _message("assistant", "…")]
+        yield "", chat, turns, gr.update()
+        # An empty date box means no bound, not a bad date.
+        filters = Filters(published_after=date_from or None, published_before=date_to or None)
+        history = [Turn(**t) for t in turns]
+        text = ""
+        try:
+            for event in self.service.stream(message, history, int(top_k), filters):
+                if event["event"] == "delta":
+                    text += event["text"]
+                    chat[-1] = _message("assistant", f'<div class="answer">{render.linkify(text)}</div>')
+                    yield "", chat, turns, gr.update()
+                elif event["event"] == "reset":
+                    text = ""
+                elif event["event"] == "answer":
+                    answer = event["answer"]
+                    chat[-1] = _message("assistant", render.answer_html(answer))
+                    turns += [_message("user", message), _message("assistant", answer.answer)]
+                    yield "", chat, turns, render.sources_html(answer)
+        except RagError as exc:
+            chat[-1] = _message("assistant", f'<div class="refusal">⚠️ {exc}</div>')
+            yield "", chat, turns, gr.update()
+
+    def ask(self, question: str) -> dict:
+        """One whole answer as JSON: the endpoint for programs (gradio_client)."""
+        try:
+            return self.service.answer(question).model_dump()
+        except RagError as exc:
+            # gr.Error reaches the client as a message; any other exception only as "Error".
+            raise gr.Error(str(exc)) from exc
+
+    @staticmethod
+    def clear() -> tuple:
+        return [], [], render.sources_html(None), ""
+
+    # --- page state --------------------------------------------------------------------------
+
+    def on_load(self) -> list:
+        # Per visit rather than when the page is built, so a rebuild's new articles show
+        # without a restart.
+        examples = self.service.example_questions(EXAMPLE_SLOTS)
+        buttons = [gr.update(value=examples[i], visible=True) if i < len(examples)
+                   else gr.update(visible=False) for i in range(EXAMPLE_SLOTS)]
+        return [render.index_html(self.service.status()), *buttons]
+
+    # --- changing the index ------------------------------------------------------------------
+
+    def _start_rebuild(self) -> None:
+        try:
+            self.service.start_rebuild()
+        except RebuildInProgress:
+            pass  # only one rebuild runs at a time: follow the running one instead of failing
+
+    def follow_rebuild(self) -> Iterator[tuple[str, str]]:
+        """Progress of the running rebuild, then its summary. The rebuild runs in a background
+        thread that reports no events, hence the polling."""
+        while True:
+            state = self.service.rebuild_state.public()
+            yield render.rebuild_html(state), render.index_html(self.service.status())
+            if state["state"] != "running":
+                return
+            time.sleep(POLL_S)
+
+    def rebuild(self) -> Iterator[tuple]:
+        if not self.allow_index_changes:
+            yield DISABLED, gr.update()
+            return
+        self._start_rebuild()
+        yield from self.follow_rebuild()
+
+    def upload(self, files, overwrite) -> Iterator[tuple]:
+        if not self.allow_index_changes:
+            yield DISABLED, gr.update(), gr.update()
+            return
+        # Gradio keeps each upload under its original name inside a temporary folder.
+        pairs = [(Path(f).name, Path(f)) for f in (files or [])]
+        result = self.service.add_articles(pairs, overwrite=bool(overwrite))
+        lines = [f"Added {name}" for name in result.saved]
+        lines += [f"Not added {name}: {why}" for name, why in result.rejected]
+        note = "  \n".join(lines) or "No files chosen."
+        # Emptying the file picker keeps a second click from sending the same files again.
+        if not result.saved:
+            yield note, gr.update(), None
+            return
+        self._start_rebuild()
+        for progress, index in self.follow_rebuild():
+            yield f"{note}  \n{progress}", index, None

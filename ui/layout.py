@@ -1,0 +1,99 @@
+"""The components of the web chat, column by column. Each builder must run inside a gr.Blocks
+context and returns its components so the events can be wired to them afterwards. The elem_ids
+are an interface: the browser tests and the CSS find the page by them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from rag.config import MAX_ARTICLE_FILE_BYTES, SUPPORTED_SUFFIXES, TOP_K_MAX, TOP_K_MIN
+from ui import render
+
+HEADER = ("## News Q&A\nAsk about the articles. Every answer cites its sources; "
+          "questions the articles do not cover are refused.")
+
+
+@dataclass(frozen=True)
+class ChatColumn:
+    chat: gr.Chatbot
+    question: gr.Textbox
+    send: gr.Button
+    examples: list[gr.Button]
+    clear: gr.Button
+
+
+@dataclass(frozen=True)
+class Options:
+    top_k: gr.Slider
+    date_from: gr.Textbox
+    date_to: gr.Textbox
+
+
+@dataclass(frozen=True)
+class IndexPanel:
+    info: gr.Markdown
+    rebuild: gr.Button
+    files: gr.File
+    overwrite: gr.Checkbox
+    add: gr.Button
+    log: gr.Markdown
+
+
+@dataclass(frozen=True)
+class SideColumn:
+    sources: gr.HTML
+    options: Options
+    index: IndexPanel
+
+
+def chat_column(example_slots: int) -> ChatColumn:
+    with gr.Column(scale=3, min_width=300):
+        chat = gr.Chatbot(label="Chat", height=480, elem_id="chat", buttons=["copy"],
+                          feedback_options=None)
+        with gr.Row():
+            question = gr.Textbox(placeholder="Ask about the news…", show_label=False,
+                                  scale=5, min_width=160, elem_id="question", max_lines=4)
+            send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
+        # Hidden until the page loads: the examples come from whatever the index holds then.
+        with gr.Row(elem_id="examples"):
+            examples = [gr.Button(visible=False, size="sm", elem_classes="example")
+                        for _ in range(example_slots)]
+        clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
+    return ChatColumn(chat, question, send, examples, clear)
+
+
+def options_panel(top_k: int) -> Options:
+    # Collapsed: the defaults suit most questions and the chat keeps the space.
+    with gr.Accordion("Options", open=False):
+        # The same bounds the service clamps to and the API validates against.
+        slider = gr.Slider(TOP_K_MIN, TOP_K_MAX, value=top_k, step=1, label="Passages to use")
+        date_from = gr.Textbox(label="Published from (YYYY-MM-DD)", max_lines=1)
+        date_to = gr.Textbox(label="Published until (YYYY-MM-DD)", max_lines=1)
+    return Options(slider, date_from, date_to)
+
+
+def _upload_label() -> str:
+    kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    return f"Add articles ({kinds}; up to {MAX_ARTICLE_FILE_BYTES // (1024 * 1024)} MB each)"
+
+
+def index_panel() -> IndexPanel:
+    with gr.Accordion("Index", open=True, elem_id="index-panel"):
+        info = gr.Markdown("", elem_id="index-info")
+        rebuild = gr.Button("Rebuild index", size="sm", elem_id="rebuild")
+        files = gr.File(label=_upload_label(), file_count="multiple",
+                        file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload")
+        overwrite = gr.Checkbox(label="Replace files with the same name", value=False)
+        add = gr.Button("Add to index", size="sm", elem_id="add")
+        log = gr.Markdown("", elem_id="build-log")
+    return IndexPanel(info, rebuild, files, overwrite, add, log)
+
+
+def side_column(top_k: int) -> SideColumn:
+    with gr.Column(scale=2, min_width=280):
+        sources = gr.HTML(render.sources_html(None), elem_id="sources")
+        options = options_panel(top_k)
+        index = index_panel()
+    return SideColumn(sources, options, index)
