@@ -25,6 +25,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def _top_k(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
+    if not TOP_K_MIN <= number <= TOP_K_MAX:
+        raise argparse.ArgumentTypeError(f"must be between {TOP_K_MIN} and {TOP_K_MAX}")
+    return number
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.service import RagService
 
@@ -113,8 +123,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--index-dir", help="index folder [RAG_INDEX_DIR, default index]")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--top-k", type=int, default=None, choices=range(TOP_K_MIN, TOP_K_MAX + 1),
-                   metavar=f"{TOP_K_MIN}..{TOP_K_MAX}", help="passages to use (default RAG_TOP_K=5)")
+    p.add_argument("--top-k", type=_top_k, default=None, metavar="N",
+                   help=f"passages to use, {TOP_K_MIN} to {TOP_K_MAX} (default RAG_TOP_K=5)")
     p.add_argument("--after", help="only articles published on or after this date (YYYY-MM-DD)")
     p.add_argument("--before", help="only articles published on or before this date (YYYY-MM-DD)")
     p.add_argument("--source", help="only articles from this seeds file or folder")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Limits every front end shares: the API's request schema, the CLI, the web chat's slider.
 TOP_K_MIN, TOP_K_MAX = 1, 20
@@ -65,6 +67,8 @@ class Settings(BaseSettings):
 
     # Retrieval and answering.
     top_k: int = Field(default=5, ge=TOP_K_MIN, le=TOP_K_MAX)
+    # Which ranking stages run, in order (see rag/answer/stages): a comma-separated list.
+    ranking_stages: Annotated[list[str], NoDecode] = ["dense", "bm25", "article_bm25"]
     candidates: int = 50
     dense_weight: float = 0.3
     article_weight: float = 0.4
@@ -79,6 +83,14 @@ class Settings(BaseSettings):
 
     # HTTP service.
     api_key: str | None = None
+
+    @field_validator("ranking_stages", mode="before")
+    @classmethod
+    def _stage_names(cls, value):
+        names = [n.strip() for n in value.split(",") if n.strip()] if isinstance(value, str) else list(value)
+        if not names:
+            raise ValueError("name at least one ranking stage")
+        return names  # unknown names are refused where the stages live (rag.answer.stages)
 
 
 @lru_cache(maxsize=1)

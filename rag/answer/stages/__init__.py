@@ -1,6 +1,6 @@
 """Ranking stages. Each stage nominates candidate chunks and/or scores candidates with one
 signal; retrieval fuses the signals by weight. A new stage is one module here and one line in
-`default_stages`."""
+`STAGES`; `RAG_RANKING_STAGES` picks which run."""
 
 from __future__ import annotations
 
@@ -11,13 +11,21 @@ from rag.answer.stages.dense import DenseStage
 from rag.config import Settings
 
 
+# Each stage by name, built from the settings (its weight in the fusion).
+STAGES = {
+    "dense": lambda s: DenseStage(weight=s.dense_weight),
+    "bm25": lambda s: ChunkBm25Stage(weight=1 - s.dense_weight),
+    "article_bm25": lambda s: ArticleBm25Stage(weight=s.article_weight),
+}
+
+
 def default_stages(settings: Settings) -> list[RankingStage]:
-    return [
-        DenseStage(weight=settings.dense_weight),
-        ChunkBm25Stage(weight=1 - settings.dense_weight),
-        ArticleBm25Stage(weight=settings.article_weight),
-    ]
+    unknown = [name for name in settings.ranking_stages if name not in STAGES]
+    if unknown:
+        raise ValueError(f"RAG_RANKING_STAGES: unknown stage(s) {', '.join(unknown)}; "
+                         f"choose from {', '.join(STAGES)}")
+    return [STAGES[name](settings) for name in settings.ranking_stages]
 
 
 __all__ = ["ArticleBm25Stage", "ChunkBm25Stage", "DenseStage", "RankingStage", "StageContext",
-           "default_stages"]
+           "STAGES", "default_stages"]
