@@ -1,6 +1,7 @@
 # Two commands on a fresh machine (Python 3.11, package registries reachable):
 #   make run    install, build the index from seeds/ when missing or stale, serve on :7860
 #   make test   install the test dependencies too, then run the whole test suite
+#   make test-fast   only the fast tier (tests/fast: in-process fakes, no model/Chroma/network)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install run index test test-deps browser clean
+.PHONY: install run index test test-fast test-deps browser clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,14 @@ test-deps: $(VENV)/.test-installed browser
 
 test: test-deps
 	$(BIN)/python -m pytest -q
+
+# The fast tier needs only pytest and httpx (the test extra's pins), not the model servers or a browser.
+$(VENV)/.fast-test-installed: $(VENV)/.installed
+	$(PIP) install -q "pytest~=9.2" "httpx~=0.28"
+	touch $@
+
+test-fast: install $(VENV)/.fast-test-installed
+	$(BIN)/python -m pytest -q tests/fast
 
 clean:
 	rm -rf $(VENV) .cache index/chroma index/snapshots index/generations index/rebuild.lock

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from openai.types import Model
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rag.config import MAX_HISTORY_TURNS, TOP_K_MAX, TOP_K_MIN
 from rag.models import Answer, Citation, Turn
-
-MAX_HISTORY_TURNS = 50
-MAX_QUESTION_CHARS = 2000
 
 
 class AnswerFilters(BaseModel):
@@ -23,11 +23,14 @@ class AnswerFilters(BaseModel):
 class AnswerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="The question, in plain words", max_length=MAX_QUESTION_CHARS,
+    # No max_length: the limit is the service's setting (RAG_MAX_QUESTION_CHARS), checked per
+    # request in rag.web.deps, so a deployment that raises it is not capped by a constant here.
+    question: str = Field(description="The question, in plain words; at most RAG_MAX_QUESTION_CHARS "
+                                      "characters (2000 by default)",
                           examples=["How many electric vehicles does Xiaomi plan to deliver in 2025?"])
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
                                 description="Earlier turns, oldest first, for follow-up questions")
-    top_k: int | None = Field(None, ge=1, le=20, description="How many passages to use (default 5)")
+    top_k: int | None = Field(None, ge=TOP_K_MIN, le=TOP_K_MAX, description="How many passages to use (default 5)")
     filters: AnswerFilters | None = None
 
     @field_validator("question")
@@ -52,6 +55,11 @@ class IndexState(BaseModel):
     rebuild: dict[str, Any]
 
 
+class RebuildStarted(BaseModel):
+    state: Literal["running"] = "running"
+    status_url: str = Field("/api/index", description="Poll this for the rebuild's progress")
+
+
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool", "developer"]
     content: str | list[dict[str, Any]] | None = None
@@ -70,31 +78,32 @@ class ChatCompletionRequest(BaseModel):
     model: str = "newsrag"
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_HISTORY_TURNS + 1)
     stream: bool = False
-    top_k: int | None = Field(None, ge=1, le=20)
+    top_k: int | None = Field(None, ge=TOP_K_MIN, le=TOP_K_MAX)
 
 
-class ChatCompletionMessage(BaseModel):
-    role: Literal["assistant"] = "assistant"
-    content: str
-
-
-class ChatChoice(BaseModel):
-    index: int = 0
-    message: ChatCompletionMessage
-    finish_reason: Literal["stop"] = "stop"
-
-
-class ChatCompletion(BaseModel):
-    id: str
-    object: Literal["chat.completion"] = "chat.completion"
-    created: int
-    model: str
-    choices: list[ChatChoice]
-    usage: dict[str, int] = Field(default_factory=lambda: {
-        "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0})
+# OpenAI's own response types, so that the wire shape follows the SDK that clients parse it
+# with; the two extras ride along as declared fields (clients see them in `model_extra`).
+class CitedChatCompletion(ChatCompletion):
     citations: list[Citation] = Field(default_factory=list, description="Extra: the cited passages")
     refused: bool = Field(False, description="Extra: the articles do not cover the question")
 
 
+class CitedChatCompletionChunk(ChatCompletionChunk):
+    citations: list[Citation] | None = Field(None, description="Extra, on the last chunk: the cited passages")
+    refused: bool | None = Field(None, description="Extra, on the last chunk: the articles do not cover the question")
+
+
+class ModelList(BaseModel):
+    # The SDK has no model-list type of its own (it reads the list as a page of `Model`s).
+    object: Literal["list"] = "list"
+    data: list[Model]
+
+
 class ErrorBody(BaseModel):
     error: str
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route may answer. Every error body is ErrorBody,
+    422 included: the app's validation handler replaces FastAPI's own shape."""
+    return {code: {"model": ErrorBody} for code in codes}

@@ -1,0 +1,226 @@
+"""In-process stand-ins for the service's heavy parts, for the fast test tier: no model, no
+Chroma, no network. Each mirrors only what the product calls on the real part.
+
+- FakeEmbedder: a hashed bag of stemmed words (deterministic, L2-normalised).
+- FakeStore: rag.index.store.Store's methods over in-memory collections that speak the part of
+  Chroma's collection API the code uses (add/get/query/count/delete, `where` filters).
+- FakeLlm: rag.answer.llm.LlmClient's `stream`/`complete`, scripted, recording what it was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from typing import Callable, Iterator
+
+import numpy as np
+
+from rag.index.lexical import tokenize
+from rag.index.store import Pointer
+
+
+class FakeEmbedder:
+    """Each stemmed, non-stop word adds 1 to a hashed bucket; the vector is L2-normalised. Texts
+    that share words are close, texts that share none are orthogonal (up to hash collisions)."""
+
+    name = "fake-hash"
+
+    def __init__(self, width: int = 384):
+        self.width = width
+        self.calls: list[list[str]] = []  # every embed() batch, for counting re-embedding
+
+    def _bucket(self, word: str) -> int:
+        return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little") % self.width
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        out = np.zeros((len(texts), self.width), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in tokenize(text):
+                out[row, self._bucket(word)] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def quick(self, texts: list[str]) -> np.ndarray:
+        return self.embed(texts)
+
+    @property
+    def embedded_texts(self) -> list[str]:
+        return [t for batch in self.calls for t in batch]
+
+
+# --- store -----------------------------------------------------------------------------------
+
+_COMPARE: dict[str, Callable[[object, object], bool]] = {
+    "$eq": lambda a, b: a == b, "$ne": lambda a, b: a != b,
+    "$gt": lambda a, b: a > b, "$gte": lambda a, b: a >= b,
+    "$lt": lambda a, b: a < b, "$lte": lambda a, b: a <= b,
+    "$in": lambda a, b: a in b, "$nin": lambda a, b: a not in b,
+}
+
+
+def matches(meta: dict, where: dict | None) -> bool:
+    """Chroma's metadata filter: {"$and": [...]}, {"$or": [...]}, {field: value} or
+    {field: {"$op": value}}. A record without the field matches no comparison."""
+    if not where:
+        return True
+    if len(where) != 1:
+        return all(matches(meta, {k: v}) for k, v in where.items())
+    [(key, cond)] = where.items()
+    if key == "$and":
+        return all(matches(meta, c) for c in cond)
+    if key == "$or":
+        return any(matches(meta, c) for c in cond)
+    if not isinstance(cond, dict):
+        cond = {"$eq": cond}
+    [(op, value)] = cond.items()
+    if op not in _COMPARE:
+        raise ValueError(f"unsupported where operator {op}")
+    return key in meta and _COMPARE[op](meta[key], value)
+
+
+class FakeCollection:
+    def __init__(self, name: str):
+        self.name = name
+        self._rows: dict[str, tuple[np.ndarray, str, dict]] = {}  # id -> (vector, document, metadata)
+
+    def count(self) -> int:
+        return len(self._rows)
+
+    def add(self, ids, embeddings, documents=None, metadatas=None) -> None:
+        documents = documents if documents is not None else [""] * len(ids)
+        metadatas = metadatas if metadatas is not None else [{}] * len(ids)
+        if len(set(ids)) != len(ids) or any(i in self._rows for i in ids):
+            raise ValueError("duplicate ids")  # Chroma ignores or errors; the product never does it
+        for cid, vector, doc, meta in zip(ids, embeddings, documents, metadatas, strict=True):
+            if any(v is None for v in meta.values()):
+                raise ValueError(f"metadata of {cid} holds None, which Chroma rejects")
+            self._rows[cid] = (np.asarray(vector, dtype=np.float32), doc, dict(meta))
+
+    def _select(self, ids=None, where=None) -> list[str]:
+        wanted = self._rows if ids is None else [i for i in ids if i in self._rows]
+        return [i for i in wanted if matches(self._rows[i][2], where)]
+
+    def _fields(self, ids: list[str], include) -> dict:
+        out: dict = {"ids": ids}
+        if "embeddings" in include:
+            out["embeddings"] = np.array([self._rows[i][0] for i in ids])
+        if "documents" in include:
+            out["documents"] = [self._rows[i][1] for i in ids]
+        if "metadatas" in include:
+            out["metadatas"] = [dict(self._rows[i][2]) for i in ids]
+        return out
+
+    def get(self, ids=None, where=None, limit=None, offset=None,
+            include=("metadatas", "documents")) -> dict:
+        selected = self._select(ids, where)
+        start = offset or 0
+        selected = selected[start:start + limit if limit is not None else None]
+        return self._fields(selected, include)
+
+    def query(self, query_embeddings, n_results: int = 10, where=None,
+              include=("metadatas", "documents", "distances")) -> dict:
+        """Brute-force cosine distance (1 - cosine), nearest first, for each query vector."""
+        selected = self._select(where=where)
+        matrix = (np.array([self._rows[i][0] for i in selected], dtype=np.float32)
+                  if selected else np.zeros((0, 1), dtype=np.float32))
+        results: dict = {"ids": []}
+        for key in include:
+            results[key] = []
+        for query in query_embeddings:
+            query = np.asarray(query, dtype=np.float32)
+            if selected:
+                norms = np.linalg.norm(matrix, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
+                distances = 1.0 - (matrix @ query) / np.maximum(norms, 1e-12)
+                order = np.argsort(distances, kind="stable")[:n_results]
+            else:
+                distances, order = np.zeros(0), np.zeros(0, dtype=int)
+            ids = [selected[i] for i in order]
+            results["ids"].append(ids)
+            fields = self._fields(ids, include)
+            for key in include:
+                if key == "distances":
+                    results[key].append([float(distances[i]) for i in order])
+                else:
+                    results[key].append(fields[key])
+        return results
+
+    def delete(self, ids=None, where=None) -> None:
+        for cid in self._select(ids, where):
+            del self._rows[cid]
+
+
+class FakeStore:
+    """rag.index.store.Store in memory. The pointer goes through the same metadata round trip as
+    in Chroma, so a summary that Chroma could not hold fails here too."""
+
+    def __init__(self, prefix: str = "news"):
+        self.prefix = prefix
+        self.location = "memory"
+        self.collections: dict[str, FakeCollection] = {}
+        self._pointer_meta: dict | None = None
+        self._serial = itertools.count(1)
+
+    def current(self) -> Pointer | None:
+        return Pointer.from_metadata(self._pointer_meta)
+
+    def set_current(self, pointer: Pointer) -> None:
+        self._pointer_meta = pointer.as_metadata()
+
+    def new_snapshot_name(self) -> str:
+        return f"{self.prefix}-s{next(self._serial):06d}"
+
+    def create_collection(self, snapshot: str) -> FakeCollection:
+        if snapshot in self.collections:
+            raise ValueError(f"collection {snapshot} already exists")
+        self.collections[snapshot] = FakeCollection(snapshot)
+        return self.collections[snapshot]
+
+    def collection(self, snapshot: str) -> FakeCollection:
+        if snapshot not in self.collections:
+            raise ValueError(f"collection {snapshot} does not exist")
+        return self.collections[snapshot]
+
+    def snapshots(self) -> list[str]:
+        return sorted(n for n in self.collections if n.startswith(f"{self.prefix}-s"))
+
+    def drop(self, snapshot: str) -> None:
+        self.collections.pop(snapshot, None)
+
+
+# --- LLM -------------------------------------------------------------------------------------
+
+class FakeLlm:
+    """Plays an LLM: `reply` is the answer text (streamed in 7-character pieces), a list of
+    pieces to stream as given, an exception to raise, or a callable from messages to any of
+    those. `raise_after` streams that many pieces before raising (a failure mid-answer).
+    Every call's messages are kept in `requests`."""
+
+    def __init__(self, reply: object = "Nothing to say [1].", raise_after: int = 0):
+        self.reply = reply
+        self.raise_after = raise_after
+        self.requests: list[list[dict]] = []
+
+    def _pieces(self, reply: object) -> list[str]:
+        if isinstance(reply, str):
+            return [reply[i:i + 7] for i in range(0, len(reply), 7)]
+        return list(reply)
+
+    def stream(self, messages: list[dict], timeout_s: float | None = None) -> Iterator[str]:
+        self.requests.append([dict(m) for m in messages])
+        reply = self.reply(messages) if callable(self.reply) else self.reply
+        if isinstance(reply, BaseException):
+            yield from self._pieces("Partial answer [1] ")[:self.raise_after]
+            raise reply
+        yield from self._pieces(reply)
+
+    def complete(self, messages: list[dict], timeout_s: float | None = None) -> str:
+        return "".join(self.stream(messages, timeout_s))
+
+    @property
+    def prompts(self) -> list[str]:
+        """The user message of each request (where the passages are)."""
+        return [m[-1]["content"] for m in self.requests]
+
+
+__all__ = ["FakeCollection", "FakeEmbedder", "FakeLlm", "FakeStore", "matches"]

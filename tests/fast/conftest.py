@@ -1,0 +1,125 @@
+"""The fast tier: the service, its rebuilds and its HTTP API over in-process fakes (tests/fakes.py),
+with no model, no Chroma and no network. Every test under tests/fast is marked `fast`
+(`make test-fast`, or `pytest -m fast tests/fast`); `make test` runs them with everything else.
+
+The real store, embedder and LLM client must never be built here: an autouse guard makes any
+attempt fail, so a part the service stops honouring shows up as a failure, not a slow test."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from rag.service import RagService
+from tests.conftest import SEEDS, make_settings
+from tests.fakes import FakeEmbedder, FakeLlm, FakeStore
+
+HERE = Path(__file__).resolve().parent
+# The refusal threshold is tuned for MiniLM; the fake embedder's bag-of-words cosines run at
+# about half of MiniLM's for a matching passage, so the fast tier refuses below this instead.
+FAST_MIN_RELEVANCE = 0.2
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if Path(str(item.path)).resolve().is_relative_to(HERE):
+            item.add_marker(pytest.mark.fast)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def no_real_parts():
+    def refuse(what):
+        def fail(*args, **kwargs):
+            raise AssertionError(f"the fast tier built the real {what}; pass a fake instead")
+        return fail
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module in ("rag.service", "rag.index.build"):
+            patch.setattr(f"{module}.Store", refuse("Chroma store"))
+            patch.setattr(f"{module}.get_embedder", refuse("embedder"))
+        patch.setattr("rag.answer.llm.LlmClient", refuse("LLM client"))
+        yield
+
+
+def fast_settings(tmp: Path, **overrides):
+    return make_settings(tmp, **{"min_relevance": FAST_MIN_RELEVANCE, **overrides})
+
+
+def fast_service(settings, llm=None, store=None, embedder=None) -> RagService:
+    return RagService(settings, store=store if store is not None else FakeStore(),
+                      embedder=embedder if embedder is not None else FakeEmbedder(), llm=llm)
+
+
+class BlockingEmbedder(FakeEmbedder):
+    """Holds every embed() until `go` is set, so that a rebuild can be caught running."""
+
+    def __init__(self):
+        super().__init__()
+        self.waiting, self.go = threading.Event(), threading.Event()
+
+    def embed(self, texts):
+        self.waiting.set()
+        assert self.go.wait(10), "the test never let the rebuild go on"
+        return super().embed(texts)
+
+
+class SeedIndex:
+    """The shipped seed article, indexed once into a FakeStore and the index folder; services
+    made from it share both and load the snapshot from the local cache."""
+
+    def __init__(self, tmp: Path):
+        self.settings = fast_settings(tmp, seeds_dir=SEEDS)
+        self.store, self.embedder = FakeStore(), FakeEmbedder()
+        self.summary = fast_service(self.settings, store=self.store, embedder=self.embedder).rebuild()
+
+    def service(self, llm=None, **settings_overrides) -> RagService:
+        settings = self.settings.model_copy(update=settings_overrides)
+        return fast_service(settings, llm=llm, store=self.store, embedder=self.embedder)
+
+
+@pytest.fixture(scope="package")
+def seed_index(no_real_parts, tmp_path_factory) -> SeedIndex:
+    return SeedIndex(tmp_path_factory.mktemp("fast-seed"))
+
+
+@pytest.fixture
+def service(seed_index) -> RagService:
+    """The seed index, extractive answers only (no LLM)."""
+    return seed_index.service()
+
+
+@pytest.fixture
+def fake_llm() -> FakeLlm:
+    return FakeLlm()
+
+
+@pytest.fixture
+def llm_service(seed_index, fake_llm) -> RagService:
+    """The seed index answered through `fake_llm` (set its `reply` in the test)."""
+    return seed_index.service(llm=fake_llm)
+
+
+@pytest.fixture
+def client(service):
+    """The HTTP API over the seed service, in process."""
+    return http_client(service)
+
+
+def http_client(service, warm: bool = True):
+    from fastapi.testclient import TestClient
+
+    from rag.web.app import create_app
+
+    if warm:
+        service.warm_up()
+    return TestClient(create_app(service, "127.0.0.1"))
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """An empty seeds folder and a service over it; write articles, then `service.rebuild()`."""
+    settings = fast_settings(tmp_path)
+    settings.seeds_dir.mkdir(parents=True)
+    return fast_service(settings)

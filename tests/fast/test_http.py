@@ -1,0 +1,158 @@
+"""The HTTP API in process (FastAPI's TestClient over `create_app`), over the fakes. Only the
+public paths and status codes are used. The slow twin is tests/test_api.py (a real server)."""
+
+import json
+import time
+
+import pytest
+
+from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, write_article
+from tests.fast.conftest import BlockingEmbedder, fast_service, fast_settings, http_client
+
+
+def sse_events(text: str) -> list[tuple[str | None, object]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        name = data = None
+        for line in block.splitlines():
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data = line[6:] if line[6:] == "[DONE]" else json.loads(line[6:])
+        events.append((name, data))
+    return events
+
+
+def test_answer_shape(client):
+    reply = client.post("/api/answer", json={"question": SEED_QUESTION})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["refused"] is False and body["mode"] == "extractive" and "400,000" in body["answer"]
+    assert body["citations"] and body["query"] == SEED_QUESTION
+    for citation in body["citations"]:
+        assert {"n", "title", "published", "source", "url", "quote", "highlight", "score"} <= set(citation)
+        assert f"[{citation['n']}]" in body["answer"]
+    assert {"embed_ms", "retrieve_ms", "answer_ms", "total_ms"} <= set(body["timings"])
+    refused = client.post("/api/answer", json={"question": OFF_TOPIC_QUESTION}).json()
+    assert refused["refused"] is True and refused["citations"] == [] and refused["nearby"]
+
+
+@pytest.mark.parametrize("path", ["/api/answer?stream=true", "/api/answer/stream"])
+def test_answer_stream(client, path):
+    reply = client.post(path, json={"question": SEED_QUESTION})
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(reply.text)
+    names = [name for name, _ in events]
+    assert names[0] == "delta" and names[-2:] == ["citations", "end"]
+    end = events[-1][1]
+    assert "".join(data["text"] for name, data in events if name == "delta") == end["answer"]
+    assert events[-2][1]["citations"] == end["citations"] and end["citations"]
+
+
+@pytest.mark.parametrize("body, status, word", [
+    ({"question": ""}, 422, "question"),
+    ({"question": "   "}, 422, "empty"),
+    ({"question": "x" * 2001}, 422, "question"),
+    ({}, 422, "question"),
+    ({"question": "ok?", "colour": "red"}, 422, "colour"),
+    ({"question": "ok?", "filters": {"colour": "red"}}, 422, "colour"),
+    ({"question": "ok?", "top_k": 0}, 422, "top_k"),
+    ({"question": "ok?", "top_k": 21}, 422, "top_k"),
+    ({"question": "ok?", "history": [{"role": "robot", "content": "x"}]}, 422, "role"),
+    ({"question": "ok?", "filters": {"published_after": "yesterday-ish"}}, 400, "published_after"),
+])
+def test_bad_input_gets_a_4xx_with_a_message(client, body, status, word):
+    reply = client.post("/api/answer", json=body)
+    assert reply.status_code == status, reply.text
+    assert word in reply.json()["error"]
+
+
+def test_a_blank_question_through_the_chat_api_is_a_400(client):
+    reply = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "  "}]})
+    assert reply.status_code == 400 and "empty" in reply.json()["error"]
+    reply = client.post("/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]})
+    assert reply.status_code == 400 and "user" in reply.json()["error"]
+
+
+def test_503_before_an_index_exists(corpus):
+    client = http_client(corpus)
+    reply = client.post("/api/answer", json={"question": SEED_QUESTION})
+    assert reply.status_code == 503 and "not built" in reply.json()["error"]
+    assert client.post("/api/answer?stream=true", json={"question": SEED_QUESTION}).status_code == 503
+    assert client.get("/healthz").status_code == 503
+    assert client.get("/api/index").json()["ready"] is False
+
+
+def test_healthz(seed_index):
+    service = seed_index.service()
+    assert http_client(service, warm=False).get("/healthz").status_code == 503  # model not loaded
+    health = http_client(service).get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["articles"] == 1 and health.json()["chunks"] == seed_index.summary.chunks
+
+
+def test_api_key(seed_index):
+    client = http_client(seed_index.service(api_key="s3cret-key"))
+    for method, path, body in [("POST", "/api/answer", {"question": SEED_QUESTION}),
+                               ("GET", "/api/index", None), ("GET", "/v1/models", None),
+                               ("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}]}),
+                               ("POST", "/api/index/rebuild", None)]:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-key"}):
+            reply = client.request(method, path, json=body, headers=headers)
+            assert reply.status_code == 401, (path, headers)
+            assert reply.headers["www-authenticate"] == "Bearer" and "s3cret-key" not in reply.text
+    good = {"Authorization": "Bearer s3cret-key"}
+    assert client.post("/api/answer", json={"question": SEED_QUESTION}, headers=good).status_code == 200
+    assert client.get("/healthz").status_code == 200  # health checks need no key
+
+
+def test_chat_completions(client):
+    request = {"model": "newsrag", "messages": [{"role": "user", "content": SEED_QUESTION}]}
+    reply = client.post("/v1/chat/completions", json=request)
+    assert reply.status_code == 200
+    body = reply.json()
+    content = body["choices"][0]["message"]["content"]
+    assert "400,000" in content and "[1]" in content and body["refused"] is False
+    assert body["citations"] and body["citations"][0]["n"] == 1 and body["citations"][0]["quote"]
+
+    streamed = client.post("/v1/chat/completions", json={**request, "stream": True})
+    assert streamed.status_code == 200 and streamed.headers["content-type"].startswith("text/event-stream")
+    events = [data for _, data in sse_events(streamed.text)]
+    assert events[-1] == "[DONE]"
+    chunks = events[:-1]
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == content
+    last = chunks[-1]
+    assert last["choices"][0]["finish_reason"] == "stop"
+    assert last["citations"] == body["citations"] and last["refused"] is False
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+
+
+def test_chat_completions_refusal(client):
+    body = client.post("/v1/chat/completions",
+                       json={"messages": [{"role": "user", "content": OFF_TOPIC_QUESTION}]}).json()
+    assert body["refused"] is True and body["citations"] == []
+    assert "don't cover" in body["choices"][0]["message"]["content"]
+
+
+def test_rebuild_over_http(tmp_path):
+    settings = fast_settings(tmp_path)
+    write_article(settings.seeds_dir, "tram.txt", "Tram line approved",
+                  "The city council approved the new tram line on Tuesday. It will cost 420 million euros.")
+    embedder = BlockingEmbedder()
+    client = http_client(fast_service(settings, embedder=embedder), warm=False)
+    try:
+        assert client.post("/api/index/rebuild").status_code == 202
+        assert embedder.waiting.wait(10)
+        assert client.get("/api/index").json()["rebuild"]["state"] == "running"
+        again = client.post("/api/index/rebuild")
+        assert again.status_code == 409 and "already running" in again.json()["error"]
+    finally:
+        embedder.go.set()
+    for _ in range(1000):
+        state = client.get("/api/index").json()
+        if state["rebuild"]["finished_at"] is not None:
+            break
+        time.sleep(0.01)
+    assert state["rebuild"]["state"] == "idle" and state["ready"] and state["articles"] == 1
+    answer = client.post("/api/answer", json={"question": "How much will the tram line cost?"}).json()
+    assert "420 million euros" in answer["answer"]

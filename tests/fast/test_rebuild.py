@@ -1,0 +1,149 @@
+"""Incremental rebuilds through the service, over the fakes: what changed is re-embedded, what did
+not is copied, a failed rebuild leaves the previous index serving. The slow twin is
+tests/test_indexing.py (real Chroma, embedded and server)."""
+
+import time
+
+import pytest
+
+from rag.errors import RebuildInProgress
+from tests.conftest import SEEDS, write_article
+from tests.fakes import FakeEmbedder
+from tests.fast.conftest import BlockingEmbedder, fast_service, fast_settings
+
+TRAM = ("The city council approved the new tram line on Tuesday after a four-hour debate. "
+        "Construction will begin in March and cost 420 million euros, the transport department said.")
+PARK = ("The riverside park reopened on Saturday after a flood-damage repair that took eight months. "
+        "The gardens were replanted with 3,000 native shrubs, the parks office said.")
+TRAM_QUESTION = "How much will the new tram line cost?"
+
+
+def counts(summary):
+    return summary.added, summary.updated, summary.removed, summary.unchanged
+
+
+def served_articles(service) -> set[str]:
+    return {a.id for a in service.articles()}
+
+
+def test_incremental_rebuild_cycle(corpus):
+    seeds, embedder, store = corpus.settings.seeds_dir, corpus.embedder, corpus.store
+    write_article(seeds, "park.txt", "Riverside park reopens", PARK)
+    first = corpus.rebuild()
+    assert counts(first) == (1, 0, 0, 0) and first.embedded_chunks == first.chunks > 0
+    assert corpus.answer(TRAM_QUESTION).refused
+
+    embedder.calls.clear()
+    again = corpus.rebuild()
+    assert counts(again) == (0, 0, 0, 1) and again.snapshot == first.snapshot
+    assert embedder.calls == []
+
+    write_article(seeds, "tram.txt", "Tram line approved", TRAM)
+    added = corpus.rebuild()
+    assert counts(added) == (1, 0, 0, 1) and added.snapshot != first.snapshot
+    # Only the new article was embedded; the park's chunks were copied with their vectors.
+    assert added.embedded_chunks == added.chunks - first.chunks == len(embedder.embedded_texts)
+    assert all("Tram line approved" in text for text in embedder.embedded_texts)
+    assert served_articles(corpus) == {"park", "tram"}
+    assert store.collection(added.snapshot).count() == added.chunks
+    answer = corpus.answer(TRAM_QUESTION)
+    assert not answer.refused and "420 million euros" in answer.answer
+    assert {c.source for c in answer.citations} == {"tram.txt"}
+
+    embedder.calls.clear()
+    write_article(seeds, "tram.txt", "Tram line approved", TRAM.replace("420", "455"))
+    updated = corpus.rebuild()
+    assert counts(updated) == (0, 1, 0, 1)
+    assert embedder.embedded_texts and all("Tram line approved" in t for t in embedder.embedded_texts)
+    assert "455 million euros" in corpus.answer(TRAM_QUESTION).answer
+
+    (seeds / "tram.txt").unlink()
+    removed = corpus.rebuild()
+    assert counts(removed) == (0, 0, 1, 1) and removed.chunks == first.chunks
+    assert served_articles(corpus) == {"park"}
+    assert corpus.answer(TRAM_QUESTION).refused
+    # Only the serving snapshot and the one before it are kept, in the store and on disk.
+    assert store.current().snapshot == removed.snapshot
+    assert removed.snapshot in store.snapshots() and len(store.snapshots()) <= 2
+    assert len(list((corpus.settings.index_dir / "snapshots").iterdir())) <= 2
+    assert corpus.status()["last_build"].startswith("0 added, 0 updated, 1 removed, 1 unchanged")
+
+
+def test_a_touched_but_unchanged_file_keeps_the_snapshot(corpus):
+    path = write_article(corpus.settings.seeds_dir, "tram.txt", "Tram line approved", TRAM)
+    first = corpus.rebuild()
+    corpus.embedder.calls.clear()
+    path.write_text(path.read_text() + "\n\n", encoding="utf-8")  # same article once cleaned
+    again = corpus.rebuild()
+    assert counts(again) == (0, 0, 0, 1) and again.snapshot == first.snapshot
+    assert corpus.embedder.calls == []
+
+
+def test_a_changed_chunking_reembeds_everything(tmp_path):
+    settings = fast_settings(tmp_path, seeds_dir=SEEDS)
+    embedder = FakeEmbedder()
+    service = fast_service(settings, embedder=embedder)
+    first = service.rebuild()
+    embedder.calls.clear()
+    rechunked = fast_service(settings.model_copy(update={"chunk_size": 120, "chunk_overlap": 20}),
+                             store=service.store, embedder=embedder)
+    second = rechunked.rebuild()
+    assert second.updated == 1 and second.embedded_chunks == second.chunks > first.chunks
+    assert len(embedder.embedded_texts) == second.chunks
+
+
+class BrokenEmbedder(FakeEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.broken = False
+
+    def embed(self, texts):
+        if self.broken:
+            raise RuntimeError("embedding server went away")
+        return super().embed(texts)
+
+
+def test_a_failed_rebuild_leaves_the_previous_index_serving(tmp_path):
+    settings = fast_settings(tmp_path)
+    write_article(settings.seeds_dir, "tram.txt", "Tram line approved", TRAM)
+    embedder = BrokenEmbedder()
+    service = fast_service(settings, embedder=embedder)
+    first = service.rebuild()
+    before = service.answer(TRAM_QUESTION).answer
+
+    write_article(settings.seeds_dir, "park.txt", "Riverside park reopens", PARK)
+    embedder.broken = True
+    with pytest.raises(RuntimeError):
+        service.rebuild()
+    state = service.rebuild_state.public()
+    assert state["state"] == "failed" and "embedding server went away" in state["error"]
+    assert service.store.current().snapshot == first.snapshot
+    assert service.store.snapshots() == [first.snapshot]  # the half-built one was dropped
+    embedder.broken = False
+    assert service.answer(TRAM_QUESTION).answer == before
+
+    retried = service.rebuild()
+    assert counts(retried) == (1, 0, 0, 1) and service.rebuild_state.state == "idle"
+
+
+def test_a_background_rebuild_runs_alone_and_then_serves(tmp_path):
+    settings = fast_settings(tmp_path)
+    write_article(settings.seeds_dir, "tram.txt", "Tram line approved", TRAM)
+    embedder = BlockingEmbedder()
+    service = fast_service(settings, embedder=embedder)
+    service.start_rebuild()
+    try:
+        assert embedder.waiting.wait(10)
+        assert service.rebuild_state.state == "running"
+        with pytest.raises(RebuildInProgress):
+            service.start_rebuild()
+        with pytest.raises(RebuildInProgress):
+            service.rebuild()
+    finally:
+        embedder.go.set()
+    deadline = time.monotonic() + 10
+    while service.rebuild_state.finished_at is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    state = service.rebuild_state.public()
+    assert state["state"] == "idle" and state["last_summary"]["added"] == 1
+    assert not service.answer(TRAM_QUESTION).refused
