@@ -117,3 +117,44 @@ def test_a_changed_embedder_setting_reembeds_everything(tmp_path, seeds_copy):
     changed = make_settings(tmp_path, chunk_size=120, chunk_overlap=20)
     second = rebuild(changed)
     assert second.updated == 1 and second.embedded_chunks == second.chunks > first.chunks
+
+
+def _as_built_before_the_rename(settings) -> str:
+    """Turn a fresh index into what main built before "generation" became "snapshot": a `-g`
+    collection, a pointer under the `generation` key, and the cache under index/generations/."""
+    store = Store(settings)
+    pointer = store.current()
+    old_name = pointer.snapshot.replace(f"{settings.collection}-s", f"{settings.collection}-g", 1)
+    store.collection(pointer.snapshot).modify(name=old_name)
+    meta = {k: v for k, v in pointer.as_metadata().items() if k != "snapshot"}
+    store.client.get_collection(f"{settings.collection}-meta").modify(
+        metadata={"kind": "pointer", **meta, "generation": old_name})
+    (settings.index_dir / "generations").mkdir()
+    shutil.move(settings.index_dir / "snapshots" / pointer.snapshot,
+                settings.index_dir / "generations" / old_name)
+    return old_name
+
+
+def test_an_index_built_before_the_rename_still_serves(store_settings, seeds_copy):
+    from rag.service import RagService
+
+    settings = store_settings()
+    rebuild(settings)
+    old_name = _as_built_before_the_rename(settings)
+    assert "snapshot" not in Store(settings).client.get_collection(f"{settings.collection}-meta").metadata
+
+    answer = RagService(settings).answer("How many electric vehicles does Xiaomi plan to deliver in 2025?")
+    assert not answer.refused and "400,000" in answer.answer
+
+    again = rebuild(settings)  # nothing changed: nothing re-embedded, the old snapshot still serves
+    assert again.embedded_chunks == 0 and again.snapshot == old_name
+
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
+    added = rebuild(settings)
+    assert added.embedded_chunks == added.chunks - again.chunks  # the seed article was copied
+    store = Store(settings)
+    assert store.current().snapshot == added.snapshot and set(store.snapshots()) == {old_name, added.snapshot}
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM + " The mayor welcomed the vote.")
+    rebuild(settings)
+    assert old_name not in Store(settings).snapshots()  # old collections are collected like new ones
+    assert not any((settings.index_dir / "generations").iterdir())
