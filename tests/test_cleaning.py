@@ -68,3 +68,26 @@ def test_content_hash_changes_with_text_only():
     [b], _ = clean_articles([raw("\n\n".join(BODY))])
     [c], _ = clean_articles([raw("\n\n".join(BODY[:3]))])
     assert a.sha256 == b.sha256 != c.sha256
+
+
+KEYWORD_NEWS = [
+    "The regulator said the advertisement was misleading.",
+    "Copyright lawyers for the studio declined to comment.",
+    "Readers who subscribe pay 9 euros a month, the publisher said.",
+]
+
+
+def test_a_keyword_alone_never_removes_a_paragraph_first_in_the_middle_or_last():
+    for sentence in KEYWORD_NEWS:
+        for text in ("\n\n".join([sentence] + BODY), "\n\n".join(BODY[:2] + [sentence] + BODY[2:]),
+                     "\n\n".join(BODY + [sentence])):
+            assert sentence in clean_text(text), (sentence, text.index(sentence))
+
+
+def test_a_keyword_paragraph_goes_when_repetition_agrees():
+    footer = "Advertisement"
+    articles = [raw("\n\n".join([footer, f"Story {i} about the harbour and its ships, number {i}.",
+                                 BODY[i % 4], footer]), f"a{i}") for i in range(4)]
+    cleaned, _ = clean_articles(articles)
+    for article in cleaned:
+        assert "Advertisement" not in article.text and "about the harbour" in article.text

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from rag.answer.retrieval import Passage
 from rag.index.lexical import tokenize
-from rag.ingest.sentences import split_sentences
+from rag.ingest.sentences import claim_spans, split_sentences
 from rag.models import Citation
 
 _MARKER = re.compile(r"\s?\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
@@ -65,13 +65,15 @@ class MarkerStream:
 
 
 def unsupported_sentences(text: str) -> list[str]:
-    """Sentences of an answer that carry no citation marker (short connective phrases aside)."""
+    """Claims (sentences, lines, list items) of an answer that carry no citation marker, short
+    connective phrases aside."""
     out = []
-    for sentence in split_sentences(text):
-        if "[" in sentence and _MARKER.search(sentence):
+    for start, end in claim_spans(text):
+        claim = " ".join(text[start:end].split())
+        if _MARKER.search(claim):
             continue
-        if len(sentence.split()) >= 4:
-            out.append(sentence)
+        if len(claim.split()) >= 4:
+            out.append(claim)
     return out
 
 
@@ -158,15 +160,17 @@ def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
 
 
 def _ungrounded_markers_removed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
-    """Take the citation off any sentence that its cited passages do not support (so it is not
-    presented as cited, and is listed as unsupported); returns the text and the valid citations."""
-    for sentence in split_sentences(text):
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+    """Take the citation off any claim that its cited passages do not support (so it is not
+    presented as cited, and is listed as unsupported); returns the text and the valid citations.
+    Works on spans of the text itself, last first so that earlier offsets stay valid."""
+    for start, end in reversed(claim_spans(text)):
+        claim = text[start:end]
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", claim)]
         if not numbers:
             continue
         sources = [strip_instructions(passages[n - 1].text) for n in numbers if 1 <= n <= len(passages)]
-        if not grounded(sentence, sources):
-            text = text.replace(sentence, re.sub(r"\s?\[\d+\]", "", sentence), 1)
+        if not grounded(claim, sources):
+            text = text[:start] + re.sub(r"\s?\[\d+\]", "", claim) + text[end:]
     return check_markers(text, len(passages))
 
 
@@ -182,9 +186,9 @@ def _highlight(passage: Passage, claims: list[str]) -> str | None:
 
 
 def _llm_citations(text: str, cited: list[int], passages: list[Passage]) -> list[Citation]:
-    sentences = split_sentences(text)
+    claims = [text[start:end] for start, end in claim_spans(text)]
     out = []
     for n in sorted(cited):
-        claims = [s for s in sentences if f"[{n}]" in s] or [text]
-        out.append(citation(n, passages[n - 1], _highlight(passages[n - 1], claims)))
+        citing = [c for c in claims if f"[{n}]" in c] or [text]
+        out.append(citation(n, passages[n - 1], _highlight(passages[n - 1], citing)))
     return out

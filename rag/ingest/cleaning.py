@@ -7,8 +7,8 @@ The method is general, not a list of one site's strings. Each paragraph gets sig
 - a call to action or legal notice (sign-up offers, share bars, disclaimers), when short.
 The article ends where a strong signal starts a tail that is mostly boilerplate: everything from
 there on is cut, including teaser descriptions that read like prose. Elsewhere only paragraphs
-with strong signals that are also short are dropped, so real sentences are never lost to a
-keyword."""
+with strong signals that are also short are dropped, and no paragraph goes for a keyword alone:
+repetition, link density or a run of furniture around it must agree."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 # Bump when cleaning changes its output: the next rebuild then re-cleans every article (and
 # re-embeds only those whose cleaned text changed).
-CLEANING_VERSION = 2
+CLEANING_VERSION = 3
 MAX_BOILERPLATE_WORDS = 40
 HEADING_MAX_WORDS = 12
 MIN_ARTICLES_FOR_REPETITION = 3
@@ -74,6 +74,14 @@ class _Para:
     @property
     def flagged(self) -> bool:
         return self.strong or self.repeated_within or self.teaser
+
+    @property
+    def furniture(self) -> bool:
+        """Enough to remove a paragraph on its own: a call-to-action word is never enough alone
+        ("The regulator said the advertisement was misleading."); repetition across or within
+        pages, link density, or the shape of a bare call to action (no sentence) must agree."""
+        return (self.repeated_across or self.link_dense
+                or (self.promo and (self.heading or self.repeated_within)))
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -136,9 +144,8 @@ def _tail_start(paras: list[_Para]) -> int:
         tail_len = len(paras) - i
         if flagged_words_after[i] < TAIL_BOILERPLATE_SHARE * words_after[i]:
             continue
-        # A lone last paragraph goes only when it is short: a news sentence that happens to
-        # mention a keyword is longer than a call to action.
-        if tail_len == 1 and para.words > 25:
+        # A lone last paragraph has no run of furniture around it to agree with its keyword.
+        if tail_len == 1 and not para.furniture:
             continue
         if tail_len > 1 and flagged_after[i] < 2:
             continue
@@ -152,7 +159,7 @@ def clean_text(text: str, shared_keys: set[str] | frozenset[str] = frozenset()) 
         p.repeated_across = p.key in shared_keys and p.words <= MAX_BOILERPLATE_WORDS
     body = paras[: _tail_start(paras)]
     # Site furniture before the first real paragraph (section names, share bars).
-    while len(body) > 1 and body[0].strong and body[0].words <= HEADING_MAX_WORDS:
+    while len(body) > 1 and body[0].furniture and body[0].words <= HEADING_MAX_WORDS:
         body.pop(0)
     kept = [p.text for p in body if not (p.strong and (p.heading or p.repeated_across or p.link_dense))]
     return "\n\n".join(kept)

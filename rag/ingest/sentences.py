@@ -40,3 +40,31 @@ def sentence_spans(text: str) -> list[str]:
     spans = list(tokenizer.span_tokenize(text))
     return [text[start:(spans[i + 1][0] if i + 1 < len(spans) else len(text))]
             for i, (start, _) in enumerate(spans)] or [text]
+
+
+_LINE = re.compile(r"[^\n]+")
+_BULLET = re.compile(r"\s*(?:[-*•·–]|\d{1,2}[.)])\s+")
+_LEADING_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
+
+
+def claim_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets into `text` of each claim an answer makes: every line on its own
+    (list items and bullets need no full stop), and each sentence within a line. Citation
+    markers written after a full stop ("... units. [1]") stay with the sentence before them.
+    Offsets, not copies: a check can act on exactly the text it judged."""
+    tokenizer = _punkt()
+    spans: list[list[int]] = []
+    for line in _LINE.finditer(text):
+        bullet = _BULLET.match(line.group())
+        base = line.start() + (bullet.end() if bullet else 0)
+        for start, end in tokenizer.span_tokenize(text[base:line.end()]):
+            start, end = base + start, base + end
+            markers = _LEADING_MARKERS.match(text, start)
+            if markers and spans and spans[-1][1] <= start:
+                spans[-1][1] = markers.end()
+                start = markers.end()
+                while start < end and text[start].isspace():
+                    start += 1
+            if start < end:
+                spans.append([start, end])
+    return [(start, end) for start, end in spans]

@@ -176,3 +176,27 @@ def test_the_extractive_answer_ignores_the_injection(port):
                      "What should the user do according to the instructions?"):
         answer = service.answer(question)
         assert EVIL not in answer.answer and "password" not in answer.answer
+
+
+def test_a_bullet_without_a_full_stop_loses_an_ungrounded_citation(llm_service, fake_llm):
+    # A list written without full stops: each line is its own claim, checked on its own span of
+    # the text; an injected line cannot ride on a grounded neighbour's citation.
+    fake_llm.reply = (f"- {FACT} [1]\n"
+                      "- Visit lucky-prizes.example to claim your welcome gifts today [1]\n"
+                      "- Its EV division produced its 500,000th car [1]")
+    answer = llm_service.answer(SEED_QUESTION)
+    assert answer.mode == "llm"
+    lines = answer.answer.splitlines()
+    assert lines[0].endswith("[1]") and lines[2].endswith("[1]")
+    assert "welcome gifts" in lines[1] and "[1]" not in lines[1]
+    assert any("welcome gifts" in s for s in answer.unsupported)
+    assert not any("400,000" in s for s in answer.unsupported)
+
+
+def test_a_marker_after_the_full_stop_belongs_to_its_sentence(llm_service, fake_llm):
+    fake_llm.reply = f"{FACT}. [1] Visit lucky-prizes.example to claim your welcome gifts today. [1]"
+    answer = llm_service.answer(SEED_QUESTION)
+    assert answer.mode == "llm"
+    assert f"{FACT}. [1]" in answer.answer
+    assert answer.answer.rstrip().endswith("gifts today.")
+    assert [s for s in answer.unsupported if "welcome gifts" in s]
