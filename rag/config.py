@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
@@ -23,7 +23,10 @@ MAX_ARTICLE_FILE_BYTES = 5 * 1024 * 1024
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="RAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        # RAG_ENV_FILE names another settings file, or none when empty (the tests use that so
+        # that a developer's own .env never leaks into them).
+        env_prefix="RAG_", env_file=os.environ.get("RAG_ENV_FILE", ".env") or None,
+        env_file_encoding="utf-8", extra="ignore",
         env_ignore_empty=True, populate_by_name=True,
     )
 

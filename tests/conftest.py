@@ -16,7 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.config import Settings
+# Before the settings class is defined: a developer's .env must not reach the tests, in this
+# process or in the `rag` subprocesses they start (rag_env passes this on).
+os.environ["RAG_ENV_FILE"] = ""
+
+from rag.config import Settings  # noqa: E402
 from rag.index.build import rebuild
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,7 +204,7 @@ def rag_env(settings: Settings, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("RAG_", "OPENAI_", "CHROMA_"))}
     env.update({"RAG_INDEX_DIR": str(settings.index_dir), "RAG_SEEDS_DIR": str(settings.seeds_dir),
-                "RAG_COLLECTION": settings.collection})
+                "RAG_COLLECTION": settings.collection, "RAG_ENV_FILE": ""})
     if settings.chroma_host:
         env.update({"CHROMA_HOST": settings.chroma_host, "CHROMA_PORT": str(settings.chroma_port)})
     env.update(extra)

@@ -120,3 +120,14 @@ def test_shorten_never_cuts_inside_a_word():
         assert len(short) <= limit
         kept = short.rstrip("…")
         assert text.startswith(kept) and (len(kept) == len(text) or text[len(kept)] == " ")
+
+
+def test_a_developers_env_file_does_not_reach_the_tests(tmp_path, seed_settings):
+    # A developer's .env (here: an LLM server that does not exist) in the folder the tests run
+    # from must not change what the tests see: rag_env turns the settings file off.
+    (tmp_path / ".env").write_text("OPENAI_BASE_URL=http://127.0.0.1:9/v1\nRAG_LLM_MODEL=ghost\n")
+    proc = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "--json", SEED_QUESTION],
+                          env=rag_env(seed_settings), cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["mode"] == "extractive"
