@@ -18,7 +18,14 @@ TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSON_SUFFIXES = frozenset({".json", ".jsonl"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
-MAX_ARTICLE_FILE_BYTES = 5 * 1024 * 1024
+# Sizes are decompressed sizes: a .gz is measured by what it expands to, never by what it is.
+MAX_ARTICLE_FILE_BYTES = 5 * 1024 * 1024  # one article per file (.txt, .md, .html)
+MAX_CORPUS_FILE_BYTES = 1024 * 1024 * 1024  # a collection (.json, .jsonl)
+MAX_RECORD_BYTES = 8 * 1024 * 1024  # one JSONL line: room for a 1M-character article, escaped
+# Real article collections compress 3-5:1; a file past 100:1 is a decompression bomb. Small
+# files are exempt, since a few repeated lines can compress that well.
+MAX_COMPRESSION_RATIO = 100
+COMPRESSION_RATIO_FLOOR_BYTES = 1024 * 1024
 
 
 class Settings(BaseSettings):

@@ -73,7 +73,11 @@ class RagService:
 
     @property
     def embedder(self) -> Embedder:
-        return self._embedder if self._embedder is not None else get_embedder(self.settings)
+        # Made once, on first use: loading the model is slow, and an embeddings-server client
+        # learns its vectors' width from its first answer.
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings)
+        return self._embedder
 
     def _store_failed(self, exc: Exception) -> StoreUnavailable:
         if self._own_store:

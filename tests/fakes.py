@@ -29,6 +29,10 @@ class FakeEmbedder:
         self.width = width
         self.calls: list[list[str]] = []  # every embed() batch, for counting re-embedding
 
+    @property
+    def dimension(self) -> int:
+        return self.width
+
     def _bucket(self, word: str) -> int:
         return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little") % self.width
 

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 
 from rag.ingest.loading import load_articles
 from tests.conftest import SEEDS, eval_dir
@@ -106,3 +107,97 @@ def test_gzipped_jsonl_in_a_seeds_folder(tmp_path):
         fh.write(json.dumps({"id": "g1", "title": "Zipped", "text": "Compressed article text."}) + "\n")
     [article] = load_articles(tmp_path).articles
     assert article.id == "g1" and article.source == "feed.jsonl.gz"
+
+
+def _gzip_repeated(path, piece: bytes, total: int) -> None:
+    """A gzip of `piece` repeated up to `total` bytes, written in chunks (never held whole)."""
+    chunk = piece * max(1, (1024 * 1024) // len(piece))
+    with gzip.open(path, "wb") as fh:
+        for _ in range(0, total, len(chunk)):
+            fh.write(chunk)
+
+
+def test_a_gzip_bomb_corpus_is_skipped_whole(tmp_path):
+    (tmp_path / "good.txt").write_text("Good title\n\nA real article body with enough words.\n")
+    record = json.dumps({"id": "bomb", "title": "Bomb", "text": "Boom. " + "a" * 20_000}) + "\n"
+    _gzip_repeated(tmp_path / "bomb.jsonl.gz", record.encode(), 64 * 1024 * 1024)
+    result = load_articles(tmp_path)
+    # Records read before the ratio gave the bomb away are dropped with the file.
+    assert [a.source for a in result.articles] == ["good.txt"]
+    assert "compressed over 100:1" in reasons(result)["bomb.jsonl.gz"]
+
+
+def test_a_corpus_over_its_decompressed_limit_is_skipped_whole(tmp_path, monkeypatch):
+    from rag.ingest import reading
+
+    monkeypatch.setattr(reading, "MAX_CORPUS_FILE_BYTES", 4096)
+    lines = [json.dumps({"id": f"r{i}", "title": f"Record {i}", "text": f"Story {i} " + os.urandom(40).hex()})
+             for i in range(60)]
+    with gzip.open(tmp_path / "feed.jsonl.gz", "wt") as fh:
+        fh.write("\n".join(lines) + "\n")
+    result = load_articles(tmp_path)
+    assert result.articles == []
+    why = reasons(result)["feed.jsonl.gz"]
+    assert "larger than" in why and "when decompressed" in why
+
+
+def test_a_jsonl_line_over_the_record_limit_is_skipped_and_the_next_lines_read(tmp_path):
+    padding = "x" * (9 * 1024 * 1024)
+    lines = [json.dumps({"id": "before", "title": "Before", "text": "The line before the long one."}),
+             json.dumps({"id": "long", "title": "Long", "text": "Short text.", "pad": padding}),
+             json.dumps({"id": "after", "title": "After", "text": "The line after the long one."})]
+    (tmp_path / "feed.jsonl").write_text("\n".join(lines) + "\n")
+    result = load_articles(tmp_path)
+    assert [a.id for a in result.articles] == ["before", "after"]
+    assert "record larger than 8 MB" in reasons(result)["feed.jsonl:2"]
+
+
+def test_single_article_limits_apply_to_the_decompressed_size(tmp_path):
+    # Hex text compresses about 2:1: within the ratio, over 5 MB only once decompressed.
+    with gzip.open(tmp_path / "long.txt.gz", "wt") as fh:
+        fh.write("Long title\n\n")
+        for _ in range(6 * 1024 // 4):
+            fh.write(os.urandom(2048).hex() + "\n")
+    _gzip_repeated(tmp_path / "bomb.html.gz", b"<p>aaaaaaaa</p>", 50 * 1024 * 1024)
+    (tmp_path / "small.md.gz").write_bytes(gzip.compress(b"# Small\n\nA small zipped article.\n"))
+    result = load_articles(tmp_path)
+    assert [a.source for a in result.articles] == ["small.md.gz"]
+    why = reasons(result)
+    assert "larger than 5 MB when decompressed" in why["long.txt.gz"]
+    assert "compressed over 100:1" in why["bomb.html.gz"]
+
+
+def test_only_http_urls_with_a_host_are_kept(tmp_path):
+    urls = {"ok1": "https://example.org/a", "ok2": "HTTP://Example.org/b?c=1",
+            "ok3": " https://example.org/c\n", "js": "javascript:alert(document.cookie)",
+            "data": "data:text/html,<script>alert(1)</script>", "tab": "java\tscript:alert(1)",
+            "space": " javascript:alert(1)", "nohost": "https:evil.example.com", "empty_host": "https://",
+            "ftp": "ftp://example.org/file", "ctrl": "https://exa\x00mple.org/", "v6": "http://[::1"}
+    (tmp_path / "feed.jsonl").write_text("".join(
+        json.dumps({"id": k, "title": k, "text": f"Article {k} text.", "url": u}) + "\n"
+        for k, u in urls.items()))
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>Bridge reopens</title>"
+        "<link rel='canonical' href='https://news.example.org/bridge'></head><body><article>"
+        "<h1>Bridge reopens</h1><p>The Kettle Street bridge reopened to traffic on Friday after eight "
+        "months of repairs costing 12 million pounds, the council said.</p></article></body></html>")
+    result = load_articles(tmp_path)
+    by_id = {a.id: a.url for a in result.articles}
+    assert set(by_id) == set(urls) | {"page"}  # every article kept
+    assert by_id["ok1"] == "https://example.org/a" and by_id["ok2"] == "HTTP://Example.org/b?c=1"
+    assert by_id["ok3"] == "https://example.org/c"
+    assert by_id["page"] == "https://news.example.org/bridge"
+    assert all(by_id[k] is None for k in urls if not k.startswith("ok"))
+    assert result.unsafe_urls == len(urls) - 3
+
+
+def test_json_nested_past_pythons_limit_is_skipped_not_fatal(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    deep = "[" * 100_000 + "]" * 100_000
+    (seeds / "deep.jsonl").write_text(deep + "\n" + '{"id": "ok", "title": "Fine", "text": "A real line."}\n')
+    (seeds / "deep.json").write_text(deep)
+    result = load_articles(seeds)
+    assert [a.id for a in result.articles] == ["ok"]
+    assert {(s.source, s.reason) for s in result.skipped} == {
+        ("deep.jsonl:1", "JSON nested too deeply"), ("deep.json", "JSON nested too deeply")}

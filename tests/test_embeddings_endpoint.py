@@ -1,10 +1,13 @@
 """Embeddings from an OpenAI-compatible /v1/embeddings server instead of the bundled model."""
 
+import shutil
+
+from rag.index import snapshot as snap
 from rag.index.embedding import OpenAIEmbedder, get_embedder
 from rag.index.build import fingerprint, rebuild
 from rag.service import RagService
 from rag.index.store import Store
-from tests.conftest import SEED_QUESTION, make_settings
+from tests.conftest import SEED_QUESTION, SEEDS, make_settings, write_article
 
 
 def test_index_and_answer_through_an_embeddings_server(tmp_path, seeds_copy, llm):
@@ -29,3 +32,82 @@ def test_index_and_answer_through_an_embeddings_server(tmp_path, seeds_copy, llm
     # Switching back to the bundled model re-embeds everything (another vector space).
     back = rebuild(make_settings(tmp_path))
     assert back.updated == 1 and back.embedded_chunks == back.chunks
+
+
+# Bag-of-words cosines run at about half of MiniLM's (see tests/fast/conftest.py).
+HASHED_MIN_RELEVANCE = 0.2
+TRAM = ("The city council approved the new tram line on Tuesday after a four-hour debate. "
+        "Construction will begin in March and cost 420 million euros, the transport department said.")
+
+
+def served_width(settings, snapshot_name: str) -> int:
+    """How wide the vectors are in Chroma and in the local cache of a snapshot."""
+    got = Store(settings).collection(snapshot_name).get(limit=1, include=["embeddings"])
+    cached = snap.load_cached(settings.index_dir, snapshot_name)
+    assert cached.vectors.shape[1] == len(got["embeddings"][0])
+    return cached.vectors.shape[1]
+
+
+def asked_with(llm, answer) -> set[str]:
+    return {r["model"] for r in llm.requests if r.get("input") == [answer.query]}
+
+
+def test_models_of_other_widths_build_answer_and_switch(store_settings, seeds_copy, llm):
+    llm.widths = {"hash-768": 768, "hash-1536": 1536}
+    wide = store_settings(embed_base_url=llm.base_url, embed_model="hash-768",
+                          min_relevance=HASHED_MIN_RELEVANCE)
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
+    first = rebuild(wide)
+    assert first.added == 2 and first.embedded_chunks == first.chunks > 0
+    assert served_width(wide, first.snapshot) == 768
+    old = RagService(wide, llm=None)
+    answer = old.answer(SEED_QUESTION)
+    assert "400,000" in answer.answer and asked_with(llm, answer) == {"hash-768"}
+
+    # Only a removal: every vector is copied, none embedded.
+    (seeds_copy / "tram.txt").unlink()
+    removed = rebuild(wide)
+    assert removed.removed == 1 and removed.embedded_chunks == 0
+    assert served_width(wide, removed.snapshot) == 768
+
+    wider = store_settings(embed_base_url=llm.base_url, embed_model="hash-1536",
+                           min_relevance=HASHED_MIN_RELEVANCE)
+    seen = []
+
+    def while_embedding(stage, done, total):
+        if stage == "embedding" and not seen:
+            # The new snapshot is not complete: the old one still serves, with the old model.
+            assert Store(wider).current().snapshot == removed.snapshot
+            llm.requests.clear()
+            seen.append(old.answer(SEED_QUESTION))
+            seen.append(asked_with(llm, seen[0]))
+
+    switched = rebuild(wider, progress=while_embedding)
+    assert "400,000" in seen[0].answer and seen[1] == {"hash-768"}
+    assert switched.updated == 1 and switched.embedded_chunks == switched.chunks
+    store = Store(wider)
+    assert store.current().snapshot == switched.snapshot != removed.snapshot
+    assert store.current().fingerprint.startswith("openai:hash-1536")
+    assert served_width(wider, switched.snapshot) == 1536
+    assert set(store.snapshots()) == {removed.snapshot, switched.snapshot}
+
+    llm.requests.clear()
+    answer = RagService(wider, llm=None).answer(SEED_QUESTION)
+    assert "400,000" in answer.answer and asked_with(llm, answer) == {"hash-1536"}
+
+
+def test_an_empty_index_of_another_width_serves_and_grows(store_settings, seeds_copy, llm):
+    llm.width = 768
+    for path in seeds_copy.iterdir():
+        path.unlink()
+    settings = store_settings(embed_base_url=llm.base_url, embed_model="hash-768",
+                              min_relevance=HASHED_MIN_RELEVANCE)
+    empty = rebuild(settings)
+    assert empty.articles == empty.chunks == 0 and empty.snapshot
+    assert snap.load_cached(settings.index_dir, empty.snapshot).vectors.shape == (0, 768)
+    assert RagService(settings, llm=None).answer(SEED_QUESTION).refused
+
+    shutil.copy(SEEDS / "000_91fdc298d10704eb.txt", seeds_copy)
+    grown = rebuild(settings)
+    assert grown.added == 1 and served_width(settings, grown.snapshot) == 768
+    assert "400,000" in RagService(settings, llm=None).answer(SEED_QUESTION).answer

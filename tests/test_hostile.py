@@ -1,6 +1,7 @@
 """A seeds folder of hostile and broken files: the build finishes, every skip has a reason, and
 nothing outside the folder is read. Secrets never show in logs, errors or responses."""
 
+import gzip
 import json
 import os
 import subprocess
@@ -83,3 +84,47 @@ def test_secrets_never_appear_in_responses_errors_or_logs(seed_settings, llm, tm
     for secret in (api_key, llm_key, "Zq8x7Secret"):
         assert secret not in seen
         assert secret not in logs
+
+
+# Runs `rag index` in a fresh interpreter, so RUSAGE_CHILDREN is that one process; VmHWM is
+# polled as well so that a runaway build is stopped at the limit rather than swapping the machine.
+_PEAK_RSS = """
+import json, resource, subprocess, sys, time
+limit_kb, out_path = int(sys.argv[1]), sys.argv[2]
+with open(out_path, "w") as out:
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "index"], stdout=out, stderr=subprocess.STDOUT)
+    seen_kb, killed = 0, False
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status") as fh:
+                seen_kb = max([seen_kb] + [int(l.split()[1]) for l in fh if l.startswith("VmHWM:")])
+        except (OSError, ValueError):
+            pass
+        if seen_kb > limit_kb and not killed:
+            proc.kill()
+            killed = True
+        time.sleep(0.05)
+peak_kb = max(seen_kb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps({"rc": proc.returncode, "peak_kb": peak_kb, "killed": killed}))
+"""
+
+
+def test_a_gzip_bomb_is_skipped_and_the_build_stays_small(tmp_path, seeds_copy):
+    record = (json.dumps({"id": "bomb", "title": "Bomb", "text": "Boom. " + "a" * 100_000}) + "\n").encode()
+    member = gzip.compress(record * 10, compresslevel=9)  # ~1 MB, compressed once
+    with open(seeds_copy / "bomb.jsonl.gz", "wb") as fh:
+        for _ in range(1024):  # a gzip file may be many members: 1 GB of one record, ~1.3 MB on disk
+            fh.write(member)
+    assert (seeds_copy / "bomb.jsonl.gz").stat().st_size < 2 * 1024 * 1024
+    settings = make_settings(tmp_path, seeds_dir=seeds_copy)
+    limit_kb = 1024 * 1024
+    proc = subprocess.run([sys.executable, "-c", _PEAK_RSS, str(limit_kb), str(tmp_path / "out.txt")],
+                          env=rag_env(settings), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads(proc.stdout)
+    out = (tmp_path / "out.txt").read_text()
+    print(f"rag index on a 1 GB gzip bomb: peak RSS {run['peak_kb'] / 1024:.0f} MB")
+    assert not run["killed"] and run["peak_kb"] < limit_kb, run
+    assert run["rc"] == 0, out
+    assert "skipped bomb.jsonl.gz: compressed over 100:1" in out
+    assert out.strip().splitlines()[-1].startswith("1 added")  # the seed article beside it

@@ -4,10 +4,15 @@ import shutil
 import subprocess
 import sys
 
+import httpx
+import pytest
+
+from rag.errors import StoreUnavailable
 from rag.index import snapshot as snap
 from rag.index.build import fingerprint, rebuild
+from rag.index.embedding import get_embedder
 from rag.index.store import Store
-from tests.conftest import SEEDS, make_settings, rag_env, write_article
+from tests.conftest import SEED_QUESTION, SEEDS, make_settings, rag_env, write_article
 
 TRAM = ("The city council approved the new tram line on Tuesday after a four-hour debate. "
         "Construction will begin in March and cost 420 million euros, the transport department said.")
@@ -158,3 +163,150 @@ def test_an_index_built_before_the_rename_still_serves(store_settings, seeds_cop
     rebuild(settings)
     assert old_name not in Store(settings).snapshots()  # old collections are collected like new ones
     assert not any((settings.index_dir / "generations").iterdir())
+
+
+class CountingEmbedder:
+    """The settings' embedder, keeping every text it is asked to embed."""
+
+    def __init__(self, inner):
+        self.inner, self.texts = inner, []
+        self.name = inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts):
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+    def quick(self, texts):
+        return self.inner.quick(texts)
+
+
+def failing_once(real, exc: Exception):
+    calls = []
+
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise exc
+        return real(*args, **kwargs)
+    return wrapper
+
+
+@pytest.mark.parametrize("failure", ["snapshot load", "chroma read"])
+def test_a_failed_read_of_the_serving_snapshot_stops_the_rebuild(store_settings, seeds_copy,
+                                                                 monkeypatch, failure):
+    from rag.service import RagService
+
+    settings = store_settings()
+    seed_only = rebuild(settings)
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
+    serving = rebuild(settings)
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM + " The mayor welcomed the vote.")
+    store = Store(settings)
+    pointer, snapshots = store.current(), store.snapshots()
+    if failure == "snapshot load":
+        monkeypatch.setattr(snap, "load", failing_once(snap.load, ConnectionError("connection reset")))
+    else:
+        # No local cache (another machine, say), and Chroma does not answer in time once.
+        shutil.rmtree(snap.folder(settings.index_dir, serving.snapshot))
+        monkeypatch.setattr(Store, "collection",
+                            failing_once(Store.collection, httpx.ReadTimeout("timed out")))
+    embedder = CountingEmbedder(get_embedder(settings))
+
+    with pytest.raises(StoreUnavailable, match="previous index is unchanged and still serving"):
+        rebuild(settings, embedder=embedder)
+    assert embedder.texts == []
+    store = Store(settings)
+    assert store.current() == pointer and store.snapshots() == snapshots
+    assert "400,000" in RagService(settings).answer(SEED_QUESTION).answer
+
+    again = rebuild(settings, embedder=embedder)
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 1, 0, 1)
+    assert again.embedded_chunks == len(embedder.texts) == again.chunks - seed_only.chunks
+    assert all(text.startswith("Tram line approved") for text in embedder.texts)
+    assert set(Store(settings).snapshots()) == {serving.snapshot, again.snapshot}
+
+
+def test_a_serving_collection_deleted_by_hand_is_built_again(store_settings, seeds_copy):
+    settings = store_settings()
+    first = rebuild(settings)
+    Store(settings).client.delete_collection(first.snapshot)
+    shutil.rmtree(snap.folder(settings.index_dir, first.snapshot))
+    again = rebuild(settings)
+    assert again.added == 1 and again.embedded_chunks == again.chunks == first.chunks
+    assert Store(settings).snapshots() == [again.snapshot]
+
+
+def test_garbage_collection_keeps_what_served_and_what_serves(store_settings, seeds_copy):
+    from rag.index.build import _collect_garbage
+
+    settings = store_settings()
+    first = rebuild(settings)
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
+    second = rebuild(settings)
+    store = Store(settings)
+    built, orphan = store.new_snapshot_name(), store.new_snapshot_name()
+    store.create_collection(built)
+    store.create_collection(orphan)
+    # A rebuild that started while `first` served and built `built`, while another machine's
+    # rebuild moved the pointer on to `second`.
+    _collect_garbage(store, settings.index_dir, built=built, serving=first.snapshot)
+    assert set(store.snapshots()) == {first.snapshot, second.snapshot, built}
+    assert {p.name for p in (settings.index_dir / "snapshots").iterdir()} == {first.snapshot,
+                                                                             second.snapshot}
+
+
+def _jsonl(path, *records):
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+def test_unsafe_urls_are_removed_and_counted_by_the_rebuild(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    _jsonl(seeds / "feed.jsonl",
+           {"id": "tram", "title": "Tram line approved", "text": TRAM,
+            "url": "javascript:alert(document.cookie)"},
+           {"id": "park", "title": "Park reopens", "url": "data:text/html,<script>alert(1)</script>",
+            "text": "The riverside park reopened on Saturday after repairs that took eight months."},
+           {"id": "ferry", "title": "Ferry fares frozen", "url": "https://news.example.org/ferry",
+            "text": "Ferry fares to the islands will stay frozen until 2027, the operator said."})
+    settings = make_settings(tmp_path, seeds_dir=seeds)
+    summary = rebuild(settings)
+    assert summary.added == 3 and summary.unsafe_urls == 2
+    assert "2 unsafe URLs removed" in summary.line()
+    got = Store(settings).collection(summary.snapshot).get(include=["metadatas"])
+    urls = {m["article_id"]: m.get("url") for m in got["metadatas"]}
+    assert urls == {"tram": None, "park": None, "ferry": "https://news.example.org/ferry"}
+
+    (seeds / "feed.jsonl").unlink()
+    write_article(seeds, "tram.txt", "Tram line approved", TRAM)
+    clean = rebuild(settings)
+    assert clean.unsafe_urls == 0 and "unsafe" not in clean.line()
+
+
+def test_a_record_moved_to_another_file_is_cited_from_there(tmp_path):
+    from rag.service import RagService
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    tram = {"id": "tram", "title": "Tram line approved", "text": TRAM, "published": "2025-11-20"}
+    _jsonl(seeds / "a.jsonl", tram)
+    settings = make_settings(tmp_path, seeds_dir=seeds)
+    first = rebuild(settings)
+    (seeds / "a.jsonl").unlink()
+    _jsonl(seeds / "b.jsonl", tram)
+    moved = rebuild(settings)
+    assert (moved.added, moved.updated, moved.removed) == (0, 0, 0)
+    assert moved.embedded_chunks == 0 and moved.chunks == first.chunks  # copied, not re-embedded
+    got = Store(settings).collection(Store(settings).current().snapshot).get(include=["metadatas"])
+    assert {m["source"] for m in got["metadatas"]} == {"b.jsonl"}
+    snapshot = snap.load_cached(settings.index_dir, Store(settings).current().snapshot)
+    assert {r["source"] for r in snapshot.records} == {"b.jsonl"}
+    assert snapshot.articles["tram"].source == "b.jsonl"
+    answer = RagService(settings).answer("How much will the new tram line cost?")
+    assert not answer.refused and {c.source for c in answer.citations} == {"b.jsonl"}

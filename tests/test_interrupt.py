@@ -94,7 +94,7 @@ def test_a_failing_rebuild_leaves_the_old_index(store_settings, seeds_copy, monk
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(indexing.gen, "save", broken)
+    monkeypatch.setattr(indexing.snap, "save", broken)
     with pytest.raises(OSError):
         indexing.rebuild(settings)
     assert index_contents(settings) == (serving, before)

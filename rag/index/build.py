@@ -23,9 +23,9 @@ from rag.ingest.loading import RawArticle, load_articles
 from rag.ingest.chunking import Chunk, chunk_article
 from rag.ingest.cleaning import CLEANING_VERSION, Article, clean_articles
 from rag.config import Settings
-from rag.errors import RebuildInProgress
-from rag.index.embedding import EMBEDDING_WIDTH, Embedder, embedder_name, get_embedder
-from rag.index.store import Pointer, Store
+from rag.errors import RebuildInProgress, StoreUnavailable
+from rag.index.embedding import Embedder, embedder_name, get_embedder
+from rag.index.store import Pointer, Store, collection_missing
 
 log = logging.getLogger(__name__)
 PIPELINE_VERSION = 1
@@ -48,6 +48,7 @@ class BuildSummary:
     seconds: float = 0.0
     snapshot: str | None = None
     changed: bool = False
+    unsafe_urls: int = 0  # non-http(s) URLs taken off articles that were kept
 
     def line(self) -> str:
         reasons: dict[str, int] = {}
@@ -56,6 +57,8 @@ class BuildSummary:
         skipped = f"{len(self.skipped)} skipped" + (
             " (" + "; ".join(f"{n}× {r}" for r, n in sorted(reasons.items())) + ")" if reasons else ""
         )
+        if self.unsafe_urls:
+            skipped += f", {self.unsafe_urls} unsafe URL{'s' if self.unsafe_urls != 1 else ''} removed"
         return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
                 f"{self.unchanged} unchanged, {skipped}; {self.articles} articles, "
                 f"{self.chunks} chunks in {self.seconds:.1f}s")
@@ -141,20 +144,14 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     report("reading articles", 0, 0)
     loaded = load_articles(seeds)
     summary.skipped = [{"source": s.source, "reason": s.reason} for s in loaded.skipped]
+    summary.unsafe_urls = loaded.unsafe_urls
     raw = _unique(loaded.articles, summary.skipped)
     raw_hashes = {a.id: raw_hash(a) for a in raw}
     digest = _digest(raw_hashes)
 
     pointer = store.current()
     fp = fingerprint(settings, embedder)
-    previous = None
-    if pointer is not None:
-        try:
-            previous = snap.load(settings.index_dir, pointer.snapshot, pointer.fingerprint,
-                                store.collection)
-        except Exception as exc:  # the serving collection is gone: build from scratch
-            log.warning("index snapshot %s unreadable (%s); rebuilding all", pointer.snapshot, exc)
-            pointer = None
+    previous = _load_serving(settings, store, pointer)
     if pointer is not None and previous is not None:
         if pointer.fingerprint == fp and pointer.summary.get("raw_hashes_digest") == digest:
             # Same files, same contents, same pipeline: cleaning is deterministic, so nothing
@@ -176,7 +173,10 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     summary.updated = len(to_embed) - summary.added
     summary.removed = len(before - {a.id for a in articles})
     summary.unchanged = len(kept)
-    summary.changed = previous is None or bool(to_embed or summary.removed)
+    # The content hash leaves the file out: an article moved to another file is kept (copied,
+    # not embedded again) but the snapshot must change so that it is cited from its new file.
+    moved = any(old[a.id].source != a.source for a in kept)
+    summary.changed = previous is None or bool(to_embed or summary.removed or moved)
     pointer_summary = {"raw_hashes_digest": digest, "cleaning_skips": cleaning_skips}
 
     if not summary.changed:
@@ -194,9 +194,32 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     store.set_current(Pointer(snapshot=built.name, built_at=time.time(), fingerprint=fp,
                               articles=summary.articles, chunks=summary.chunks,
                               summary=pointer_summary))
-    _collect_garbage(store, settings.index_dir,
-                     keep={built.name, pointer.snapshot if pointer else built.name})
+    _collect_garbage(store, settings.index_dir, built=built.name,
+                     serving=pointer.snapshot if pointer else None)
     return summary
+
+
+def _load_serving(settings: Settings, store: Store,
+                  pointer: Pointer | None) -> snap.Snapshot | None:
+    """The serving snapshot, whose unchanged articles are copied rather than embedded again.
+
+    Only a collection that Chroma says no longer exists (deleted by hand) means building from
+    scratch. Any other failure, a timeout or a dropped connection, stops the rebuild: going on
+    as if the index were empty would re-embed everything for nothing, and garbage collection
+    would then drop the snapshot that is still serving."""
+    if pointer is None:
+        return None
+    try:
+        return snap.load(settings.index_dir, pointer.snapshot, pointer.fingerprint, store.collection)
+    except Exception as exc:
+        if collection_missing(exc):
+            log.warning("index snapshot %s no longer exists (%s); rebuilding all",
+                        pointer.snapshot, exc)
+            return None
+        raise StoreUnavailable(
+            f"the rebuild stopped: the serving index snapshot {pointer.snapshot} could not be read "
+            f"({type(exc).__name__}: {exc}); the previous index is unchanged and still serving"
+        ) from exc
 
 
 def _unchanged(summary: BuildSummary, previous: snap.Snapshot) -> BuildSummary:
@@ -212,15 +235,19 @@ def _write_snapshot(settings, store, embedder, fp, previous, kept, to_embed, raw
     name = store.new_snapshot_name()
     collection = store.create_collection(name)
     try:
-        ids, metas, texts, vectors = _copy_unchanged(previous, kept, raw_hashes, collection, report)
+        ids, metas, texts, copied = _copy_unchanged(previous, kept, raw_hashes, collection, report)
         report("chunking", 0, len(to_embed))
         chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
-        new_vectors = _embed_and_add(embedder, chunks, raw_hashes, collection, report, show_bar)
+        width = copied.shape[1] if copied is not None else None
+        embedded = _embed_and_add(embedder, chunks, raw_hashes, collection, report, show_bar, width)
         for chunk in chunks:
             ids.append(chunk.id)
             metas.append(snap.chunk_metadata(chunk, raw_hashes[chunk.article_id]))
             texts.append(chunk.text)
-        vectors = np.concatenate([vectors, new_vectors]) if len(vectors) else new_vectors
+        blocks = [v for v in (copied, embedded) if v is not None]
+        # An empty snapshot still has vectors of the model's width, for whoever adds to it.
+        vectors = (np.concatenate(blocks) if blocks
+                   else np.zeros((0, embedder.dimension), dtype=np.float32))
         report("building BM25", 0, len(ids))
         built = snap.assemble(name, fp, ids, metas, texts, vectors)
         snap.save(built, settings.index_dir)
@@ -240,17 +267,20 @@ def _digest(raw_hashes: dict[str, str]) -> str:
 
 
 def _copy_unchanged(previous, kept: list[Article], raw_hashes: dict[str, str], collection, report):
-    """Carry unchanged articles' chunks, vectors included, into the new snapshot."""
+    """Carry unchanged articles' chunks, vectors included, into the new snapshot (no vectors:
+    None, since no width is known for them)."""
     ids, metas, texts, rows = [], [], [], []
     if previous is None or not kept:
-        return ids, metas, texts, np.zeros((0, EMBEDDING_WIDTH), dtype=np.float32)
-    keep = {a.id for a in kept}
+        return ids, metas, texts, None
+    keep = {a.id: a for a in kept}
     for row, (cid, record) in enumerate(zip(previous.ids, previous.records)):
         if record["article_id"] not in keep:
             continue
         entry = previous.articles[record["article_id"]]
+        # The file the article is in now: the old record may name the file it moved from.
         chunk = Chunk(record["article_id"], record["n"], record["text"], record["title"],
-                      record["published"], record["source"], record["url"], entry.sha256)
+                      record["published"], keep[record["article_id"]].source, record["url"],
+                      entry.sha256)
         ids.append(cid)
         metas.append(snap.chunk_metadata(chunk, raw_hashes.get(chunk.article_id, entry.raw_hash)))
         texts.append(record["text"])
@@ -265,9 +295,10 @@ def _copy_unchanged(previous, kept: list[Article], raw_hashes: dict[str, str], c
 
 
 def _embed_and_add(embedder: Embedder, chunks: list[Chunk], raw_hashes: dict[str, str],
-                   collection, report, show_bar: bool) -> np.ndarray:
+                   collection, report, show_bar: bool, width: int | None) -> np.ndarray | None:
+    """The new chunks' vectors (None for no chunks), as wide as the copied ones (`width`)."""
     if not chunks:
-        return np.zeros((0, EMBEDDING_WIDTH), dtype=np.float32)
+        return None
     bar = None
     if show_bar:
         from tqdm import tqdm
@@ -277,6 +308,7 @@ def _embed_and_add(embedder: Embedder, chunks: list[Chunk], raw_hashes: dict[str
     for start in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[start:start + EMBED_BATCH]
         vectors = embedder.embed([c.embed_text for c in batch])
+        width = _check_width(embedder, vectors, width)
         collection.add(
             ids=[c.id for c in batch], embeddings=vectors, documents=[c.text for c in batch],
             metadatas=[snap.chunk_metadata(c, raw_hashes[c.article_id]) for c in batch],
@@ -290,10 +322,29 @@ def _embed_and_add(embedder: Embedder, chunks: list[Chunk], raw_hashes: dict[str
     return np.concatenate(out)
 
 
-def _collect_garbage(store: Store, index_dir: Path, keep: set[str]) -> None:
-    """Drop snapshots that no longer serve: all but the current and the one before it (a reader
-    may still be finishing a request on it). Orphans of killed rebuilds go too."""
-    for name in store.snapshots():
+def _check_width(embedder: Embedder, vectors: np.ndarray, width: int | None) -> int:
+    # Same embedder name, other width: the model behind the name changed, and the unchanged
+    # articles' vectors cannot share a collection with the new ones.
+    if width is not None and vectors.shape[1] != width:
+        raise ValueError(f"{embedder.name} now gives {vectors.shape[1]}-wide vectors where the "
+                         f"index holds {width}-wide ones: the model behind that name changed; "
+                         "name the new model differently to re-embed everything")
+    return vectors.shape[1]
+
+
+def _collect_garbage(store: Store, index_dir: Path, built: str, serving: str | None) -> None:
+    """Drop snapshots that no longer serve: all but the new one, the one serving when the
+    rebuild started (a reader may still be finishing a request on it) and the one the pointer
+    names now (another machine's rebuild against the same Chroma server may have moved it).
+    Orphans of killed rebuilds go too."""
+    try:
+        current = store.current()
+        names = store.snapshots()
+    except Exception as exc:  # housekeeping only: the next rebuild collects them
+        log.warning("garbage collection skipped: the store could not be read (%s)", exc)
+        return
+    keep = {built} | {name for name in (serving, current and current.snapshot) if name}
+    for name in names:
         if name not in keep:
             store.drop(name)
     for root in snap.CACHE_ROOTS:

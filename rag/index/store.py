@@ -46,6 +46,16 @@ class Pointer:
         )
 
 
+def collection_missing(exc: BaseException) -> bool:
+    """Whether Chroma said that a collection does not exist: not the same as a timeout or a
+    refused connection, after which it may well still be there."""
+    from chromadb.errors import NotFoundError
+
+    # chromadb before 0.6 said it with a ValueError.
+    return isinstance(exc, NotFoundError) or (isinstance(exc, ValueError)
+                                              and "does not exist" in str(exc))
+
+
 def _client(settings: Settings):
     import chromadb
     from chromadb.config import Settings as ChromaSettings

@@ -3,20 +3,19 @@ every file or record that cannot be used."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
-from rag.config import (HTML_SUFFIXES, JSON_SUFFIXES, MAX_ARTICLE_FILE_BYTES, SUPPORTED_SUFFIXES,
-                        TEXT_SUFFIXES)
+from rag.config import HTML_SUFFIXES, MAX_RECORD_BYTES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
 from rag.ingest.dates import find_date_line, parse_date
+from rag.ingest.reading import READ_ERRORS, Rejected, file_limit, iter_lines, megabytes, read_text
 
-# One article per file should never be over MAX_ARTICLE_FILE_BYTES; a corpus file (JSON/JSONL) may be.
-MAX_CORPUS_FILE_BYTES = 2 * 1024 * 1024 * 1024
 MAX_ARTICLE_CHARS = 1_000_000
 
 
@@ -40,6 +39,12 @@ class Skip:
 class LoadResult:
     articles: list[RawArticle] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
+    unsafe_urls: int = 0  # URLs dropped from articles that were kept
+
+    def extend(self, other: "LoadResult") -> None:
+        self.articles.extend(other.articles)
+        self.skipped.extend(other.skipped)
+        self.unsafe_urls += other.unsafe_urls
 
 
 def suffix_of(path: Path) -> str:
@@ -98,43 +103,26 @@ def _load_file(file: Path, source: str, result: LoadResult) -> None:
     if suffix not in SUPPORTED_SUFFIXES:
         result.skipped.append(Skip(source, f"unsupported file type '{suffix or file.name}'"))
         return
-    limit = MAX_CORPUS_FILE_BYTES if suffix in JSON_SUFFIXES else MAX_ARTICLE_FILE_BYTES
-    size = file.stat().st_size
-    if size > limit:
-        result.skipped.append(
-            Skip(source, f"file too large ({size / 1e6:.1f} MB, limit {limit / 1e6:.0f} MB)")
-        )
-        return
-    try:
-        data = _read_bytes(file)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        result.skipped.append(Skip(source, f"cannot read file: {exc}"))
-        return
-    if not data.strip():
-        result.skipped.append(Skip(source, "empty file"))
-        return
-    if b"\x00" in data[:8192]:
-        result.skipped.append(Skip(source, "binary file, not text"))
-        return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        result.skipped.append(Skip(source, f"not valid UTF-8 text (byte {exc.start})"))
-        return
     stem = _stem(source)
-    if suffix in TEXT_SUFFIXES:
-        _add(result, parse_text_article(text, stem, source, markdown=suffix == ".md"), source)
-    elif suffix in HTML_SUFFIXES:
-        _add(result, parse_html_article(text, stem, source), source)
+    # A file is used whole or not at all: records read before a problem shows are dropped.
+    found = LoadResult()
+    try:
+        if suffix == ".jsonl":
+            _load_json_lines(file, stem, source, found)
+        else:
+            text = read_text(file, file_limit(suffix))
+            if suffix in TEXT_SUFFIXES:
+                _add(found, parse_text_article(text, stem, source, markdown=suffix == ".md"), source)
+            elif suffix in HTML_SUFFIXES:
+                _add(found, parse_html_article(text, stem, source), source)
+            else:
+                _load_json_document(text, stem, source, found)
+    except Rejected as exc:
+        result.skipped.append(Skip(source, str(exc)))
+    except READ_ERRORS as exc:
+        result.skipped.append(Skip(source, f"cannot read file: {exc}"))
     else:
-        _load_json_records(text, suffix, stem, source, result)
-
-
-def _read_bytes(file: Path) -> bytes:
-    if file.suffix.lower() == ".gz":
-        with gzip.open(file, "rb") as fh:
-            return fh.read(MAX_CORPUS_FILE_BYTES + 1)
-    return file.read_bytes()
+        result.extend(found)
 
 
 def _stem(source: str) -> str:
@@ -148,11 +136,33 @@ def _stem(source: str) -> str:
 
 
 def _add(result: LoadResult, article: RawArticle | str, source: str) -> None:
-    """Append the article, or record the reason it was rejected."""
+    """Append the article, or record the reason it was rejected. Every article passes here, so
+    this is where a URL that is not plain http(s) is taken off it (the article stays)."""
     if isinstance(article, str):
         result.skipped.append(Skip(source, article))
-    else:
-        result.articles.append(article)
+        return
+    if article.url is not None:
+        url = safe_url(article.url)
+        if url is None:
+            result.unsafe_urls += 1
+        article.url = url
+    result.articles.append(article)
+
+
+def safe_url(url: str) -> str | None:
+    """The URL (trimmed) when it is http(s) with a host, else None. Citations render it as a
+    link, so a javascript: or data: URL would run in the reader's browser. Browsers drop tabs and
+    newlines inside a URL before reading its scheme ("java\\tscript:"), so whitespace or a control
+    character inside disqualifies the URL rather than being cleaned away."""
+    url = url.strip()
+    if not url or any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # a malformed IPv6 host, for one
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and host else None
 
 
 def _validate(article: RawArticle) -> RawArticle | str:
@@ -213,27 +223,35 @@ def parse_html_article(html: str, stem: str, source: str) -> RawArticle | str:
     )
 
 
-def _load_json_records(text: str, suffix: str, stem: str, source: str, result: LoadResult) -> None:
-    if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            result.skipped.append(Skip(source, f"malformed JSON (line {exc.lineno}): {exc.msg}"))
-            return
-        records = data if isinstance(data, list) else [data]
-        numbered = [(i + 1, rec, f"{source}[{i}]" if isinstance(data, list) else source)
-                    for i, rec in enumerate(records)]
-        for n, record, where in numbered:
-            _add(result, article_from_record(record, f"{stem}#{n}", source), where)
+def _load_json_document(text: str, stem: str, source: str, result: LoadResult) -> None:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        result.skipped.append(Skip(source, f"malformed JSON (line {exc.lineno}): {exc.msg}"))
         return
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    except RecursionError:  # "[[[[…" nested past Python's limit
+        result.skipped.append(Skip(source, "JSON nested too deeply"))
+        return
+    records = data if isinstance(data, list) else [data]
+    numbered = [(i + 1, rec, f"{source}[{i}]" if isinstance(data, list) else source)
+                for i, rec in enumerate(records)]
+    for n, record, where in numbered:
+        _add(result, article_from_record(record, f"{stem}#{n}", source), where)
+
+
+def _load_json_lines(file: Path, stem: str, source: str, result: LoadResult) -> None:
+    for n, line in iter_lines(file):
         where = f"{source}:{n}"
+        if line is None:
+            result.skipped.append(Skip(where, f"record larger than {megabytes(MAX_RECORD_BYTES)}"))
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             result.skipped.append(Skip(where, f"malformed JSON line: {exc.msg}"))
+            continue
+        except RecursionError:  # "[[[[…" nested past Python's limit
+            result.skipped.append(Skip(where, "JSON nested too deeply"))
             continue
         _add(result, article_from_record(record, f"{stem}#{n}", source), where)
 

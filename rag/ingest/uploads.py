@@ -1,5 +1,6 @@
-"""Adding article files to the seeds folder: only supported types, a size limit, and names that
-cannot escape the folder or silently replace an existing file."""
+"""Adding article files to the seeds folder: only supported types, a size limit (on the
+decompressed size of a .gz), and names that cannot escape the folder or silently replace an
+existing file."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.ingest.loading import MAX_ARTICLE_FILE_BYTES, SUPPORTED_SUFFIXES, suffix_of
+from rag.config import MAX_ARTICLE_FILE_BYTES, SUPPORTED_SUFFIXES
+from rag.ingest.loading import suffix_of
+from rag.ingest.reading import READ_ERRORS, Rejected, decompressed_size
 
 MAX_UPLOAD_BYTES = MAX_ARTICLE_FILE_BYTES
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -30,6 +33,22 @@ def safe_name(name: str) -> str | None:
     return base[:120]
 
 
+def _size_problem(name: str, path: Path) -> str | None:
+    """Why the file is too big or empty, if it is. A .gz is measured by what it expands to (read
+    through, never kept): a small upload must not become a huge file in the seeds folder."""
+    size = os.path.getsize(path)
+    if size > MAX_UPLOAD_BYTES:
+        return f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+    if size and name.lower().endswith(".gz"):
+        try:
+            size = decompressed_size(path, MAX_UPLOAD_BYTES)
+        except Rejected as exc:
+            return str(exc)
+        except READ_ERRORS:
+            return "not a readable gzip file"
+    return "empty file" if size == 0 else None
+
+
 def save_uploads(seeds_dir: Path, files: list[tuple[str, Path]], overwrite: bool = False) -> UploadResult:
     """Copy uploaded files (original name, temporary path) into the seeds folder."""
     result = UploadResult()
@@ -45,12 +64,9 @@ def save_uploads(seeds_dir: Path, files: list[tuple[str, Path]], overwrite: bool
             allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
             result.rejected.append((original, f"unsupported file type '{suffix or name}' (allowed: {allowed})"))
             continue
-        size = os.path.getsize(temp_path)
-        if size > MAX_UPLOAD_BYTES:
-            result.rejected.append((original, f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"))
-            continue
-        if size == 0:
-            result.rejected.append((original, "empty file"))
+        problem = _size_problem(name, Path(temp_path))
+        if problem:
+            result.rejected.append((original, problem))
             continue
         target = (root / name).resolve()
         if target.parent != root:

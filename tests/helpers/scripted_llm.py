@@ -26,7 +26,11 @@ class ScriptedLLM:
         self.garbage = False
         self.status = 200
         self.forward_to: str | None = None
-        self.embed = None  # set by tests that use /v1/embeddings
+        # /v1/embeddings: `embed` (texts -> vectors) when a test sets it, else hashed bags of
+        # words as wide as `widths[model]` or `width`, so tests can play models of any width.
+        self.embed = None
+        self.width = 384
+        self.widths: dict[str, int] = {}
         self.app = self._app()
         self._server: uvicorn.Server | None = None
 
@@ -43,11 +47,12 @@ class ScriptedLLM:
 
         @app.post("/v1/embeddings")
         async def embeddings(request: Request):
-            """Plays an embeddings server by running the bundled MiniLM, as a GPU box would."""
+            """Plays an embeddings server: the test's `embed` (the bundled MiniLM, as a GPU box
+            would run it), or hashed bags of words of the model's width."""
             body = await request.json()
             self.requests.append(body)
             texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
-            vectors = self.embed(texts)
+            vectors = self._embed(body.get("model", "scripted"), texts)
             return {"object": "list", "model": body.get("model", "scripted"),
                     "data": [{"object": "embedding", "index": i, "embedding": v.tolist()}
                              for i, v in enumerate(vectors)],
@@ -79,6 +84,13 @@ class ScriptedLLM:
 
         return app
 
+    def _embed(self, model: str, texts: list[str]):
+        if self.embed is not None:
+            return self.embed(texts)
+        from tests.fakes import FakeEmbedder
+
+        return FakeEmbedder(self.widths.get(model, self.width)).embed(texts)
+
     async def _forward(self, body: dict):
         async with httpx.AsyncClient(timeout=120) as client:
             reply = await client.post(f"{self.forward_to}/chat/completions", json=body)
@@ -103,6 +115,7 @@ class ScriptedLLM:
         self.requests.clear()
         self.reply = lambda messages: "Nothing to say [1]."
         self.delay_s, self.garbage, self.status, self.forward_to = 0.0, False, 200, None
+        self.embed, self.width, self.widths = None, 384, {}
 
     def start(self) -> "ScriptedLLM":
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
