@@ -17,9 +17,10 @@ def is_loopback(host: str) -> bool:
 
 
 def may_change_index(settings: Settings, bind_host: str, key_checked: bool) -> bool:
-    """A caller whose API key was checked may always change the index. Without a key a server
-    reachable from the network must not let anyone rebuild or upload; on loopback only local
-    users can reach it."""
-    if settings.api_key and key_checked:
-        return True
+    """With RAG_API_KEY set, only a caller whose key was checked may change the index, wherever
+    the server listens: behind a reverse proxy on the same machine every visitor arrives from
+    loopback. Without a key, only a server on loopback lets anyone rebuild or upload, since then
+    only local users can reach it."""
+    if settings.api_key:
+        return key_checked
     return is_loopback(bind_host)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, time as dtime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from rag.errors import BadFilter
 from rag.ingest.dates import parse_date, to_timestamp
+from rag.ingest.urls import safe_url
 
 AnswerMode = Literal["llm", "extractive", "extractive-fallback", "refusal"]
 
@@ -20,10 +21,16 @@ class Citation(BaseModel):
     title: str
     published: str | None = Field(None, description="ISO 8601 publication date, when known")
     source: str = Field(description="The article's file in the seeds folder")
-    url: str | None = None
+    url: str | None = Field(None, description="The article's web address: http(s) only, else null")
     quote: str = Field(description="The whole passage the answer rests on")
     highlight: str | None = Field(None, description="The sentence of the quote that supports the answer")
     score: float = Field(description="Retrieval score of the passage, 0..1")
+
+    # Here rather than at ingest only: an index built before ingest checked URLs still holds them.
+    @field_validator("url", mode="before")
+    @classmethod
+    def _http_only(cls, value: object) -> str | None:
+        return safe_url(value)
 
 
 class NearbyArticle(BaseModel):

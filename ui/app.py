@@ -3,9 +3,11 @@ service's. ui.layout lays the page out, ui.handlers answers its events, this mod
 
 from __future__ import annotations
 
+import hmac
+from typing import Callable
+
 import gradio as gr
 
-from rag.access import may_change_index
 from rag.config import MAX_ARTICLE_FILE_BYTES
 from rag.service import RagService
 from ui import render
@@ -15,6 +17,7 @@ from ui.layout import HEADER, ChatColumn, SideColumn, chat_column, side_column
 # Gradio runs one event per listener at a time unless told otherwise; a slow answer would make
 # every other visitor wait behind it.
 CONCURRENCY = 8
+LOGIN_MESSAGE = "Sign in with the server's API key (RAG_API_KEY) as the password; any user name will do."
 
 
 def wire_events(blocks: gr.Blocks, handlers: ChatHandlers, turns: gr.State,
@@ -42,8 +45,8 @@ def wire_events(blocks: gr.Blocks, handlers: ChatHandlers, turns: gr.State,
     gr.api(handlers.ask, api_name="ask")
 
 
-def build_ui(service: RagService, allow_index_changes: bool) -> gr.Blocks:
-    handlers = ChatHandlers(service, allow_index_changes)
+def build_ui(service: RagService, bind_host: str) -> gr.Blocks:
+    handlers = ChatHandlers(service, bind_host)
     with gr.Blocks(title="News Q&A", analytics_enabled=False) as blocks:
         gr.Markdown(HEADER)
         turns = gr.State([])
@@ -54,12 +57,23 @@ def build_ui(service: RagService, allow_index_changes: bool) -> gr.Blocks:
     return blocks
 
 
+def key_login(key: str) -> Callable[[str, str], bool]:
+    """Gradio's login check: the API key is the password. Gradio then keeps the page, every
+    event and its API (gradio_client included) for callers who signed in."""
+    expected = key.encode()
+
+    def check(_username: str, password: str) -> bool:
+        # compare_digest: the time taken must not tell how much of a guessed key was right.
+        return hmac.compare_digest(str(password).encode(), expected)
+    return check
+
+
 def mount_ui(app, service: RagService) -> None:
-    # The web chat checks no API key yet, so it may change the index only where the API would
-    # let a caller without one.
-    allowed = may_change_index(service.settings, app.state.bind_host, key_checked=False)
-    blocks = build_ui(service, allow_index_changes=allowed)
+    key = service.settings.api_key
+    blocks = build_ui(service, app.state.bind_host)
     blocks.queue(default_concurrency_limit=CONCURRENCY)
     # Gradio turns away a larger file before it reaches the service, which applies the same limit.
     gr.mount_gradio_app(app, blocks, path="/", max_file_size=MAX_ARTICLE_FILE_BYTES,
-                        theme=gr.themes.Default(), css=render.CSS, footer_links=["api"])
+                        theme=gr.themes.Default(), css=render.CSS, footer_links=["api"],
+                        auth=key_login(key) if key else None,
+                        auth_message=LOGIN_MESSAGE if key else None)

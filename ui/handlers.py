@@ -9,6 +9,7 @@ from typing import Iterator
 
 import gradio as gr
 
+from rag.access import may_change_index
 from rag.errors import RagError, RebuildInProgress
 from rag.models import Filters, Turn
 from rag.service import RagService
@@ -16,8 +17,8 @@ from ui import render
 
 EXAMPLE_SLOTS = 4
 POLL_S = 0.5
-DISABLED = ("Changing the index from the web page is disabled because the server is reachable "
-            "from the network; use `POST /api/index/rebuild` with RAG_API_KEY.")
+DISABLED = ("Changing the index from the web page needs RAG_API_KEY when the server is reachable "
+            "from the network: set it, and sign in to this page with it.")
 
 
 def _message(role: str, content: str) -> dict:
@@ -25,12 +26,18 @@ def _message(role: str, content: str) -> dict:
 
 
 class ChatHandlers:
-    """The handlers share one service and one decision about index changes, made once when the
-    page is built (rag.access.may_change_index), so no handler can judge it differently."""
+    """The handlers share one service; whether a caller may change the index is decided per
+    event by rag.access.may_change_index, the rule the API's rebuild route applies too."""
 
-    def __init__(self, service: RagService, allow_index_changes: bool):
+    def __init__(self, service: RagService, bind_host: str):
         self.service = service
-        self.allow_index_changes = allow_index_changes
+        self.bind_host = bind_host
+
+    def may_change_index(self, request: gr.Request | None) -> bool:
+        # Gradio names a caller only after its login, which takes the API key as the password
+        # (ui.app); without a key set there is no login and no name.
+        key_checked = request is not None and request.username is not None
+        return may_change_index(self.service.settings, self.bind_host, key_checked=key_checked)
 
     # --- asking ------------------------------------------------------------------------------
 
@@ -44,7 +51,7 @@ class ChatHandlers:
             yield gr.update(), chat, turns, gr.update()
             return
         # Show the question at once, before retrieval and the first token, which can take seconds.
-        chat += [_message("user", message), _message("assistant", "…")]
+        chat += [_message("user", render.message_html(message)), _message("assistant", "…")]
         yield "", chat, turns, gr.update()
         # An empty date box means no bound, not a bad date.
         filters = Filters(published_after=date_from or None, published_before=date_to or None)
@@ -64,7 +71,7 @@ class ChatHandlers:
                     turns += [_message("user", message), _message("assistant", answer.answer)]
                     yield "", chat, turns, render.sources_html(answer)
         except RagError as exc:
-            chat[-1] = _message("assistant", f'<div class="refusal">⚠️ {exc}</div>')
+            chat[-1] = _message("assistant", render.error_html(exc))
             yield "", chat, turns, gr.update()
 
     def ask(self, question: str) -> dict:
@@ -107,27 +114,25 @@ class ChatHandlers:
                 return
             time.sleep(POLL_S)
 
-    def rebuild(self) -> Iterator[tuple]:
-        if not self.allow_index_changes:
+    def rebuild(self, request: gr.Request = None) -> Iterator[tuple]:
+        if not self.may_change_index(request):
             yield DISABLED, gr.update()
             return
         self._start_rebuild()
         yield from self.follow_rebuild()
 
-    def upload(self, files, overwrite) -> Iterator[tuple]:
-        if not self.allow_index_changes:
+    def upload(self, files, overwrite, request: gr.Request = None) -> Iterator[tuple]:
+        if not self.may_change_index(request):
             yield DISABLED, gr.update(), gr.update()
             return
         # Gradio keeps each upload under its original name inside a temporary folder.
         pairs = [(Path(f).name, Path(f)) for f in (files or [])]
         result = self.service.add_articles(pairs, overwrite=bool(overwrite))
-        lines = [f"Added {name}" for name in result.saved]
-        lines += [f"Not added {name}: {why}" for name, why in result.rejected]
-        note = "  \n".join(lines) or "No files chosen."
+        note = render.upload_html(result.saved, result.rejected)
         # Emptying the file picker keeps a second click from sending the same files again.
         if not result.saved:
             yield note, gr.update(), None
             return
         self._start_rebuild()
         for progress, index in self.follow_rebuild():
-            yield f"{note}  \n{progress}", index, None
+            yield f"{note}<br>{progress}", index, None

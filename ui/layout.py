@@ -33,12 +33,12 @@ class Options:
 
 @dataclass(frozen=True)
 class IndexPanel:
-    info: gr.Markdown
+    info: gr.HTML
     rebuild: gr.Button
     files: gr.File
     overwrite: gr.Checkbox
     add: gr.Button
-    log: gr.Markdown
+    log: gr.HTML
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,15 @@ def _upload_label() -> str:
 
 def index_panel() -> IndexPanel:
     with gr.Accordion("Index", open=True, elem_id="index-panel"):
-        info = gr.Markdown("", elem_id="index-info")
+        # HTML, not Markdown: both show file names and errors (ui.render escapes them), which
+        # Markdown would read as links.
+        info = gr.HTML("", elem_id="index-info")
         rebuild = gr.Button("Rebuild index", size="sm", elem_id="rebuild")
         files = gr.File(label=_upload_label(), file_count="multiple",
                         file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload")
         overwrite = gr.Checkbox(label="Replace files with the same name", value=False)
         add = gr.Button("Add to index", size="sm", elem_id="add")
-        log = gr.Markdown("", elem_id="build-log")
+        log = gr.HTML("", elem_id="build-log")
     return IndexPanel(info, rebuild, files, overwrite, add, log)
 
 

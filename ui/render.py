@@ -1,34 +1,63 @@
-"""HTML for the web chat: answers with linked [n] markers, source cards, refusals, index state."""
+"""HTML for the web chat: answers with linked [n] markers, source cards, refusals, index state.
+Everything shown here that the product did not write itself (titles, sources, dates, article
+text, answers, file names, error messages) goes through `text_html`; the only links are the
+[n] markers and an article's http(s) address."""
 
 from __future__ import annotations
 
 import re
 import time
-from html import escape
 
-from rag.models import Answer
+from rag.models import Answer, Citation, safe_url
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _MARKERS = re.compile(r"\s*\[\d+\]\s*")
+# The chat renders Markdown (and LaTeX between $$) around and between our HTML blocks, so
+# escaping HTML alone would still let "[x](javascript:...)" or "![x](...)" in an article become
+# a link or an image: their characters go out as character references, which Markdown leaves
+# as text and the browser shows as the characters themselves.
+_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'`\\*_{}[]()#!|~$"})
+
+
+def text_html(text: object) -> str:
+    """Text that shows as itself in HTML and in Markdown: no tag, entity or link can form."""
+    return str(text).translate(_ENTITIES)
+
+
+def _cite(n: str) -> str:
+    return f'<a class="cite" href="#src-{n}">{text_html(f"[{n}]")}</a>'
 
 
 def linkify(text: str) -> str:
     """Escape the answer and turn each [n] into a link to its source card."""
-    return _MARKER.sub(lambda m: f'<a class="cite" href="#src-{m.group(1)}">[{m.group(1)}]</a>',
-                       escape(text, quote=False))
+    out, at = [], 0
+    for match in _MARKER.finditer(text):
+        out += [text_html(text[at:match.start()]), _cite(match.group(1))]
+        at = match.end()
+    out.append(text_html(text[at:]))
+    return "".join(out)
 
 
 def answer_html(answer: Answer) -> str:
     if answer.refused:
-        return (f'<div class="refusal"><strong>Not covered.</strong> {escape(answer.answer)}'
+        return (f'<div class="refusal"><strong>Not covered.</strong> {text_html(answer.answer)}'
                 f'<br><small>Nothing was cited. The nearest articles are listed under Sources.</small></div>')
     note = ""
     if answer.mode == "extractive-fallback":
         note = (f'<div class="fallback-note">Extractive answer: the LLM answer was not used '
-                f'({escape(answer.fallback_reason or "failed")}).</div>')
+                f'({text_html(answer.fallback_reason or "failed")}).</div>')
     elif answer.unsupported:
         note = '<div class="fallback-note">Some sentences cite no passage and are not supported.</div>'
     return f'<div class="answer">{linkify(answer.answer)}</div>{note}'
+
+
+def message_html(text: str) -> str:
+    """A user's message (or an example question, made from an article's title) in the chat."""
+    return text_html(text)
+
+
+def error_html(error: object) -> str:
+    return f'<div class="refusal">⚠️ {text_html(error)}</div>'
 
 
 def _highlighted(quote: str, marks: list[str]) -> str:
@@ -38,10 +67,23 @@ def _highlighted(quote: str, marks: list[str]) -> str:
     for start, end in spans:
         if start < at:
             continue
-        out += [escape(quote[at:start]), f"<mark>{escape(quote[start:end])}</mark>"]
+        out += [text_html(quote[at:start]), f"<mark>{text_html(quote[start:end])}</mark>"]
         at = end
-    out.append(escape(quote[at:]))
+    out.append(text_html(quote[at:]))
     return "".join(out)
+
+
+def _card(c: Citation, claims: list[str]) -> str:
+    # Checked again here, not only in Citation: the page must not depend on how it was built.
+    url = safe_url(c.url)
+    where = (f'<a href="{text_html(url)}" target="_blank" rel="noopener noreferrer">{text_html(c.source)}</a>'
+             if url else text_html(c.source))
+    date = text_html((c.published or "undated")[:10])
+    return (f'<div class="source-card" id="src-{int(c.n)}">'
+            f'<div class="src-head"><span class="src-n">{text_html(f"[{int(c.n)}]")}</span> '
+            f'<span class="src-title">{text_html(c.title)}</span></div>'
+            f'<div class="src-meta">{date} · {where} · score {float(c.score):.2f}</div>'
+            f'<blockquote class="src-quote">{_highlighted(c.quote, [c.highlight, *claims])}</blockquote></div>')
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -49,48 +91,47 @@ def sources_html(answer: Answer | None) -> str:
         return '<div class="sources empty">Sources of the answer appear here.</div>'
     if answer.refused:
         items = "".join(
-            f'<li><span class="src-title">{escape(a.title)}</span> '
-            f'<span class="src-meta">{escape((a.published or "")[:10])} · {escape(a.source)}</span></li>'
+            f'<li><span class="src-title">{text_html(a.title)}</span> '
+            f'<span class="src-meta">{text_html((a.published or "")[:10])} · {text_html(a.source)}</span></li>'
             for a in answer.nearby)
         body = f"<ul>{items}</ul>" if items else "<p>No article came close.</p>"
         return f'<div class="sources refused"><h4>Nearest articles found (not cited)</h4>{body}</div>'
     claims = [part.strip() for part in _MARKERS.split(answer.answer) if part.strip()]
-    cards = []
-    for c in answer.citations:
-        where = (f'<a href="{escape(c.url, quote=True)}" target="_blank" rel="noopener">{escape(c.source)}</a>'
-                 if c.url else escape(c.source))
-        date = escape((c.published or "undated")[:10])
-        cards.append(
-            f'<div class="source-card" id="src-{c.n}">'
-            f'<div class="src-head"><span class="src-n">[{c.n}]</span> '
-            f'<span class="src-title">{escape(c.title)}</span></div>'
-            f'<div class="src-meta">{date} · {where} · score {c.score:.2f}</div>'
-            f'<blockquote class="src-quote">{_highlighted(c.quote, [c.highlight, *claims])}</blockquote></div>')
-    return f'<div class="sources"><h4>Sources</h4>{"".join(cards)}</div>'
+    cards = "".join(_card(c, claims) for c in answer.citations)
+    return f'<div class="sources"><h4>Sources</h4>{cards}</div>'
 
 
 def index_html(status: dict) -> str:
     if not status.get("ready"):
-        return "**Index:** not built yet."
+        return "<strong>Index:</strong> not built yet."
     built = status.get("built_at")
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(built)) if built else "unknown"
-    return (f"**{status['articles']}** articles, **{status['chunks']}** chunks · built {when}"
-            + (f"  \nLast build: {status['last_build']}" if status.get("last_build") else ""))
+    last = status.get("last_build")
+    return (f"<strong>{int(status['articles'])}</strong> articles, "
+            f"<strong>{int(status['chunks'])}</strong> chunks · built {when}"
+            + (f"<br>Last build: {text_html(last)}" if last else ""))
 
 
 def rebuild_html(state: dict) -> str:
     if state["state"] == "running":
         total = state.get("total") or 0
-        progress = f" {state['done']}/{total}" if total else ""
-        return f"⏳ Rebuilding: {state.get('stage') or 'starting'}{progress}"
+        progress = f" {text_html(state.get('done') or 0)}/{text_html(total)}" if total else ""
+        return f"⏳ Rebuilding: {text_html(state.get('stage') or 'starting')}{progress}"
     if state["state"] == "failed":
-        return f"❌ Rebuild failed: {state.get('error')}"
+        return f"❌ Rebuild failed: {text_html(state.get('error'))}"
     summary = state.get("last_summary")
     if not summary:
         return ""
-    lines = [f"✅ {summary['line']}"]
-    lines += [f"- skipped {escape(s['source'])}: {escape(s['reason'])}" for s in summary.get("skipped", [])]
-    return "\n".join(lines)
+    skipped = "".join(f"<li>skipped {text_html(s['source'])}: {text_html(s['reason'])}</li>"
+                      for s in summary.get("skipped", []))
+    return f"✅ {text_html(summary['line'])}" + (f"<ul>{skipped}</ul>" if skipped else "")
+
+
+def upload_html(saved: list[str], rejected: list[tuple[str, str]]) -> str:
+    """What became of each uploaded file; the names are the uploader's, so they are escaped."""
+    lines = [f"Added {text_html(name)}" for name in saved]
+    lines += [f"Not added {text_html(name)}: {text_html(why)}" for name, why in rejected]
+    return "<br>".join(lines) or "No files chosen."
 
 
 CSS = """

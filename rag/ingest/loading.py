@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import urlsplit
 
 from rag.config import HTML_SUFFIXES, MAX_RECORD_BYTES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
+from rag.ingest.urls import safe_url
 from rag.ingest.dates import find_date_line, parse_date
 from rag.ingest.reading import READ_ERRORS, Rejected, file_limit, iter_lines, megabytes, read_text
 
@@ -142,27 +141,12 @@ def _add(result: LoadResult, article: RawArticle | str, source: str) -> None:
         result.skipped.append(Skip(source, article))
         return
     if article.url is not None:
-        url = safe_url(article.url)
+        # Feeds pad URLs with spaces; inside, whitespace is refused (see safe_url).
+        url = safe_url(article.url.strip())
         if url is None:
             result.unsafe_urls += 1
         article.url = url
     result.articles.append(article)
-
-
-def safe_url(url: str) -> str | None:
-    """The URL (trimmed) when it is http(s) with a host, else None. Citations render it as a
-    link, so a javascript: or data: URL would run in the reader's browser. Browsers drop tabs and
-    newlines inside a URL before reading its scheme ("java\\tscript:"), so whitespace or a control
-    character inside disqualifies the URL rather than being cleaned away."""
-    url = url.strip()
-    if not url or any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:  # a malformed IPv6 host, for one
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and host else None
 
 
 def _validate(article: RawArticle) -> RawArticle | str:
