@@ -179,6 +179,15 @@ class RagService:
             raise BadQuestion(f"question is longer than {self.settings.max_question_chars} characters")
         return question
 
+    def _check_vector_space(self, snapshot: snap.Snapshot) -> None:
+        """A question embedded by another model than the index's would be compared with vectors
+        of another space (or width): say so plainly instead of failing inside the store."""
+        built_with = snapshot.fingerprint.split("|", 1)[0]
+        if built_with and built_with != self.embedder.name:
+            raise IndexNotReady(f"the serving index was built with the embedder '{built_with}', and "
+                                f"this server embeds with '{self.embedder.name}': rebuild the index "
+                                "(rag index) or set RAG_EMBED_MODEL / RAG_EMBED_BASE_URL back")
+
     def top_k(self, requested: int | None) -> int:
         return max(TOP_K_MIN, min(requested or self.settings.top_k, TOP_K_MAX))
 
@@ -193,6 +202,7 @@ class RagService:
         snapshot = self.refresh()
         if snapshot is None:
             raise IndexNotReady()
+        self._check_vector_space(snapshot)
         timings: dict[str, float] = {}
         step = time.perf_counter()
         query = self.standalone_question(question, history or [])

@@ -9,6 +9,7 @@ from rag.config import TOP_K_MAX, TOP_K_MIN
 from rag.errors import BadFilter, BadQuestion, IndexNotReady
 from rag.models import Filters, Turn
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, write_article
+from tests.fakes import FakeEmbedder
 from tests.fast.conftest import fast_service
 
 SEED_SOURCE = "000_91fdc298d10704eb.txt"
@@ -137,3 +138,12 @@ def test_another_worker_derives_the_snapshot_from_the_store(seed_index, tmp_path
     assert answer.answer == seed_index.service().answer(SEED_QUESTION).answer
     assert worker.status()["chunks"] == seed_index.summary.chunks
     assert (settings.index_dir / "snapshots" / seed_index.summary.snapshot / "info.json").exists()
+
+
+def test_a_server_whose_embedder_differs_from_the_index_says_so(seed_index):
+    # Workers restarted on a new embedding model before the rebuild to it has finished.
+    other = FakeEmbedder()
+    other.name = "another-model"
+    service = fast_service(seed_index.settings, store=seed_index.store, embedder=other)
+    with pytest.raises(IndexNotReady, match="built with the embedder 'fake-hash'.*'another-model'"):
+        service.answer(SEED_QUESTION)
