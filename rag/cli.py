@@ -152,7 +152,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except RagError as exc:  # a setting the product cannot run with, for one
+        print(f"rag {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,10 +14,6 @@ class RagError(Exception):
     def __init__(self, message: str | None = None):
         super().__init__(message or self.default_message)
 
-    @property
-    def message(self) -> str:
-        return str(self)
-
 
 class BadRequest(RagError):
     status = 400
@@ -30,10 +26,6 @@ class BadQuestion(BadRequest):
 
 class BadFilter(BadRequest):
     """A filter or date that cannot be understood (a date that is not a date, for instance)."""
-
-
-class BadUpload(BadRequest):
-    """An uploaded article file that cannot be accepted."""
 
 
 class Unauthorized(RagError):
@@ -54,6 +46,27 @@ class RebuildInProgress(RagError):
 class IndexNotReady(RagError):
     status = 503
     default_message = "the index is not built yet; try again shortly"
+
+
+class IndexMismatch(RagError):
+    """The serving index was built with another embedder than this server's."""
+
+    status = 503
+    default_message = "the serving index was built with another embedder"
+
+
+class EmbedderUnavailable(RagError):
+    """The embedding model or server failed while embedding a question."""
+
+    status = 503
+    default_message = "the embedder is unavailable"
+
+
+class ConfigError(RagError):
+    """A setting the product cannot run with (named in the message)."""
+
+    status = 500
+    default_message = "bad configuration"
 
 
 class StoreUnavailable(RagError):

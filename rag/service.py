@@ -20,7 +20,8 @@ from rag.answer.retrieval import RetrievalRequest, Retriever
 from rag.answer.stages import RankingStage, default_stages
 from rag.answer.suggestions import example_questions
 from rag.config import TOP_K_MAX, TOP_K_MIN, Settings, get_settings
-from rag.errors import BadQuestion, IndexNotReady, LlmError, StoreUnavailable
+from rag.errors import (BadQuestion, EmbedderUnavailable, IndexMismatch, IndexNotReady, LlmError,
+                        StoreUnavailable)
 from rag.index import snapshot as snap
 from rag.index.build import BuildSummary
 from rag.index.embedding import Embedder, get_embedder
@@ -109,8 +110,11 @@ class RagService:
             if pointer is None:
                 return self._snapshot
             if self._snapshot is None or pointer.snapshot != self._snapshot.name:
-                self._snapshot = snap.load(self.settings.index_dir, pointer.snapshot,
-                                           pointer.fingerprint, self.store.collection)
+                try:
+                    self._snapshot = snap.load(self.settings.index_dir, pointer.snapshot,
+                                               pointer.fingerprint, self.store.collection)
+                except Exception as exc:  # the collection vanished, or the server went away
+                    raise self._store_failed(exc) from exc
                 self._pointer = pointer
                 log.info("serving index snapshot %s (%d chunks)", pointer.snapshot, len(self._snapshot))
             return self._snapshot
@@ -179,12 +183,15 @@ class RagService:
             raise BadQuestion(f"question is longer than {self.settings.max_question_chars} characters")
         return question
 
-    def _check_vector_space(self, snapshot: snap.Snapshot) -> None:
+    def check_vector_space(self, snapshot: snap.Snapshot | None = None) -> None:
         """A question embedded by another model than the index's would be compared with vectors
         of another space (or width): say so plainly instead of failing inside the store."""
+        snapshot = snapshot or self._snapshot
+        if snapshot is None:
+            return
         built_with = snapshot.fingerprint.split("|", 1)[0]
         if built_with and built_with != self.embedder.name:
-            raise IndexNotReady(f"the serving index was built with the embedder '{built_with}', and "
+            raise IndexMismatch(f"the serving index was built with the embedder '{built_with}', and "
                                 f"this server embeds with '{self.embedder.name}': rebuild the index "
                                 "(rag index) or set RAG_EMBED_MODEL / RAG_EMBED_BASE_URL back")
 
@@ -202,13 +209,16 @@ class RagService:
         snapshot = self.refresh()
         if snapshot is None:
             raise IndexNotReady()
-        self._check_vector_space(snapshot)
+        self.check_vector_space(snapshot)
         timings: dict[str, float] = {}
         step = time.perf_counter()
         query = self.standalone_question(question, history or [])
         timings["condense_ms"] = _ms(step)
         step = time.perf_counter()
-        query_vector = self.embedder.embed([query])[0]
+        try:
+            query_vector = self.embedder.embed([query])[0]
+        except Exception as exc:  # a model that failed to load, an embeddings server that is down
+            raise EmbedderUnavailable(f"the embedder is unavailable: {type(exc).__name__}: {exc}") from exc
         timings["embed_ms"] = _ms(step)
         step = time.perf_counter()
         try:
@@ -217,6 +227,8 @@ class RagService:
             raise self._store_failed(exc) from exc
         found = self.retriever.retrieve(snapshot, collection,
                                         RetrievalRequest(query, query_vector, self.top_k(top_k), filters))
+        # Timed with the search: the relevance signal is part of deciding what was found.
+        refuse = self.refusal_policy.decide(found, snapshot).refuse
         timings["retrieve_ms"] = _ms(step)
 
         def extract(reason: str | None = None) -> Iterator[Event]:
@@ -224,7 +236,7 @@ class RagService:
             yield from extractive_answer(found, self.embedder.quick, self.settings.answer_sentences,
                                          timings, mode, reason, focus=question)
 
-        if self.refusal_policy.decide(found, snapshot).refuse:
+        if refuse:
             events = refusal(found, timings)
         elif self._llm is not None:
             events = llm_answer(self._llm, query, found, extract, timings)

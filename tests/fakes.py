@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from rag.index.lexical import tokenize
-from rag.index.store import Pointer
+from rag.index.store import Pointer, is_snapshot_name
 
 
 class FakeEmbedder:
@@ -172,7 +172,8 @@ class FakeStore:
         self._pointer_meta = pointer.as_metadata()
 
     def new_snapshot_name(self) -> str:
-        return f"{self.prefix}-s{next(self._serial):06d}"
+        # The real names' shape (a 14-digit stamp, 6 hex digits), ordered by a counter instead.
+        return f"{self.prefix}-s{next(self._serial):014d}-000000"
 
     def create_collection(self, snapshot: str) -> FakeCollection:
         if snapshot in self.collections:
@@ -186,7 +187,7 @@ class FakeStore:
         return self.collections[snapshot]
 
     def snapshots(self) -> list[str]:
-        return sorted(n for n in self.collections if n.startswith(f"{self.prefix}-s"))
+        return sorted(n for n in self.collections if is_snapshot_name(self.prefix, n))
 
     def drop(self, snapshot: str) -> None:
         self.collections.pop(snapshot, None)

@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import uuid
 
 import httpx
 import pytest
@@ -310,3 +311,23 @@ def test_a_record_moved_to_another_file_is_cited_from_there(tmp_path):
     assert snapshot.articles["tram"].source == "b.jsonl"
     answer = RagService(settings).answer("How much will the new tram line cost?")
     assert not answer.refused and {c.source for c in answer.citations} == {"b.jsonl"}
+
+
+def test_indexes_with_overlapping_prefixes_share_a_chroma_server(store_settings, tmp_path):
+    # "news" and "news-staging" on one server: rebuilding one never collects the other's snapshots.
+    news = store_settings(collection="news", index_dir=tmp_path / "news", seeds_dir=tmp_path / "s1")
+    staging = store_settings(collection="news-staging", index_dir=tmp_path / "staging",
+                             seeds_dir=tmp_path / "s2")
+    if news.chroma_host:  # the shared session server: give both a prefix of their own
+        unique = f"t{uuid.uuid4().hex[:8]}"
+        news = news.model_copy(update={"collection": unique})
+        staging = staging.model_copy(update={"collection": f"{unique}-staging"})
+    write_article(news.seeds_dir, "tram.txt", "Tram line approved", TRAM)
+    write_article(staging.seeds_dir, "tram.txt", "Tram line approved", TRAM)
+    rebuild(staging)
+    staged = Store(staging).current().snapshot
+    for extra in ("The mayor welcomed the vote.", "Work starts in March.", "Fares stay the same."):
+        write_article(news.seeds_dir, "tram.txt", "Tram line approved", f"{TRAM} {extra}")
+        rebuild(news)
+    assert Store(staging).current().snapshot == staged
+    assert staged in Store(staging).snapshots() and staged not in Store(news).snapshots()

@@ -127,7 +127,11 @@ class ChatHandlers:
             return
         # Gradio keeps each upload under its original name inside a temporary folder.
         pairs = [(Path(f).name, Path(f)) for f in (files or [])]
-        result = self.service.add_articles(pairs, overwrite=bool(overwrite))
+        try:
+            result = self.service.add_articles(pairs, overwrite=bool(overwrite))
+        except OSError as exc:  # a full or read-only seeds folder: say so, keep the page working
+            yield render.error_html(f"Could not save the files: {exc.strerror or exc}"), gr.update(), None
+            return
         note = render.upload_html(result.saved, result.rejected)
         # Emptying the file picker keeps a second click from sending the same files again.
         if not result.saved:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rag.answer.retrieval import Retrieval
+import numpy as np
+
+from rag.answer.retrieval import Passage, Retrieval
 from rag.config import Settings
 from rag.index.lexical import coverage, tokenize
 from rag.index.snapshot import Snapshot
@@ -41,8 +43,17 @@ class RefusalPolicy:
         best = 0.0
         for p in retrieval.passages:
             passage_tokens = set(tokenize(embed_text(p.title, p.published, p.text)))
-            best = max(best, relevance(p.dense, coverage(retrieval.query_tokens, passage_tokens, idf)))
+            best = max(best, relevance(self._cosine(p, retrieval, snapshot),
+                                       coverage(retrieval.query_tokens, passage_tokens, idf)))
         return best
+
+    @staticmethod
+    def _cosine(p: Passage, retrieval: Retrieval, snapshot: Snapshot) -> float:
+        # The dense stage's own score when it ran; the same cosine computed here when the
+        # configured stages leave it out, so that the decision never depends on the stage list.
+        if "dense" in p.signals or retrieval.query_vector is None:
+            return p.dense
+        return float(snapshot.vectors[p.row].astype(np.float32) @ retrieval.query_vector.astype(np.float32))
 
     def decide(self, retrieval: Retrieval, snapshot: Snapshot) -> RefusalDecision:
         """The one entry point: refuse when nothing was found or the best is not relevant enough."""

@@ -62,6 +62,7 @@ class Retrieval:
     passages: list[Passage]  # the best top_k, by fused score
     articles: list[ArticleHit]  # every candidate article, best first
     query_tokens: list[str]
+    query_vector: np.ndarray | None = None
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
@@ -123,7 +124,7 @@ class Retriever:
         mask = _mask(snapshot, request.filters)
         allowed = len(snapshot) if mask is None else int(mask.sum())
         if allowed == 0:
-            return Retrieval(request.query, [], [], tokens)
+            return Retrieval(request.query, [], [], tokens, request.query_vector)
         ctx = StageContext(snapshot, collection, request.query, request.query_vector, tokens, mask,
                            _chroma_where(snapshot, mask, request.filters),
                            min(self.candidates, allowed))
@@ -137,7 +138,8 @@ class Retriever:
         names = [stage.name for stage in self.stages]
         passages = [self._passage(snapshot, int(rows[i]), float(fused[i]),
                                   {n: float(s[i]) for n, s in zip(names, signals)}) for i in order]
-        return Retrieval(request.query, passages[:request.top_k], group_by_article(passages), tokens)
+        return Retrieval(request.query, passages[:request.top_k], group_by_article(passages), tokens,
+                         request.query_vector)
 
     @staticmethod
     def _passage(snapshot: Snapshot, row: int, score: float, signals: dict[str, float]) -> Passage:

@@ -8,6 +8,7 @@ any moment leaves the previous snapshot serving."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -27,8 +28,10 @@ class Pointer:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def as_metadata(self) -> dict[str, Any]:
+        # "generation" too: a worker of the release before the rename, sharing this store during
+        # an upgrade, still follows the pointer.
         return {
-            "snapshot": self.snapshot, "built_at": self.built_at,
+            "snapshot": self.snapshot, "generation": self.snapshot, "built_at": self.built_at,
             "fingerprint": self.fingerprint, "articles": self.articles, "chunks": self.chunks,
             "summary": json.dumps(self.summary),
         }
@@ -87,6 +90,14 @@ def _bound_http_timeout(client, seconds: float) -> None:
         session.timeout = httpx.Timeout(seconds, connect=min(seconds, 3.0))
 
 
+def is_snapshot_name(prefix: str, name: str) -> bool:
+    """A snapshot collection of this index, named as new_snapshot_name names them. The exact
+    shape matters: garbage collection drops what matches, and another index on the same Chroma
+    server may have a longer prefix ("news-staging" beside "news"). "-g" names come from indexes
+    built before the rename to "snapshot"; they serve as before."""
+    return re.fullmatch(rf"{re.escape(prefix)}-[sg]\d{{14}}-[0-9a-f]{{6}}", name) is not None
+
+
 class Store:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -125,8 +136,7 @@ class Store:
 
     def snapshots(self) -> list[str]:
         names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
-        # "-g" names come from indexes built before the rename to "snapshot"; they serve as before.
-        return sorted(n for n in names if n.startswith((f"{self.prefix}-s", f"{self.prefix}-g")))
+        return sorted(n for n in names if is_snapshot_name(self.prefix, n))
 
     def drop(self, snapshot: str) -> None:
         try:

@@ -50,7 +50,8 @@ _LEADING_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
 def claim_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets into `text` of each claim an answer makes: every line on its own
     (list items and bullets need no full stop), and each sentence within a line. Citation
-    markers written after a full stop ("... units. [1]") stay with the sentence before them.
+    markers written after a full stop ("... units. [1]") stay with the sentence before them on
+    the same line.
     Offsets, not copies: a check can act on exactly the text it judged."""
     tokenizer = _punkt()
     spans: list[list[int]] = []
@@ -60,7 +61,9 @@ def claim_spans(text: str) -> list[tuple[int, int]]:
         for start, end in tokenizer.span_tokenize(text[base:line.end()]):
             start, end = base + start, base + end
             markers = _LEADING_MARKERS.match(text, start)
-            if markers and spans and spans[-1][1] <= start:
+            # Only a sentence earlier on the same line owns them: on a new line ("- [2] Y.")
+            # the markers belong to the claim they open.
+            if markers and spans and spans[-1][0] >= line.start():
                 spans[-1][1] = markers.end()
                 start = markers.end()
                 while start < end and text[start].isspace():

@@ -3,6 +3,8 @@ routes parse, delegate to the service and shape the reply; no answering logic he
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,6 +13,8 @@ from starlette.exceptions import HTTPException
 from rag.errors import RagError
 from rag.service import RagService
 from rag.web.routes import answers, health, index, openai_compat
+
+log = logging.getLogger(__name__)
 
 
 def create_app(service: RagService, bind_host: str = "127.0.0.1") -> FastAPI:
@@ -26,6 +30,7 @@ def create_app(service: RagService, bind_host: str = "127.0.0.1") -> FastAPI:
     app.add_exception_handler(RagError, _rag_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
     for module in (health, answers, index, openai_compat):
         app.include_router(module.router)
     return app
@@ -39,6 +44,12 @@ async def _rag_error(_: Request, exc: RagError) -> JSONResponse:
 async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
     # FastAPI's own refusals (a body that is not JSON, a wrong method) in the same shape as ours.
     return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    # A bug, not a user error: the same JSON shape, no internals in the reply, the trace in the log.
+    log.error("unexpected error answering a request", exc_info=exc)
+    return JSONResponse({"error": "internal error"}, status_code=500)
 
 
 async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -107,14 +107,14 @@ def client(service):
     return http_client(service)
 
 
-def http_client(service, warm: bool = True):
+def http_client(service, warm: bool = True, raise_server_exceptions: bool = True):
     from fastapi.testclient import TestClient
 
     from rag.web.app import create_app
 
     if warm:
         service.warm_up()
-    return TestClient(create_app(service, "127.0.0.1"))
+    return TestClient(create_app(service, "127.0.0.1"), raise_server_exceptions=raise_server_exceptions)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from rag.config import TOP_K_MAX, TOP_K_MIN
-from rag.errors import BadFilter, BadQuestion, IndexNotReady
+from rag.errors import BadFilter, BadQuestion, ConfigError, IndexMismatch, IndexNotReady
 from rag.models import Filters, Turn
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, write_article
 from tests.fakes import FakeEmbedder
@@ -145,5 +145,31 @@ def test_a_server_whose_embedder_differs_from_the_index_says_so(seed_index):
     other = FakeEmbedder()
     other.name = "another-model"
     service = fast_service(seed_index.settings, store=seed_index.store, embedder=other)
-    with pytest.raises(IndexNotReady, match="built with the embedder 'fake-hash'.*'another-model'"):
+    with pytest.raises(IndexMismatch, match="built with the embedder 'fake-hash'.*'another-model'"):
         service.answer(SEED_QUESTION)
+
+
+def relevance_of(service, question: str) -> float:
+    from rag.answer.retrieval import RetrievalRequest
+
+    snapshot = service.refresh()
+    vector = service.embedder.embed([question])[0]
+    found = service.retriever.retrieve(snapshot, service.store.collection(snapshot.name),
+                                       RetrievalRequest(question, vector, service.top_k(None)))
+    return service.refusal_policy.relevance(found, snapshot)
+
+
+def test_the_refusal_decision_does_not_depend_on_the_stage_list(seed_index):
+    # Without the dense stage the policy computes the same cosine itself, so the relevance of a
+    # question, and with it the refusal, does not change with RAG_RANKING_STAGES.
+    full = seed_index.service()
+    lexical_only = seed_index.service(ranking_stages=["bm25", "article_bm25"])
+    assert [type(s).__name__ for s in lexical_only.retriever.stages] == ["ChunkBm25Stage", "ArticleBm25Stage"]
+    assert relevance_of(lexical_only, SEED_QUESTION) == pytest.approx(relevance_of(full, SEED_QUESTION), abs=0.02)
+    assert not lexical_only.answer(SEED_QUESTION).refused
+    assert lexical_only.answer(OFF_TOPIC_QUESTION).refused
+
+
+def test_an_unknown_ranking_stage_is_a_clear_configuration_error(seed_index):
+    with pytest.raises(ConfigError, match="RAG_RANKING_STAGES: unknown stage.*recency"):
+        seed_index.service(ranking_stages=["dense", "recency"])

@@ -94,6 +94,8 @@ def test_healthz(seed_index):
 def test_api_key(seed_index):
     client = http_client(seed_index.service(api_key="s3cret-key"))
     for method, path, body in [("POST", "/api/answer", {"question": SEED_QUESTION}),
+                               ("POST", "/api/answer?stream=true", {"question": SEED_QUESTION}),
+                               ("POST", "/api/answer/stream", {"question": SEED_QUESTION}),
                                ("GET", "/api/index", None), ("GET", "/v1/models", None),
                                ("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}]}),
                                ("POST", "/api/index/rebuild", None)]:
@@ -156,3 +158,11 @@ def test_rebuild_over_http(tmp_path):
     assert state["rebuild"]["state"] == "idle" and state["ready"] and state["articles"] == 1
     answer = client.post("/api/answer", json={"question": "How much will the tram line cost?"}).json()
     assert "420 million euros" in answer["answer"]
+
+
+def test_an_unexpected_failure_is_a_json_500_without_internals(seed_index, monkeypatch):
+    service = seed_index.service()
+    client = http_client(service, raise_server_exceptions=False)
+    monkeypatch.setattr(service, "status", lambda: (_ for _ in ()).throw(RuntimeError("secret detail")))
+    reply = client.get("/api/index")
+    assert reply.status_code == 500 and reply.json() == {"error": "internal error"}

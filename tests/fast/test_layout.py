@@ -11,14 +11,23 @@ import pytest
 pytestmark = pytest.mark.fast
 
 ROOT = Path(__file__).resolve().parents[2]
-FRONT_END_ALLOWED = ("rag.service", "rag.models", "rag.config", "rag.errors", "rag.access",
-                     "rag.web", "ui")
+SERVICE_LAYER = ("rag.service", "rag.models", "rag.config", "rag.errors", "rag.access")
+# What each front end may import from the product: the service layer and its own package.
+FRONT_ENDS = {
+    "rag/web": SERVICE_LAYER + ("rag.web",),
+    "ui": SERVICE_LAYER + ("ui",),
+    "rag/cli.py": SERVICE_LAYER + ("rag.cli", "rag.eval.run", "rag.web.server"),
+}
 # Each step and the packages it must never import (they come later in the flow).
 LATER = {
-    "rag/ingest": ("rag.index", "rag.answer", "rag.web", "rag.eval", "rag.service", "ui"),
-    "rag/index": ("rag.answer", "rag.web", "rag.eval", "rag.service", "ui"),
-    "rag/answer": ("rag.web", "rag.eval", "rag.service", "ui"),
+    "rag/ingest": ("rag.index", "rag.answer", "rag.web", "rag.eval", "rag.service", "rag.rebuilds", "ui"),
+    "rag/index": ("rag.answer", "rag.web", "rag.eval", "rag.service", "rag.rebuilds", "ui"),
+    "rag/answer": ("rag.web", "rag.eval", "rag.service", "rag.rebuilds", "ui"),
     "rag/service.py": ("rag.web", "rag.eval", "ui"),
+    "rag/rebuilds.py": ("rag.answer", "rag.web", "rag.eval", "ui"),
+    # Shared by every step: the settings and errors import nothing of the product.
+    "rag/config.py": ("rag.",),
+    "rag/errors.py": ("rag.",),
 }
 
 
@@ -42,16 +51,14 @@ def python_files(*parts: str) -> list[Path]:
     return out
 
 
-@pytest.mark.parametrize("path", python_files("rag/web", "ui"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_front_ends_import_only_the_service_layer(path):
-    bad = {m for m in imported_modules(path) if m != "rag" and not m.startswith(FRONT_END_ALLOWED)}
-    assert not bad, f"{path.name} reaches past the service layer: {sorted(bad)}"
-
-
-def test_cli_imports_only_the_service_layer():
-    allowed = FRONT_END_ALLOWED + ("rag.cli", "rag.eval")
-    bad = {m for m in imported_modules(ROOT / "rag/cli.py") if not m.startswith(allowed)}
-    assert not bad, sorted(bad)
+@pytest.mark.parametrize("front_end", sorted(FRONT_ENDS))
+def test_front_ends_import_only_the_service_layer(front_end):
+    for path in python_files(front_end):
+        bad = {m for m in imported_modules(path) if m != "rag" and not m.startswith(FRONT_ENDS[front_end])}
+        # The server mounts the web chat: the one place where the HTTP app meets the UI.
+        if path.name == "server.py":
+            bad -= {"ui.app"}
+        assert not bad, f"{path.relative_to(ROOT)} reaches past the service layer: {sorted(bad)}"
 
 
 @pytest.mark.parametrize("step", sorted(LATER))

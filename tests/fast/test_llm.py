@@ -200,3 +200,11 @@ def test_a_marker_after_the_full_stop_belongs_to_its_sentence(llm_service, fake_
     assert f"{FACT}. [1]" in answer.answer
     assert answer.answer.rstrip().endswith("gifts today.")
     assert [s for s in answer.unsupported if "welcome gifts" in s]
+
+
+def test_a_marker_opening_a_line_belongs_to_that_line(llm_service, fake_llm):
+    fake_llm.reply = (f"- [1] {FACT}.\n"
+                      "- [1] Its EV division produced its 500,000th car.")
+    answer = llm_service.answer(SEED_QUESTION)
+    assert answer.mode == "llm" and answer.unsupported == []
+    assert [line.count("[1]") for line in answer.answer.splitlines()] == [1, 1]

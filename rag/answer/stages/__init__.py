@@ -9,6 +9,7 @@ from rag.answer.stages.base import RankingStage, StageContext
 from rag.answer.stages.chunk_bm25 import ChunkBm25Stage
 from rag.answer.stages.dense import DenseStage
 from rag.config import Settings
+from rag.errors import ConfigError
 
 
 # Each stage by name, built from the settings (its weight in the fusion).
@@ -22,7 +23,7 @@ STAGES = {
 def default_stages(settings: Settings) -> list[RankingStage]:
     unknown = [name for name in settings.ranking_stages if name not in STAGES]
     if unknown:
-        raise ValueError(f"RAG_RANKING_STAGES: unknown stage(s) {', '.join(unknown)}; "
+        raise ConfigError(f"RAG_RANKING_STAGES: unknown stage(s) {', '.join(unknown)}; "
                          f"choose from {', '.join(STAGES)}")
     return [STAGES[name](settings) for name in settings.ranking_stages]
 

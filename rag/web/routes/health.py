@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from rag.errors import StoreUnavailable
+from rag.errors import IndexMismatch, StoreUnavailable
 from rag.web.deps import ServiceDep
 from rag.web.schemas import ErrorBody
 
@@ -29,5 +29,9 @@ def healthz(service: ServiceDep):
         return _not_ready("loading", "no index loaded yet")
     if not service.warm:
         return _not_ready("loading", "loading the embedding model")
+    try:
+        service.check_vector_space()
+    except IndexMismatch as exc:  # every answer would fail: take this worker out of rotation
+        return _not_ready("mismatch", str(exc))
     return {"status": "ok", "articles": status["articles"], "chunks": status["chunks"],
             "snapshot": status["snapshot"]}
