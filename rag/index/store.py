@@ -71,7 +71,8 @@ def _client(settings: Settings):
             )
         except Exception as exc:  # chromadb raises ValueError/ConnectionError variants
             raise StoreUnavailable(
-                f"Chroma server at {settings.chroma_host}:{settings.chroma_port} is unreachable: {exc}"
+                f"the index store is unavailable: the Chroma server at "
+                f"{settings.chroma_host}:{settings.chroma_port} is unreachable: {exc}"
             ) from exc
         _bound_http_timeout(client, settings.chroma_timeout_s)
         return client
