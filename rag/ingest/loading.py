@@ -207,14 +207,25 @@ def parse_html_article(html: str, stem: str, source: str) -> RawArticle | str:
     )
 
 
-def _load_json_document(text: str, stem: str, source: str, result: LoadResult) -> None:
+_UNPARSED = object()
+
+
+def _parse_json(text: str, where: str, result: LoadResult, one_line: bool):
+    """The parsed value, or _UNPARSED once the reason it cannot be read is recorded."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        result.skipped.append(Skip(source, f"malformed JSON (line {exc.lineno}): {exc.msg}"))
-        return
+        reason = (f"malformed JSON line: {exc.msg}" if one_line
+                  else f"malformed JSON (line {exc.lineno}): {exc.msg}")
     except RecursionError:  # "[[[[…" nested past Python's limit
-        result.skipped.append(Skip(source, "JSON nested too deeply"))
+        reason = "JSON nested too deeply"
+    result.skipped.append(Skip(where, reason))
+    return _UNPARSED
+
+
+def _load_json_document(text: str, stem: str, source: str, result: LoadResult) -> None:
+    data = _parse_json(text, source, result, one_line=False)
+    if data is _UNPARSED:
         return
     records = data if isinstance(data, list) else [data]
     numbered = [(i + 1, rec, f"{source}[{i}]" if isinstance(data, list) else source)
@@ -229,15 +240,9 @@ def _load_json_lines(file: Path, stem: str, source: str, result: LoadResult) -> 
         if line is None:
             result.skipped.append(Skip(where, f"record larger than {megabytes(MAX_RECORD_BYTES)}"))
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            result.skipped.append(Skip(where, f"malformed JSON line: {exc.msg}"))
-            continue
-        except RecursionError:  # "[[[[…" nested past Python's limit
-            result.skipped.append(Skip(where, "JSON nested too deeply"))
-            continue
-        _add(result, article_from_record(record, f"{stem}#{n}", source), where)
+        record = _parse_json(line, where, result, one_line=True)
+        if record is not _UNPARSED:
+            _add(result, article_from_record(record, f"{stem}#{n}", source), where)
 
 
 def article_from_record(record: object, fallback_id: str, source: str) -> RawArticle | str:
