@@ -1,7 +1,6 @@
 """The HTTP service, started for real and spoken to over HTTP: plain requests, server-sent
 events, and the official openai client."""
 
-import json
 import threading
 
 import httpx
@@ -10,25 +9,13 @@ import pytest
 
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, make_settings
 from tests.server_process import running_server
+from tests.helpers.sse import sse_events
 
 
 @pytest.fixture(scope="module")
 def server(seed_settings):
     with running_server(seed_settings) as base:
         yield base
-
-
-def sse_events(text: str) -> list[tuple[str, dict]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        name = data = None
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data = json.loads(line[6:])
-        events.append((name, data))
-    return events
 
 
 def test_healthz_and_docs(server):

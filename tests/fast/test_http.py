@@ -1,26 +1,13 @@
 """The HTTP API in process (FastAPI's TestClient over `create_app`), over the fakes. Only the
 public paths and status codes are used. The slow twin is tests/test_api.py (a real server)."""
 
-import json
 import time
 
 import pytest
 
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, write_article
 from tests.fast.conftest import BlockingEmbedder, fast_service, fast_settings, http_client
-
-
-def sse_events(text: str) -> list[tuple[str | None, object]]:
-    events = []
-    for block in text.strip().split("\n\n"):
-        name = data = None
-        for line in block.splitlines():
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data = line[6:] if line[6:] == "[DONE]" else json.loads(line[6:])
-        events.append((name, data))
-    return events
+from tests.helpers.sse import sse_events
 
 
 def test_answer_shape(client):
