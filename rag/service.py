@@ -23,7 +23,7 @@ from rag.config import TOP_K_MAX, TOP_K_MIN, Settings, get_settings
 from rag.errors import (BadQuestion, EmbedderUnavailable, IndexMismatch, IndexNotReady, LlmError,
                         StoreUnavailable)
 from rag.index import snapshot as snap
-from rag.index.build import BuildSummary
+from rag.index.build import BuildSummary, fingerprint_embedder
 from rag.index.embedding import Embedder, get_embedder
 from rag.index.store import Store
 from rag.ingest.uploads import UploadResult, save_uploads
@@ -189,7 +189,7 @@ class RagService:
         snapshot = snapshot or self._snapshot
         if snapshot is None:
             return
-        built_with = snapshot.fingerprint.split("|", 1)[0]
+        built_with = fingerprint_embedder(snapshot.fingerprint)
         if built_with and built_with != self.embedder.name:
             raise IndexMismatch(f"the serving index was built with the embedder '{built_with}', and "
                                 f"this server embeds with '{self.embedder.name}': rebuild the index "

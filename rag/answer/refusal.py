@@ -51,8 +51,8 @@ class RefusalPolicy:
     def _cosine(p: Passage, retrieval: Retrieval, snapshot: Snapshot) -> float:
         # The dense stage's own score when it ran; the same cosine computed here when the
         # configured stages leave it out, so that the decision never depends on the stage list.
-        if "dense" in p.signals or retrieval.query_vector is None:
-            return p.dense
+        if "dense" in p.signals:
+            return p.signals["dense"]
         return float(snapshot.vectors[p.row].astype(np.float32) @ retrieval.query_vector.astype(np.float32))
 
     def decide(self, retrieval: Retrieval, snapshot: Snapshot) -> RefusalDecision:

@@ -34,15 +34,7 @@ class Passage:
     url: str | None
     text: str
     score: float  # fused, 0..1
-    signals: dict[str, float] = field(default_factory=dict)  # raw score of each stage
-
-    @property
-    def dense(self) -> float:
-        return self.signals.get("dense", 0.0)
-
-    @property
-    def bm25(self) -> float:
-        return self.signals.get("bm25", 0.0)
+    signals: dict[str, float] = field(default_factory=dict)  # raw score of each stage, by name
 
 
 @dataclass
@@ -62,7 +54,7 @@ class Retrieval:
     passages: list[Passage]  # the best top_k, by fused score
     articles: list[ArticleHit]  # every candidate article, best first
     query_tokens: list[str]
-    query_vector: np.ndarray | None = None
+    query_vector: np.ndarray
 
 
 def minmax(values: np.ndarray) -> np.ndarray:

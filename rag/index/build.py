@@ -74,6 +74,11 @@ def fingerprint(settings: Settings, embedder: Embedder | None = None) -> str:
             f"|v{PIPELINE_VERSION}")
 
 
+def fingerprint_embedder(fp: str) -> str:
+    """The embedder named in a fingerprint: the vector space an index was built in."""
+    return fp.split("|", 1)[0]
+
+
 def raw_hash(article: RawArticle) -> str:
     digest = hashlib.sha256()
     for part in (article.id, article.title, article.published or "", article.url or "",
