@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -14,6 +15,7 @@ from rag.errors import IndexNotReady, RagError, RebuildInProgress
 
 EXIT_BUSY = 3
 EXIT_NO_INDEX = 2
+_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -54,10 +56,32 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+# A dated marker must not be split by wrapping: its spaces and hyphens go in as private-use
+# characters, which textwrap does not break at, and come back after.
+_UNBREAKABLE = str.maketrans({" ": "\ue000", "-": "\ue001"})
+_BREAKABLE = str.maketrans({"\ue000": " ", "\ue001": "-"})
+
+
+def _dated_markers(text: str, citations) -> str:
+    """Each [n] of a dated citation as [n · YYYY-MM-DD]: the reader sees how old each claim is
+    without looking it up. Printing only: the answer's text (and --json) keep plain markers."""
+    dates = {c.n: c.published[:10] for c in citations if c.published}
+
+    def dated(match: re.Match) -> str:
+        n = int(match.group(1))
+        return f"[{n} · {dates[n]}]".translate(_UNBREAKABLE) if n in dates else match.group(0)
+    return _MARKER.sub(dated, text)
+
+
+def _also_in(copies) -> str:
+    return ", ".join(f"{c.title} ({c.published[:10]})" if c.published else c.title for c in copies)
+
+
 def _print_answer(answer) -> None:
     from rag.models import shorten
 
-    print(textwrap.fill(answer.answer, width=100) if "\n" not in answer.answer else answer.answer)
+    text = _dated_markers(answer.answer, answer.citations)
+    print((textwrap.fill(text, width=100) if "\n" not in text else text).translate(_BREAKABLE))
     if answer.fallback_reason:
         print(f"\n(extractive answer: the LLM was not used because {answer.fallback_reason})")
     if answer.citations:
@@ -66,6 +90,9 @@ def _print_answer(answer) -> None:
             date = f", {c.published[:10]}" if c.published else ""
             where = c.url or c.source
             print(f"[{c.n}] {c.title}{date} ({where}) score {c.score:.2f}")
+            if c.also_in:
+                print(textwrap.fill(f"also in: {_also_in(c.also_in)}", width=96,
+                                    initial_indent="    ", subsequent_indent="    "))
             print(textwrap.indent(textwrap.fill(f"“{shorten(c.quote, 400)}”", width=96), "    "))
     elif answer.refused and answer.nearby:
         print("\nNearest articles found:")
@@ -80,7 +107,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     service = RagService(_settings(args))
     filters = Filters(published_after=args.after, published_before=args.before, source=args.source)
     try:
-        answer = service.answer(args.question, top_k=args.top_k, filters=filters)
+        answer = service.answer(args.question, top_k=args.top_k, filters=filters, as_of=args.as_of)
     except IndexNotReady:
         print("rag ask: no index yet; build it with `rag index`", file=sys.stderr)
         return EXIT_NO_INDEX
@@ -128,6 +155,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--after", help="only articles published on or after this date (YYYY-MM-DD)")
     p.add_argument("--before", help="only articles published on or before this date (YYYY-MM-DD)")
     p.add_argument("--source", help="only articles from this seeds file or folder")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD[THH:MM]",
+                   help="the moment the question is asked: articles published later are left out "
+                        "(a date alone is the end of that day, a time without a zone is UTC; default now)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", help="run the HTTP API and the web chat")

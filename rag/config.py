@@ -78,10 +78,18 @@ class Settings(BaseSettings):
     # Retrieval and answering.
     top_k: int = Field(default=5, ge=TOP_K_MIN, le=TOP_K_MAX)
     # Which ranking stages run, in order (see rag/answer/stages): a comma-separated list.
-    ranking_stages: Annotated[list[str], NoDecode] = ["dense", "bm25", "article_bm25"]
+    ranking_stages: Annotated[list[str], NoDecode] = ["dense", "bm25", "article_bm25", "recency"]
     candidates: int = 50
     dense_weight: float = 0.3
     article_weight: float = 0.4
+    # Recency: an article's fit to the question's time halves every `recency_half_life_days`
+    # before it; questions after the current state ("who is the CEO", "latest") weigh it
+    # `recency_latest_boost` times more. Tuned on news QA dev (docs/benchmarks.md).
+    recency_weight: float = 0.3
+    recency_half_life_days: float = 14.0
+    recency_latest_boost: float = 2.0
+    # Read times named in questions ("in March 2024", "last week") as date windows.
+    question_dates: bool = True
     # Refuse below min_relevance + relevance_per_decade * log10(chunks): the best chance match
     # of an unrelated question grows with the size of the collection. Calibrated on news QA dev
     # (4,399 articles, 51,710 chunks: threshold 0.55, 71% of unanswerable questions refused at

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time as dtime
+from datetime import datetime, time as dtime, timezone
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -13,6 +13,21 @@ from rag.ingest.dates import parse_date, to_timestamp
 from rag.ingest.urls import safe_url
 
 AnswerMode = Literal["llm", "extractive", "extractive-fallback", "refusal"]
+
+
+class Copy(BaseModel):
+    """Another article telling the same story (a syndicated or near-identical copy)."""
+
+    article_id: str
+    title: str
+    published: str | None = None
+    source: str
+    url: str | None = None
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _http_only(cls, value: object) -> str | None:
+        return safe_url(value)
 
 
 class Citation(BaseModel):
@@ -25,6 +40,8 @@ class Citation(BaseModel):
     quote: str = Field(description="The whole passage the answer rests on")
     highlight: str | None = Field(None, description="The sentence of the quote that supports the answer")
     score: float = Field(description="Retrieval score of the passage, 0..1")
+    also_in: list[Copy] = Field(default_factory=list,
+                                description="Near-identical copies of the article (syndication)")
 
     # Here rather than at ingest only: an index built before ingest checked URLs still holds them.
     @field_validator("url", mode="before")
@@ -89,6 +106,27 @@ def _bound(value: str | None, name: str, end: bool) -> float | None:
     if end and stamp.time() == dtime(0, 0) and len(value.strip()) <= 10:
         stamp = stamp.replace(hour=23, minute=59, second=59)  # a whole day is inclusive
     return float(to_timestamp(stamp.isoformat()))
+
+
+def parse_as_of(value: object) -> datetime:
+    """The moment a question is asked, as an aware UTC datetime: now when None. A date alone
+    means the end of that day; a time without a zone is UTC. BadFilter when it is not a time."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return datetime.now(timezone.utc)
+    text = value.isoformat() if isinstance(value, datetime) else str(value).strip()
+    try:
+        if isinstance(value, datetime):
+            stamp = value
+        else:
+            stamp = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            if len(text) <= 10:
+                stamp = stamp.replace(hour=23, minute=59, second=59)  # the whole day has happened
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=timezone.utc)
+        return stamp.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: a zone that moves it past year 1 or 9999
+        raise BadFilter(f"as_of: '{shorten(text, 60)}' is not a date or time "
+                        "(use YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
 
 
 def shorten(text: str, limit: int) -> str:

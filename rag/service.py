@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from rag.answer import condense
+from rag.answer import condense, question_dates
 from rag.answer import llm as llm_mod
 from rag.answer.answerers import Event, extractive_answer, llm_answer, refusal
 from rag.answer.refusal import RefusalPolicy
@@ -27,7 +28,7 @@ from rag.index.build import BuildSummary, fingerprint_embedder
 from rag.index.embedding import Embedder, get_embedder
 from rag.index.store import Store
 from rag.ingest.uploads import UploadResult, save_uploads
-from rag.models import Answer, Filters, Turn
+from rag.models import Answer, Filters, Turn, parse_as_of
 from rag.rebuilds import Rebuilds
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class RagService:
             llm = llm_mod.LlmClient(self.settings) if llm_mod.configured(self.settings) else None
         self._llm = llm
         self.retriever = Retriever(stages if stages is not None else default_stages(self.settings),
-                                   self.settings.candidates)
+                                   self.settings.candidates, self.settings.question_dates)
         self.refusal_policy = refusal_policy or RefusalPolicy(self.settings)
         self._snapshot: snap.Snapshot | None = None
         self._pointer = None
@@ -157,6 +158,7 @@ class RagService:
         embedder = self.embedder
         embedder.embed(["warm up"])
         embedder.quick(["warm up"])
+        question_dates.warm_up()
         self.warm = True
 
     def standalone_question(self, question: str, history: list[Turn]) -> str:
@@ -199,13 +201,17 @@ class RagService:
         return max(TOP_K_MIN, min(requested or self.settings.top_k, TOP_K_MAX))
 
     def stream(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
-               filters: Filters | None = None) -> Iterator[Event]:
+               filters: Filters | None = None, as_of: str | datetime | None = None) -> Iterator[Event]:
         """Events: 'delta' (text to append), 'reset' (discard the text so far: the LLM answer
-        was replaced), and finally 'answer' with the whole Answer."""
+        was replaced), and finally 'answer' with the whole Answer.
+
+        `as_of`: the moment the question is asked (now when None; see models.parse_as_of).
+        Articles published after it do not exist for this question."""
         started = time.perf_counter()
         question = self.validate(question)
+        asked_at = parse_as_of(as_of)  # a bad time or date fails before any work starts
         if filters is not None:
-            filters.bounds()  # a bad date fails before any work starts
+            filters.bounds()
         snapshot = self.refresh()
         if snapshot is None:
             raise IndexNotReady()
@@ -226,7 +232,8 @@ class RagService:
         except Exception as exc:
             raise self._store_failed(exc) from exc
         found = self.retriever.retrieve(snapshot, collection,
-                                        RetrievalRequest(query, query_vector, self.top_k(top_k), filters))
+                                        RetrievalRequest(query, query_vector, self.top_k(top_k), filters,
+                                                         asked_at))
         # Timed with the search: the relevance signal is part of deciding what was found.
         refuse = self.refusal_policy.decide(found, snapshot).refuse
         timings["retrieve_ms"] = _ms(step)
@@ -249,9 +256,9 @@ class RagService:
             yield event
 
     def answer(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
-               filters: Filters | None = None) -> Answer:
+               filters: Filters | None = None, as_of: str | datetime | None = None) -> Answer:
         final = None
-        for event in self.stream(question, history, top_k, filters):
+        for event in self.stream(question, history, top_k, filters, as_of):
             if event["event"] == "answer":
                 final = event["answer"]
         return final

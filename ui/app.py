@@ -25,7 +25,7 @@ def wire_events(blocks: gr.Blocks, handlers: ChatHandlers, turns: gr.State,
     """Connect the components to the handlers. Each action has exactly one public api_name
     (what gradio_client and the API page list); its other triggers are private duplicates."""
     opts, index = side.options, side.index
-    context = [turns, opts.top_k, opts.date_from, opts.date_to]
+    context = [turns, opts.top_k, opts.date_from, opts.date_to, opts.as_of]
     outputs = [chat.question, chat.chat, turns, side.sources]
     chat.send.click(handlers.respond, [chat.question, chat.chat, *context], outputs,
                     api_name="respond")

@@ -41,7 +41,7 @@ class ChatHandlers:
 
     # --- asking ------------------------------------------------------------------------------
 
-    def respond(self, message, chat, turns, top_k, date_from, date_to) -> Iterator[tuple]:
+    def respond(self, message, chat, turns, top_k, date_from, date_to, as_of=None) -> Iterator[tuple]:
         """Stream one answer into the chat and its sources into the side panel."""
         # `chat` holds rendered HTML; `turns` keeps the plain answers the service needs to
         # understand a follow-up question.
@@ -58,7 +58,8 @@ class ChatHandlers:
         history = [Turn(**t) for t in turns]
         text = ""
         try:
-            for event in self.service.stream(message, history, int(top_k), filters):
+            # An empty "As of" box means now; the service reads None (or "") that way.
+            for event in self.service.stream(message, history, int(top_k), filters, as_of=as_of or None):
                 if event["event"] == "delta":
                     text += event["text"]
                     chat[-1] = _message("assistant", f'<div class="answer">{render.linkify(text)}</div>')
@@ -74,10 +75,11 @@ class ChatHandlers:
             chat[-1] = _message("assistant", render.error_html(exc))
             yield "", chat, turns, gr.update()
 
-    def ask(self, question: str) -> dict:
-        """One whole answer as JSON: the endpoint for programs (gradio_client)."""
+    def ask(self, question: str, as_of: str | None = None) -> dict:
+        """One whole answer as JSON: the endpoint for programs (gradio_client). `as_of`: the
+        moment the question is asked (YYYY-MM-DD or an ISO time; default now)."""
         try:
-            return self.service.answer(question).model_dump()
+            return self.service.answer(question, as_of=as_of or None).model_dump()
         except RagError as exc:
             # gr.Error reaches the client as a message; any other exception only as "Error".
             raise gr.Error(str(exc)) from exc

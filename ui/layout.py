@@ -29,6 +29,7 @@ class Options:
     top_k: gr.Slider
     date_from: gr.Textbox
     date_to: gr.Textbox
+    as_of: gr.Textbox
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,11 @@ def options_panel(top_k: int) -> Options:
         slider = gr.Slider(TOP_K_MIN, TOP_K_MAX, value=top_k, step=1, label="Passages to use")
         date_from = gr.Textbox(label="Published from (YYYY-MM-DD)", max_lines=1)
         date_to = gr.Textbox(label="Published until (YYYY-MM-DD)", max_lines=1)
-    return Options(slider, date_from, date_to)
+        # value="": with an initial value the parameter is optional for gradio_client, so
+        # callers of the `respond` endpoint that predate this box keep working.
+        as_of = gr.Textbox(label="As of", value="", placeholder="now (or YYYY-MM-DD)", max_lines=1,
+                           elem_id="as-of", info="Leave out articles published after this moment")
+    return Options(slider, date_from, date_to, as_of)
 
 
 def _upload_label() -> str:

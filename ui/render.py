@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date
+from typing import Sequence
 
-from rag.models import Answer, Citation, safe_url
+from rag.models import Answer, Citation, Copy, safe_url
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _MARKERS = re.compile(r"\s*\[\d+\]\s*")
@@ -24,15 +26,34 @@ def text_html(text: object) -> str:
     return str(text).translate(_ENTITIES)
 
 
-def _cite(n: str) -> str:
-    return f'<a class="cite" href="#src-{n}">{text_html(f"[{n}]")}</a>'
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def linkify(text: str) -> str:
-    """Escape the answer and turn each [n] into a link to its source card."""
+def short_date(published: str | None) -> str | None:
+    """'2024-03-12…' as '12 Mar 2024' (month names of our own: strftime's follow the locale);
+    None when undated or not a date."""
+    try:
+        day = date.fromisoformat((published or "")[:10])
+    except ValueError:
+        return None
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _cite(n: str, published: str | None = None) -> str:
+    link = f'<a class="cite" href="#src-{n}">{text_html(f"[{n}]")}</a>'
+    shown = short_date(published)
+    return link + (f'<span class="cite-date">{text_html(shown)}</span>' if shown else "")
+
+
+def linkify(text: str, citations: Sequence[Citation] = ()) -> str:
+    """Escape the answer and turn each [n] into a link to its source card, followed by the
+    date of the cited article when it has one (while streaming, the citations are not known
+    yet: the markers are links only)."""
+    dates = {int(c.n): c.published for c in citations}
     out, at = [], 0
     for match in _MARKER.finditer(text):
-        out += [text_html(text[at:match.start()]), _cite(match.group(1))]
+        n = match.group(1)
+        out += [text_html(text[at:match.start()]), _cite(n, dates.get(int(n)))]
         at = match.end()
     out.append(text_html(text[at:]))
     return "".join(out)
@@ -48,7 +69,7 @@ def answer_html(answer: Answer) -> str:
                 f'({text_html(answer.fallback_reason or "failed")}).</div>')
     elif answer.unsupported:
         note = '<div class="fallback-note">Some sentences cite no passage and are not supported.</div>'
-    return f'<div class="answer">{linkify(answer.answer)}</div>{note}'
+    return f'<div class="answer">{linkify(answer.answer, answer.citations)}</div>{note}'
 
 
 def message_html(text: str) -> str:
@@ -73,16 +94,31 @@ def _highlighted(quote: str, marks: list[str]) -> str:
     return "".join(out)
 
 
+def _link(url: object, text: object) -> str:
+    # Checked again here, not only in the models: the page must not depend on how it was built.
+    url = safe_url(url)
+    return (f'<a href="{text_html(url)}" target="_blank" rel="noopener noreferrer">{text_html(text)}</a>'
+            if url else text_html(text))
+
+
+def _also_in(copies: list[Copy]) -> str:
+    """The other outlets that ran the same story: 'also in: Title (12 Mar 2024), …'."""
+    if not copies:
+        return ""
+    items = []
+    for copy in copies:
+        shown = short_date(copy.published)
+        items.append(_link(copy.url, copy.title) + (f" ({text_html(shown)})" if shown else ""))
+    return f'<div class="src-also">also in: {", ".join(items)}</div>'
+
+
 def _card(c: Citation, claims: list[str]) -> str:
-    # Checked again here, not only in Citation: the page must not depend on how it was built.
-    url = safe_url(c.url)
-    where = (f'<a href="{text_html(url)}" target="_blank" rel="noopener noreferrer">{text_html(c.source)}</a>'
-             if url else text_html(c.source))
-    date = text_html((c.published or "undated")[:10])
+    when = text_html((c.published or "undated")[:10])
     return (f'<div class="source-card" id="src-{int(c.n)}">'
             f'<div class="src-head"><span class="src-n">{text_html(f"[{int(c.n)}]")}</span> '
             f'<span class="src-title">{text_html(c.title)}</span></div>'
-            f'<div class="src-meta">{date} · {where} · score {float(c.score):.2f}</div>'
+            f'<div class="src-meta">{when} · {_link(c.url, c.source)} · score {float(c.score):.2f}</div>'
+            f'{_also_in(c.also_in)}'
             f'<blockquote class="src-quote">{_highlighted(c.quote, [c.highlight, *claims])}</blockquote></div>')
 
 
@@ -136,6 +172,7 @@ def upload_html(saved: list[str], rejected: list[tuple[str, str]]) -> str:
 
 CSS = """
 .answer a.cite, .answer a.cite:visited { font-weight: 600; text-decoration: none; padding: 0 1px; }
+.answer .cite-date { font-size: 0.75em; color: #6b7280; margin: 0 2px 0 1px; white-space: nowrap; }
 .refusal { border: 1px dashed #b45309; background: #fffbeb; color: #78350f; padding: 8px 10px; border-radius: 8px; }
 .fallback-note { font-size: 0.85em; color: #6b7280; margin-top: 6px; }
 .sources h4 { margin: 4px 0 8px; }
@@ -144,6 +181,7 @@ CSS = """
 .src-n { font-weight: 700; color: #2563eb; }
 .src-title { font-weight: 600; }
 .src-meta { font-size: 0.85em; color: #6b7280; margin: 2px 0 6px; overflow-wrap: anywhere; }
+.src-also { font-size: 0.85em; color: #6b7280; margin: 0 0 6px; overflow-wrap: anywhere; }
 .src-quote { margin: 0; padding-left: 8px; border-left: 3px solid #e5e7eb; font-size: 0.92em; white-space: pre-wrap; }
 .src-quote mark { background: #fef08a; }
 .sources.refused ul { padding-left: 18px; }

@@ -4,10 +4,12 @@ fusion of min-max scaled signals orders them, and the passages are grouped by ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from rag.answer.question_dates import QuestionTime, read_question_time
 from rag.answer.stages import RankingStage, StageContext
 from rag.index.lexical import tokenize
 from rag.index.snapshot import Snapshot
@@ -20,6 +22,7 @@ class RetrievalRequest:
     query_vector: np.ndarray
     top_k: int
     filters: Filters | None = None
+    as_of: datetime | None = None  # None: no as-of cut and no reading of dates (evaluation ablations)
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Retrieval:
     articles: list[ArticleHit]  # every candidate article, best first
     query_tokens: list[str]
     query_vector: np.ndarray
+    time: QuestionTime | None = None
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
@@ -66,13 +70,19 @@ def minmax(values: np.ndarray) -> np.ndarray:
     return (values - low) / (high - low)
 
 
-def fuse(signals: list[np.ndarray], weights: list[float]) -> np.ndarray:
-    """Weighted mean of the min-max scaled signals."""
-    total = None
-    for values, weight in zip(signals, weights):
-        part = weight * minmax(values)
+def fuse(signals: list[np.ndarray | None], weights: list[float],
+         scaled: list[bool] | None = None) -> np.ndarray:
+    """Weighted mean of the signals, min-max scaled unless a stage's signal is 0..1 already.
+    A stage with nothing to say (None) takes no part."""
+    scaled = scaled or [False] * len(signals)
+    total, weight_sum = None, 0.0
+    for values, weight, ready in zip(signals, weights, scaled):
+        if values is None:
+            continue
+        part = weight * (values if ready else minmax(values))
         total = part if total is None else total + part
-    return total / sum(weights) if sum(weights) else total
+        weight_sum += weight
+    return total / weight_sum if weight_sum else total
 
 
 def _mask(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
@@ -92,6 +102,20 @@ def _mask(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
     return mask
 
 
+def _time_mask(snapshot: Snapshot, time: QuestionTime | None) -> np.ndarray | None:
+    """Rows the question's time allows: nothing published after it is asked, nothing before a
+    window it names. Undated articles stay. None when it cuts nothing."""
+    if time is None:
+        return None
+    published = snapshot.published_ts
+    with np.errstate(invalid="ignore"):
+        cut = published > time.as_of
+        window = time.window
+        if window is not None and window.explicit and window.start is not None:
+            cut |= published < window.start
+    return ~cut if cut.any() else None
+
+
 def _chroma_where(snapshot: Snapshot, mask: np.ndarray | None, filters: Filters | None):
     if mask is None:
         return None
@@ -107,31 +131,40 @@ def _chroma_where(snapshot: Snapshot, mask: np.ndarray | None, filters: Filters 
 
 
 class Retriever:
-    def __init__(self, stages: list[RankingStage], candidates: int):
+    def __init__(self, stages: list[RankingStage], candidates: int, read_dates: bool = True):
         self.stages = stages
         self.candidates = candidates
+        self.read_dates = read_dates  # read the times questions name as date windows
 
     def retrieve(self, snapshot: Snapshot, collection: Any, request: RetrievalRequest) -> Retrieval:
         tokens = tokenize(request.query)
+        time = (None if request.as_of is None
+                else read_question_time(request.query, request.as_of, self.read_dates))
         mask = _mask(snapshot, request.filters)
+        time_mask = _time_mask(snapshot, time)
+        # Chroma's `where` can say the filters but not the as-of cut (undated articles stay,
+        # and they have no date field to compare): with that cut, the dense stage searches exactly.
+        where = _chroma_where(snapshot, mask, request.filters) if time_mask is None else None
+        if time_mask is not None:
+            mask = time_mask if mask is None else mask & time_mask
         allowed = len(snapshot) if mask is None else int(mask.sum())
         if allowed == 0:
-            return Retrieval(request.query, [], [], tokens, request.query_vector)
+            return Retrieval(request.query, [], [], tokens, request.query_vector, time)
         ctx = StageContext(snapshot, collection, request.query, request.query_vector, tokens, mask,
-                           _chroma_where(snapshot, mask, request.filters),
-                           min(self.candidates, allowed))
+                           where, min(self.candidates, allowed), time)
         nominated: set[int] = set()
         for stage in self.stages:
             nominated.update(stage.nominate(ctx))
         rows = np.array(sorted(nominated), dtype=np.int64)
         signals = [stage.score(ctx, rows) for stage in self.stages]
-        fused = fuse(signals, [stage.weight for stage in self.stages])
+        fused = fuse(signals, [stage.weight_for(ctx) for stage in self.stages],
+                     [stage.scaled for stage in self.stages])
         order = np.argsort(-fused, kind="stable")
-        names = [stage.name for stage in self.stages]
+        named = [(stage.name, s) for stage, s in zip(self.stages, signals) if s is not None]
         passages = [self._passage(snapshot, int(rows[i]), float(fused[i]),
-                                  {n: float(s[i]) for n, s in zip(names, signals)}) for i in order]
+                                  {n: float(s[i]) for n, s in named}) for i in order]
         return Retrieval(request.query, passages[:request.top_k], group_by_article(passages), tokens,
-                         request.query_vector)
+                         request.query_vector, time)
 
     @staticmethod
     def _passage(snapshot: Snapshot, row: int, score: float, signals: dict[str, float]) -> Passage:

@@ -4,6 +4,7 @@ question through the product's own answer path, and score retrieval, answers and
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ class Question:
     answerable: bool
     relevant: set[str]
     answers: list[str] = field(default_factory=list)
+    as_of: str | None = None  # when it was asked: "YYYY-MM-DD" (the end of that day) or a time
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[Question]:
@@ -32,10 +34,19 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
                 id=str(row["id"]), question=row["question"], answerable=bool(row.get("answerable", True)),
                 relevant={str(d) for d in row.get("relevant_doc_ids") or []},
                 answers=[str(a) for a in row.get("answers") or []],
+                as_of=_as_of(row.get("as_of") or row.get("question_date")),
             ))
             if limit and len(out) >= limit:
                 break
     return out
+
+
+def _as_of(value: object) -> str | None:
+    if not value:
+        return None
+    text = str(value).strip()
+    # "2022/08/12" in the news QA files: a date alone, which as_of reads as the end of that day.
+    return text.replace("/", "-") if re.fullmatch(r"\d{4}[-/]\d{2}[-/]\d{2}", text) else text
 
 
 @dataclass
@@ -49,7 +60,10 @@ class Outcome:
     answer_ms: float
 
 
-def run_questions(service, questions: list[Question], progress: bool = True) -> list[Outcome]:
+def run_questions(service, questions: list[Question], progress: bool = True,
+                  use_dates: bool = True) -> list[Outcome]:
+    """`use_dates`: ask each question at its own date (the file's `question_date` or `as_of`);
+    False asks every question now, as the product did before it knew about time."""
     from tqdm import tqdm
 
     outcomes = []
@@ -60,7 +74,7 @@ def run_questions(service, questions: list[Question], progress: bool = True) -> 
     for q in tqdm(questions, desc="questions", unit="q", disable=not progress, dynamic_ncols=True,
                   mininterval=interval):
         final, retrieval = None, None
-        for event in service.stream(q.question):
+        for event in service.stream(q.question, as_of=q.as_of if use_dates else None):
             if event["event"] == "answer":
                 final, retrieval = event["answer"], event.get("retrieval")
         ranking = [hit.article_id for hit in retrieval.articles] if retrieval else []
@@ -113,24 +127,27 @@ def _mean(values) -> float:
 
 
 def settings_used(settings: Settings) -> dict:
-    keep = ("chunk_size", "chunk_overlap", "top_k", "candidates", "dense_weight", "article_weight", "min_relevance", "relevance_per_decade",
-            "answer_sentences", "embed_model", "embed_precision", "llm_model")
+    keep = ("chunk_size", "chunk_overlap", "top_k", "ranking_stages", "candidates", "dense_weight",
+            "article_weight", "recency_weight", "recency_half_life_days", "recency_latest_boost",
+            "question_dates", "min_relevance", "relevance_per_decade", "answer_sentences",
+            "embed_model", "embed_precision", "llm_model")
     return {k: getattr(settings, k) for k in keep} | {"store": "server" if settings.chroma_host else "embedded"}
 
 
 def evaluate(settings: Settings, corpus: Path, questions_path: Path, k: int = 10,
-             limit: int | None = None, progress: bool = True) -> dict:
+             limit: int | None = None, progress: bool = True, use_dates: bool = True) -> dict:
     from rag.service import RagService
 
     started = time.perf_counter()
     service = RagService(settings)
     build = service.rebuild(corpus, show_bar=progress)
     questions = load_questions(questions_path, limit)
-    outcomes = run_questions(service, questions, progress)
+    outcomes = run_questions(service, questions, progress, use_dates)
     report = score(outcomes, k)
     report.update({
         "corpus": str(corpus), "questions_file": str(questions_path), "questions": len(questions),
-        "k": k, "index": {"articles": build.articles, "chunks": build.chunks, "build": build.line()},
+        "k": k, "asked_at": "each question's date" if use_dates and any(q.as_of for q in questions)
+        else "now", "index": {"articles": build.articles, "chunks": build.chunks, "build": build.line()},
         "settings": settings_used(settings), "seconds": round(time.perf_counter() - started, 1),
     })
     return report

@@ -55,6 +55,14 @@ class Snapshot:
         self.published_ts = np.array([s if s is not None else np.nan for s in stamps], dtype=np.float64)
         self.sources = np.array([r["source"] for r in self.records], dtype=object)
         self.article_row = {aid: i for i, aid in enumerate(self.article_order)}
+        self._vectors32: np.ndarray | None = None
+
+    @property
+    def vectors32(self) -> np.ndarray:
+        """The vectors as float32, made on first use: numpy has no fast float16 product."""
+        if self._vectors32 is None:
+            self._vectors32 = self.vectors.astype(np.float32)
+        return self._vectors32
 
     def __len__(self) -> int:
         return len(self.ids)

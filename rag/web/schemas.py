@@ -11,6 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rag.config import MAX_HISTORY_TURNS, TOP_K_MAX, TOP_K_MIN
 from rag.models import Answer, Citation, Turn
 
+AS_OF_DOC = ("The moment the question is asked: YYYY-MM-DD (end of that day) or "
+             "YYYY-MM-DDTHH:MM[:SS][+zone] (UTC when no zone); default now. "
+             "Articles published later are left out.")
+# Long enough for any ISO time with a zone; a longer value is no time, and would only be echoed.
+AS_OF_MAX_CHARS = 64
+
 
 class AnswerFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -32,6 +38,10 @@ class AnswerRequest(BaseModel):
                                 description="Earlier turns, oldest first, for follow-up questions")
     top_k: int | None = Field(None, ge=TOP_K_MIN, le=TOP_K_MAX, description="How many passages to use (default 5)")
     filters: AnswerFilters | None = None
+    # A string checked by the service (rag.models.parse_as_of), not a pydantic datetime: a date
+    # alone means the end of that day, which pydantic would read as midnight.
+    as_of: str | None = Field(None, max_length=AS_OF_MAX_CHARS, description=AS_OF_DOC,
+                              examples=["2025-11-20", "2025-11-20T18:00+01:00"])
 
     @field_validator("question")
     @classmethod
@@ -79,6 +89,8 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_HISTORY_TURNS + 1)
     stream: bool = False
     top_k: int | None = Field(None, ge=TOP_K_MIN, le=TOP_K_MAX)
+    # An extra of this product; OpenAI's SDK sends it with `extra_body={"as_of": ...}`.
+    as_of: str | None = Field(None, max_length=AS_OF_MAX_CHARS, description=f"Extra: {AS_OF_DOC}")
 
 
 # OpenAI's own response types, so that the wire shape follows the SDK that clients parse it

@@ -171,5 +171,5 @@ def test_the_refusal_decision_does_not_depend_on_the_stage_list(seed_index):
 
 
 def test_an_unknown_ranking_stage_is_a_clear_configuration_error(seed_index):
-    with pytest.raises(ConfigError, match="RAG_RANKING_STAGES: unknown stage.*recency"):
-        seed_index.service(ranking_stages=["dense", "recency"])
+    with pytest.raises(ConfigError, match="RAG_RANKING_STAGES: unknown stage.*freshness"):
+        seed_index.service(ranking_stages=["dense", "freshness"])

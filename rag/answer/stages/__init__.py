@@ -5,9 +5,10 @@ signal; retrieval fuses the signals by weight. A new stage is one module here an
 from __future__ import annotations
 
 from rag.answer.stages.article_bm25 import ArticleBm25Stage
-from rag.answer.stages.base import RankingStage, StageContext
+from rag.answer.stages.base import RankingStage, Stage, StageContext
 from rag.answer.stages.chunk_bm25 import ChunkBm25Stage
 from rag.answer.stages.dense import DenseStage
+from rag.answer.stages.recency import RecencyStage
 from rag.config import Settings
 from rag.errors import ConfigError
 
@@ -17,6 +18,8 @@ STAGES = {
     "dense": lambda s: DenseStage(weight=s.dense_weight),
     "bm25": lambda s: ChunkBm25Stage(weight=1 - s.dense_weight),
     "article_bm25": lambda s: ArticleBm25Stage(weight=s.article_weight),
+    "recency": lambda s: RecencyStage(weight=s.recency_weight, half_life_days=s.recency_half_life_days,
+                                      latest_boost=s.recency_latest_boost),
 }
 
 
@@ -28,5 +31,6 @@ def default_stages(settings: Settings) -> list[RankingStage]:
     return [STAGES[name](settings) for name in settings.ranking_stages]
 
 
-__all__ = ["ArticleBm25Stage", "ChunkBm25Stage", "DenseStage", "RankingStage", "StageContext",
+__all__ = ["ArticleBm25Stage", "ChunkBm25Stage", "DenseStage", "RankingStage", "RecencyStage",
+           "Stage", "StageContext",
            "STAGES", "default_stages"]

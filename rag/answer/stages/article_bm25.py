@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.answer.stages.base import StageContext
+from rag.answer.stages.base import Stage, StageContext
 
 
-class ArticleBm25Stage:
+class ArticleBm25Stage(Stage):
     name = "article_bm25"
-
-    def __init__(self, weight: float):
-        self.weight = weight
-
-    def nominate(self, ctx: StageContext) -> list[int]:
-        return []
 
     def score(self, ctx: StageContext, rows: np.ndarray) -> np.ndarray:
         snapshot = ctx.snapshot

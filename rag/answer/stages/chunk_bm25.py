@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.answer.stages.base import StageContext
+from rag.answer.stages.base import Stage, StageContext
 
 
-class ChunkBm25Stage:
+class ChunkBm25Stage(Stage):
     name = "bm25"
-
-    def __init__(self, weight: float):
-        self.weight = weight
 
     def _all_scores(self, ctx: StageContext) -> np.ndarray:
         if self.name not in ctx.cache:

@@ -31,7 +31,8 @@ def _filters(body: AnswerRequest) -> Filters | None:
 
 def opened_stream(body: AnswerBody, service: ServiceDep) -> Iterator[dict]:
     """A dependency, so that it runs before the response starts (see `started`)."""
-    return started(service.stream(body.question, body.history, body.top_k, _filters(body)))
+    return started(service.stream(body.question, body.history, body.top_k, _filters(body),
+                                  as_of=body.as_of))
 
 
 def answer_events(events: Iterator[dict]) -> Iterator[ServerSentEvent]:
@@ -55,7 +56,7 @@ def answer(body: AnswerBody, service: ServiceDep,
     then one `citations` event and one `end` event with the whole answer object."""
     if stream:
         return event_stream(answer_events(opened_stream(body, service)))
-    return service.answer(body.question, body.history, body.top_k, _filters(body))
+    return service.answer(body.question, body.history, body.top_k, _filters(body), as_of=body.as_of)
 
 
 @router.post("/api/answer/stream", response_class=EventSourceResponse,

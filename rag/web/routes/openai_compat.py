@@ -42,12 +42,14 @@ def models() -> ModelList:
 def chat_completions(body: ChatCompletionRequest, service: ServiceDep):
     """OpenAI-compatible chat: the last user message is the question, earlier user and
     assistant messages are the history. The answer keeps its [n] markers; the cited
-    passages travel in the extra `citations` field (on the last chunk when streaming)."""
+    passages travel in the extra `citations` field (on the last chunk when streaming).
+    The extra request field `as_of` (OpenAI's SDK: `extra_body={"as_of": "2025-11-20"}`) sets
+    the moment the question is asked: articles published later are left out."""
     question, history = _chat_turns(body)
     if body.stream:
-        events = started(service.stream(question, history, body.top_k))
+        events = started(service.stream(question, history, body.top_k, as_of=body.as_of))
         return event_stream(_chunk_events(events, body.model))
-    answer = service.answer(question, history, body.top_k)
+    answer = service.answer(question, history, body.top_k, as_of=body.as_of)
     return CitedChatCompletion(
         id=_completion_id(), object="chat.completion", created=int(time.time()), model=body.model,
         choices=[Choice(index=0, finish_reason="stop",

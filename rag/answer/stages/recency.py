@@ -1,0 +1,47 @@
+"""Recency stage: how well an article's date fits the time of the question. News questions are
+mostly about the days just before they are asked; a question that names a time ("in March
+2024", "last week") is about that window, and articles after it (looking back on it) count
+less the later they are. Undated articles get the middle of the dated candidates' scores, so the
+stage neither lifts nor sinks them; a collection without dates gets no signal at all."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.answer.question_dates import DAY
+from rag.answer.stages.base import Stage, StageContext
+
+# Articles published after a window the question names: a retrospective a month later still
+# counts half.
+AFTER_WINDOW_HALF_LIFE_DAYS = 30.0
+
+
+class RecencyStage(Stage):
+    name = "recency"
+    scaled = True  # 0..1 already: min-max would blow up the differences among old articles
+
+    def __init__(self, weight: float, half_life_days: float, latest_boost: float):
+        super().__init__(weight)
+        self.half_life_s = half_life_days * DAY
+        self.latest_boost = latest_boost
+
+    def weight_for(self, ctx: StageContext) -> float:
+        time = ctx.time
+        return self.weight * (self.latest_boost if time is not None and time.wants_latest else 1.0)
+
+    def score(self, ctx: StageContext, rows: np.ndarray) -> np.ndarray | None:
+        if ctx.time is None:
+            return None
+        published = ctx.snapshot.published_ts[rows]
+        dated = ~np.isnan(published)
+        if not dated.any():
+            return None
+        window = ctx.time.window
+        end = window.end if window else ctx.time.as_of
+        start = window.start if window and window.start is not None else end
+        before = np.clip(start - published[dated], 0, None)
+        after = np.clip(published[dated] - end, 0, None)
+        fit = np.exp2(-before / self.half_life_s - after / (AFTER_WINDOW_HALF_LIFE_DAYS * DAY))
+        scores = np.full(rows.shape, float(np.median(fit)), dtype=np.float32)
+        scores[dated] = fit
+        return scores
