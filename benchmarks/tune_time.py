@@ -27,7 +27,8 @@ from rag.service import RagService
 def score_variant(service: RagService, questions, vectors, settings: Settings, use_dates: bool) -> dict:
     snapshot = service.refresh(force=True)
     collection = service.store.collection(snapshot.name)
-    retriever = Retriever(default_stages(settings), settings.candidates, settings.question_dates)
+    retriever = Retriever(default_stages(settings), settings.candidates, settings.question_dates,
+                          settings.fold_copies)
     acc = {"hit@1": [], "hit@5": [], "mrr@10": []}
     for q, v in zip(questions, vectors):
         if not q.relevant:
@@ -55,9 +56,11 @@ def main() -> None:
     questions = load_questions(Path(args.questions))
     vectors = service.embedder.embed([q.question for q in questions])
     today = base.model_copy(update={"ranking_stages": ["dense", "bm25", "article_bm25"],
-                                    "question_dates": False})
+                                    "question_dates": False, "fold_copies": False})
     print("today's pipeline, asked now", json.dumps(score_variant(service, questions, vectors, today, False)))
     print("as-of cut only", json.dumps(score_variant(service, questions, vectors, today, True)))
+    folded = today.model_copy(update={"fold_copies": True})
+    print("copies folded only", json.dumps(score_variant(service, questions, vectors, folded, False)))
     for dates in (False, True):
         for weight, half_life, boost in itertools.product(args.weights, args.half_lives, args.boosts):
             settings = base.model_copy(update={

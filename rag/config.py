@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     recency_latest_boost: float = 2.0
     # Read times named in questions ("in March 2024", "last week") as date windows.
     question_dates: bool = True
+    # Near-identical articles (syndicated copies) take one place in the results, as one story.
+    fold_copies: bool = True
     # Refuse below min_relevance + relevance_per_decade * log10(chunks): the best chance match
     # of an unrelated question grows with the size of the collection. Calibrated on news QA dev
     # (4,399 articles, 51,710 chunks: threshold 0.55, 71% of unanswerable questions refused at

@@ -56,7 +56,8 @@ class RagService:
             llm = llm_mod.LlmClient(self.settings) if llm_mod.configured(self.settings) else None
         self._llm = llm
         self.retriever = Retriever(stages if stages is not None else default_stages(self.settings),
-                                   self.settings.candidates, self.settings.question_dates)
+                                   self.settings.candidates, self.settings.question_dates,
+                                   self.settings.fold_copies)
         self.refusal_policy = refusal_policy or RefusalPolicy(self.settings)
         self._snapshot: snap.Snapshot | None = None
         self._pointer = None

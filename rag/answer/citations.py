@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from rag.answer.retrieval import Passage
 from rag.index.lexical import tokenize
 from rag.ingest.sentences import claim_spans, split_sentences
-from rag.models import Citation
+from rag.models import Citation, Copy
 
 _MARKER = re.compile(r"\s?\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 _MAYBE_MARKER = re.compile(r"\s?\[[\d,;\s]*$")
@@ -81,7 +81,7 @@ def citation(n: int, passage: Passage, highlight: str | None = None) -> Citation
     return Citation(
         n=n, article_id=passage.article_id, title=passage.title, published=passage.published,
         source=passage.source, url=passage.url, quote=passage.text, highlight=highlight,
-        score=round(passage.score, 4),
+        score=round(passage.score, 4), also_in=[Copy(**copy) for copy in passage.also_in],
     )
 
 

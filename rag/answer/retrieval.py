@@ -38,6 +38,7 @@ class Passage:
     text: str
     score: float  # fused, 0..1
     signals: dict[str, float] = field(default_factory=dict)  # raw score of each stage, by name
+    also_in: list[dict] = field(default_factory=list)  # near-identical copies of its article
 
 
 @dataclass
@@ -49,6 +50,7 @@ class ArticleHit:
     url: str | None
     score: float
     passages: list[Passage] = field(default_factory=list)
+    also_in: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -131,10 +133,12 @@ def _chroma_where(snapshot: Snapshot, mask: np.ndarray | None, filters: Filters 
 
 
 class Retriever:
-    def __init__(self, stages: list[RankingStage], candidates: int, read_dates: bool = True):
+    def __init__(self, stages: list[RankingStage], candidates: int, read_dates: bool = True,
+                 fold_copies: bool = True):
         self.stages = stages
         self.candidates = candidates
         self.read_dates = read_dates  # read the times questions name as date windows
+        self.fold_copies = fold_copies  # near-identical articles take one place, as one story
 
     def retrieve(self, snapshot: Snapshot, collection: Any, request: RetrievalRequest) -> Retrieval:
         tokens = tokenize(request.query)
@@ -163,6 +167,8 @@ class Retriever:
         named = [(stage.name, s) for stage, s in zip(self.stages, signals) if s is not None]
         passages = [self._passage(snapshot, int(rows[i]), float(fused[i]),
                                   {n: float(s[i]) for n, s in named}) for i in order]
+        if self.fold_copies and snapshot.stories:
+            passages = fold_copies(snapshot, passages, mask)
         return Retrieval(request.query, passages[:request.top_k], group_by_article(passages), tokens,
                          request.query_vector, time)
 
@@ -174,6 +180,28 @@ class Retriever:
                        url=record["url"], text=record["text"], score=score, signals=signals)
 
 
+def fold_copies(snapshot: Snapshot, passages: list[Passage], mask: np.ndarray | None) -> list[Passage]:
+    """One story, one article: the best-ranked copy stays and lists the others (those that exist
+    at the question's time); the other copies' passages go."""
+    shown: dict[str, str] = {}
+    kept = []
+    for passage in passages:
+        story = snapshot.story_of(passage.article_id)
+        if shown.setdefault(story, passage.article_id) != passage.article_id:
+            continue
+        members = snapshot.story_members.get(story, ())
+        passage.also_in = [_copy(snapshot, other) for other in members if other != passage.article_id
+                           and (mask is None or mask[snapshot.first_row[other]])]
+        kept.append(passage)
+    return kept
+
+
+def _copy(snapshot: Snapshot, article_id: str) -> dict:
+    entry = snapshot.articles[article_id]
+    return {"article_id": entry.id, "title": entry.title, "published": entry.published,
+            "source": entry.source, "url": entry.url}
+
+
 def group_by_article(passages: list[Passage]) -> list[ArticleHit]:
     hits: dict[str, ArticleHit] = {}
     for passage in passages:
@@ -181,6 +209,6 @@ def group_by_article(passages: list[Passage]) -> list[ArticleHit]:
         if hit is None:
             hit = hits[passage.article_id] = ArticleHit(
                 passage.article_id, passage.title, passage.published, passage.source,
-                passage.url, passage.score)
+                passage.url, passage.score, also_in=passage.also_in)
         hit.passages.append(passage)
     return sorted(hits.values(), key=lambda h: -h.score)

@@ -27,8 +27,9 @@ def _shingle_hashes(text: str, word_hashes: dict[str, int]) -> np.ndarray:
     words = _WORD.findall(text.lower())
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    ids = np.fromiter((word_hashes.setdefault(w, zlib.crc32(w.encode())) for w in words),
-                      dtype=np.uint64, count=len(words))
+    for word in set(words).difference(word_hashes):
+        word_hashes[word] = zlib.crc32(word.encode())
+    ids = np.array([word_hashes[w] for w in words], dtype=np.uint64)
     span = min(SHINGLE_WORDS, len(ids))
     combined = np.zeros(len(ids) - span + 1, dtype=np.uint64)
     for offset in range(span):  # polynomial mix of the words in each window, wrapping at 2**64

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.index.copies import find_stories
 from rag.ingest.chunking import Chunk, chunk_id, embed_text
 from rag.ingest.dates import to_timestamp
 from rag.index.lexical import Bm25Index, tokenize_many
@@ -45,6 +46,9 @@ class Snapshot:
     # BM25 over whole articles (title and all chunk texts), rows in article_order.
     article_bm25: Bm25Index
     article_order: list[str]
+    # article id -> story id, for articles with near-identical copies (rag.index.copies);
+    # found from the chunks when not given.
+    stories: dict[str, str] | None = None
     id_to_row: dict[str, int] = field(init=False)
     published_ts: np.ndarray = field(init=False)
     sources: np.ndarray = field(init=False)
@@ -56,6 +60,17 @@ class Snapshot:
         self.sources = np.array([r["source"] for r in self.records], dtype=object)
         self.article_row = {aid: i for i, aid in enumerate(self.article_order)}
         self._vectors32: np.ndarray | None = None
+        if self.stories is None:
+            self.stories = stories_of(self.records)
+        self.story_members: dict[str, list[str]] = {}
+        for article_id, story in sorted(self.stories.items()):
+            self.story_members.setdefault(story, []).append(article_id)
+        self.first_row: dict[str, int] = {}
+        for row, record in enumerate(self.records):
+            self.first_row.setdefault(record["article_id"], row)
+
+    def story_of(self, article_id: str) -> str:
+        return self.stories.get(article_id, article_id)
 
     @property
     def vectors32(self) -> np.ndarray:
@@ -137,6 +152,13 @@ def _article_bm25(records: list[dict]) -> tuple[list[str], Bm25Index]:
     return order, Bm25Index.build(tokenize_many([" ".join(texts[a]) for a in order]))
 
 
+def stories_of(records: list[dict]) -> dict[str, str]:
+    texts: dict[str, list[str]] = {}
+    for record in records:
+        texts.setdefault(record["article_id"], [record["title"]]).append(record["text"])
+    return find_stories({article_id: " ".join(parts) for article_id, parts in texts.items()})
+
+
 CACHE_ROOTS = ("snapshots", "generations")  # "generations": indexes built before the rename
 
 
@@ -164,6 +186,7 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
     snapshot.bm25.save(tmp / "bm25")
     snapshot.article_bm25.save(tmp / "article_bm25")
     (tmp / "article_order.json").write_text(json.dumps(snapshot.article_order))
+    (tmp / "stories.json").write_text(json.dumps(snapshot.stories))
     manifest = {aid: vars(entry) for aid, entry in snapshot.articles.items()}
     (tmp / "articles.json").write_text(json.dumps(manifest, ensure_ascii=False))
     (tmp / "info.json").write_text(json.dumps({"fingerprint": snapshot.fingerprint}))
@@ -201,8 +224,22 @@ def load_cached(index_dir: Path, name: str) -> Snapshot | None:
     except (OSError, ValueError, KeyError):
         return None  # a damaged or older cache is re-derived from Chroma
     articles = {aid: ArticleEntry(**entry) for aid, entry in manifest.items()}
-    return Snapshot(name, info["fingerprint"], ids, records, vectors, bm25, articles,
-                      article_bm25, article_order)
+    snapshot = Snapshot(name, info["fingerprint"], ids, records, vectors, bm25, articles,
+                        article_bm25, article_order, _cached_stories(path))
+    if not (path / "stories.json").exists():  # a cache from before copies were found
+        try:
+            (path / "stories.json").write_text(json.dumps(snapshot.stories))
+        except OSError:
+            pass
+    return snapshot
+
+
+def _cached_stories(path: Path) -> dict[str, str] | None:
+    try:
+        stories = json.loads((path / "stories.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return stories if isinstance(stories, dict) else None
 
 
 def load_from_collection(collection, name: str, fingerprint: str, batch: int = 2000) -> Snapshot:
