@@ -46,9 +46,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--index-dir", required=True)
     parser.add_argument("--questions", required=True)
-    parser.add_argument("--weights", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.5, 0.8])
-    parser.add_argument("--half-lives", type=float, nargs="+", default=[3, 7, 14, 30])
-    parser.add_argument("--boosts", type=float, nargs="+", default=[1, 2])
+    parser.add_argument("--grid", default='{"recency_weight": [0.3, 0.5, 0.8], '
+                        '"recency_half_life_days": [7, 14, 30], "recency_latest_boost": [1, 2]}',
+                        help="settings to vary, as JSON: name -> list of values")
     args = parser.parse_args()
     assert "holdout" not in args.questions, "never tune on the held-out set"
     base = Settings(index_dir=Path(args.index_dir))
@@ -61,13 +61,11 @@ def main() -> None:
     print("as-of cut only", json.dumps(score_variant(service, questions, vectors, today, True)))
     folded = today.model_copy(update={"fold_copies": True})
     print("copies folded only", json.dumps(score_variant(service, questions, vectors, folded, False)))
-    for dates in (False, True):
-        for weight, half_life, boost in itertools.product(args.weights, args.half_lives, args.boosts):
-            settings = base.model_copy(update={
-                "recency_weight": weight, "recency_half_life_days": half_life,
-                "recency_latest_boost": boost, "question_dates": dates})
-            figures = score_variant(service, questions, vectors, settings, True)
-            print(f"dates={dates} weight={weight} half_life={half_life} boost={boost}", json.dumps(figures))
+    grid = json.loads(args.grid)
+    for values in itertools.product(*grid.values()):
+        update = dict(zip(grid, values))
+        figures = score_variant(service, questions, vectors, base.model_copy(update=update), True)
+        print(json.dumps(update), json.dumps(figures), flush=True)
 
 
 if __name__ == "__main__":

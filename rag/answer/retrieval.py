@@ -104,6 +104,14 @@ def _mask(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
     return mask
 
 
+def _without_time_words(query: str, time: QuestionTime | None) -> str:
+    """The question less the words that name its time ("this week", "in March 2024"): the time
+    stages use them, and as words they match any article that says "week" or "March"."""
+    if time is None or time.window is None:
+        return query
+    return query.replace(time.window.phrase, " ", 1)
+
+
 def _time_mask(snapshot: Snapshot, time: QuestionTime | None) -> np.ndarray | None:
     """Rows the question's time allows: nothing published after it is asked, nothing before a
     window it names. Undated articles stay. None when it cuts nothing."""
@@ -141,9 +149,11 @@ class Retriever:
         self.fold_copies = fold_copies  # near-identical articles take one place, as one story
 
     def retrieve(self, snapshot: Snapshot, collection: Any, request: RetrievalRequest) -> Retrieval:
-        tokens = tokenize(request.query)
-        time = (None if request.as_of is None
-                else read_question_time(request.query, request.as_of, self.read_dates))
+        # Windows mean nothing to a collection without dates (SciFact): its questions are read
+        # for the as-of time only, so that their words are searched as they are.
+        time = (None if request.as_of is None else read_question_time(
+            request.query, request.as_of, self.read_dates and snapshot.has_dates))
+        tokens = tokenize(_without_time_words(request.query, time))
         mask = _mask(snapshot, request.filters)
         time_mask = _time_mask(snapshot, time)
         # Chroma's `where` can say the filters but not the as-of cut (undated articles stay,

@@ -60,6 +60,7 @@ class Snapshot:
         self.sources = np.array([r["source"] for r in self.records], dtype=object)
         self.article_row = {aid: i for i, aid in enumerate(self.article_order)}
         self._vectors32: np.ndarray | None = None
+        self.has_dates = bool((~np.isnan(self.published_ts)).any())
         if self.stories is None:
             self.stories = stories_of(self.records)
         self.story_members: dict[str, list[str]] = {}

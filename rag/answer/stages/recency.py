@@ -2,7 +2,11 @@
 mostly about the days just before they are asked; a question that names a time ("in March
 2024", "last week") is about that window, and articles after it (looking back on it) count
 less the later they are. Undated articles get the middle of the dated candidates' scores, so the
-stage neither lifts nor sinks them; a collection without dates gets no signal at all."""
+stage neither lifts nor sinks them; a collection without dates gets no signal at all.
+
+The fit halves at `half_life_days` and then falls off as a hyperbola, not an exponential: an
+exponential flattens every article older than a few half-lives to zero, and "who is the chief
+executive" asked a year on must still prefer the newer of two old articles."""
 
 from __future__ import annotations
 
@@ -14,6 +18,10 @@ from rag.answer.stages.base import Stage, StageContext
 # Articles published after a window the question names: a retrospective a month later still
 # counts half.
 AFTER_WINDOW_HALF_LIFE_DAYS = 30.0
+
+
+def fit(distance_s: np.ndarray, half_life_s: float) -> np.ndarray:
+    return 1.0 / (1.0 + distance_s / half_life_s)
 
 
 class RecencyStage(Stage):
@@ -41,7 +49,7 @@ class RecencyStage(Stage):
         start = window.start if window and window.start is not None else end
         before = np.clip(start - published[dated], 0, None)
         after = np.clip(published[dated] - end, 0, None)
-        fit = np.exp2(-before / self.half_life_s - after / (AFTER_WINDOW_HALF_LIFE_DAYS * DAY))
-        scores = np.full(rows.shape, float(np.median(fit)), dtype=np.float32)
-        scores[dated] = fit
+        fits = fit(before, self.half_life_s) * fit(after, AFTER_WINDOW_HALF_LIFE_DAYS * DAY)
+        scores = np.full(rows.shape, float(np.median(fits)), dtype=np.float32)
+        scores[dated] = fits
         return scores
