@@ -63,9 +63,18 @@ class Turn(BaseModel):
     content: str
 
 
+class AnswerSpan(BaseModel):
+    """Where the answer itself (the name, number, date or place asked for) sits in `answer`."""
+
+    start: int = Field(ge=0, description="Character offset of the span's first character")
+    end: int = Field(ge=0, description="Character offset just past the span")
+
+
 class Answer(BaseModel):
     answer: str
     refused: bool
+    answer_span: AnswerSpan | None = Field(
+        None, description="The answer within `answer` (character offsets; `answer` has no markup)")
     citations: list[Citation] = Field(default_factory=list)
     mode: AnswerMode
     fallback_reason: str | None = Field(

@@ -236,7 +236,8 @@ class RagService:
                                         RetrievalRequest(query, query_vector, self.top_k(top_k), filters,
                                                          asked_at))
         # Timed with the search: the relevance signal is part of deciding what was found.
-        refuse = self.refusal_policy.decide(found, snapshot).refuse
+        decision = self.refusal_policy.decide(found, snapshot)
+        refuse = decision.refuse
         timings["retrieve_ms"] = _ms(step)
 
         def extract(reason: str | None = None) -> Iterator[Event]:
@@ -253,7 +254,8 @@ class RagService:
         for event in events:
             if event["event"] == "answer":
                 event["answer"].timings["total_ms"] = _ms(started)
-                event["retrieval"] = found  # for evaluation: the whole ranking, not only citations
+                # For evaluation: the whole ranking, not only citations, and the refusal signal.
+                event["retrieval"], event["decision"] = found, decision
             yield event
 
     def answer(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,

@@ -32,12 +32,16 @@ def test_rag_eval_end_to_end(tmp_path):
     assert answers["accuracy"] >= 0.75
     assert answers["citation_precision"] >= 0.75
     assert answers["refusal_rate"] == 1.0 and answers["false_refusal_rate"] == 0.0
+    assert 0 < answers["answer_words"] <= 120 and 0 <= answers["span_f1"] <= 1
+    assert answers["lead50_accuracy"] >= 0.5  # the lead of the right article, ranked first
+    curve = report["refusal_curve"]["curve"]
+    assert curve[0]["false_refusal_rate"] == 0.0 and curve[-1]["refusal_rate"] == 1.0
     for stage in ("retrieval_ms", "answer_ms"):
         assert 0 < report["latency"][stage]["p50"] <= report["latency"][stage]["p95"]
     assert report["index"]["articles"] == 6
     assert report["settings"]["chunk_size"] == 200
     markdown = out.with_suffix(".md").read_text()
-    assert "| hit@1 |" in markdown and "## Latency (ms)" in markdown
+    assert "| hit@1 |" in markdown and "## Latency (ms)" in markdown and "## Refusal trade-off" in markdown
     png = out.with_suffix(".png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert "hit@1" in proc.stdout

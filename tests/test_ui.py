@@ -61,6 +61,8 @@ def test_chat_in_a_real_browser(ui_server, browser):
     assert "400,000" in answer.inner_text()
     marker = answer.locator("a.cite").first
     assert marker.inner_text() == "[1]" and marker.get_attribute("href") == "#src-1"
+    # the cited article's date, beside its marker, so that its age shows at a glance
+    assert answer.locator("a.cite + .cite-date").first.inner_text() == "21 Nov 2025"
     card = page.locator("#sources #src-1")
     assert card.is_visible()
     assert "Xiaomi raises 2025" in card.inner_text()

@@ -65,6 +65,62 @@ def contains_answer(text: str, answers: list[str]) -> bool:
     return any(f" {normalize(a)} " in haystack for a in answers if normalize(a))
 
 
+_MARKER = re.compile(r"\s*\[\d+\]")
+ANSWER_WORDS_SCORED = 50  # accuracy counts the gold answer only this far into an answer
+
+
+def answer_words(text: str) -> list[str]:
+    """The words of an answer as a reader counts them: citation markers are not words."""
+    return _MARKER.sub("", text).split()
+
+
+def first_words(text: str, count: int = ANSWER_WORDS_SCORED) -> str:
+    return " ".join(answer_words(text)[:count])
+
+
+def squad_normalize(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, punctuation deleted ("400,000" is one token),
+    articles out, spaces collapsed."""
+    text = _PUNCT.sub("", text.lower())
+    return " ".join(w for w in text.split() if w not in _ARTICLES)
+
+
+def span_em(span: str, answers: list[str]) -> float:
+    return float(any(squad_normalize(span) == squad_normalize(a) for a in answers if a.strip()))
+
+
+def span_f1(span: str, answers: list[str]) -> float:
+    """SQuAD token F1 of the marked span against the best of the gold answers."""
+    predicted = squad_normalize(span).split()
+    best = 0.0
+    for answer in answers:
+        gold = squad_normalize(answer).split()
+        if not predicted or not gold:
+            continue
+        common = sum(min(predicted.count(w), gold.count(w)) for w in set(predicted))
+        if common:
+            precision, recall = common / len(predicted), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def refusal_curve(answerable: list[float], unanswerable: list[float], steps: int = 41) -> list[dict]:
+    """Refusals of unanswerable questions against false refusals of answerable ones, at each
+    threshold of the refusal signal (a question is refused below the threshold)."""
+    values = np.array(answerable + unanswerable, dtype=float)
+    if values.size == 0:
+        return []
+    low, high = float(values.min()), float(values.max())
+    points = []
+    for threshold in np.linspace(low, high + 1e-9, steps):
+        points.append({"threshold": round(float(threshold), 4),
+                       "refusal_rate": round(float(np.mean(np.array(unanswerable) < threshold)), 4)
+                       if unanswerable else 0.0,
+                       "false_refusal_rate": round(float(np.mean(np.array(answerable) < threshold)), 4)
+                       if answerable else 0.0})
+    return points
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {"p50": 0.0, "p95": 0.0}

@@ -9,8 +9,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.eval import metrics
 from rag.config import Settings
+from rag.eval import metrics
+from rag.eval.scoring import Outcome, score
 
 
 @dataclass
@@ -49,81 +50,48 @@ def _as_of(value: object) -> str | None:
     return text.replace("/", "-") if re.fullmatch(r"\d{4}[-/]\d{2}[-/]\d{2}", text) else text
 
 
-@dataclass
-class Outcome:
-    question: Question
-    ranking: list[str]
-    answer_text: str
-    refused: bool
-    cited: list[tuple[str, str]]  # (article id, quote)
-    retrieval_ms: float
-    answer_ms: float
+def _lead(snapshot, article_id: str | None) -> str:
+    """The first 50 words of an article's text: what a reader gets from its lead alone."""
+    if snapshot is None or article_id is None or article_id not in snapshot.first_row:
+        return ""
+    words: list[str] = []
+    row = snapshot.first_row[article_id]
+    while row < len(snapshot) and snapshot.records[row]["article_id"] == article_id and len(words) < 50:
+        words += snapshot.records[row]["text"].split()
+        row += 1
+    return " ".join(words[:50])
 
 
 def run_questions(service, questions: list[Question], progress: bool = True,
                   use_dates: bool = True) -> list[Outcome]:
     """`use_dates`: ask each question at its own date (the file's `question_date` or `as_of`);
     False asks every question now, as the product did before it knew about time."""
+    import sys
+
     from tqdm import tqdm
 
     outcomes = []
-    import sys
-
     # On a terminal the bar redraws in place; in a log, a line every 10 s is enough.
     interval = 0.1 if sys.stderr.isatty() else 10.0
     for q in tqdm(questions, desc="questions", unit="q", disable=not progress, dynamic_ncols=True,
                   mininterval=interval):
-        final, retrieval = None, None
+        final = retrieval = decision = None
         for event in service.stream(q.question, as_of=q.as_of if use_dates else None):
             if event["event"] == "answer":
-                final, retrieval = event["answer"], event.get("retrieval")
+                final, retrieval, decision = event["answer"], event.get("retrieval"), event.get("decision")
         ranking = [hit.article_id for hit in retrieval.articles] if retrieval else []
+        span = final.answer_span
         outcomes.append(Outcome(
             question=q, ranking=metrics.dedupe_ranking(ranking), answer_text=final.answer,
             refused=final.refused, cited=[(c.article_id, c.quote) for c in final.citations],
             retrieval_ms=final.timings.get("embed_ms", 0) + final.timings.get("retrieve_ms", 0),
             answer_ms=final.timings.get("total_ms", 0),
+            span=final.answer[span.start:span.end] if span else "",
+            lead=_lead(service.refresh(), ranking[0] if ranking else None),
+            relevance=decision.relevance if decision else None,
+            threshold=decision.threshold if decision else None,
         ))
     return outcomes
-
-
-def score(outcomes: list[Outcome], k: int = 10) -> dict:
-    ranked = [o for o in outcomes if o.question.relevant]
-    retrieval = {}
-    if ranked:
-        for name, fn, cutoff in (("hit@1", metrics.hit_at, 1), ("hit@5", metrics.hit_at, 5),
-                                 (f"hit@{k}", metrics.hit_at, k), (f"mrr@{k}", metrics.mrr_at, k),
-                                 (f"ndcg@{k}", metrics.ndcg_at, k), (f"recall@{k}", metrics.recall_at, k)):
-            retrieval[name] = round(sum(fn(o.ranking, o.question.relevant, cutoff) for o in ranked) / len(ranked), 4)
-        retrieval["questions"] = len(ranked)
-
-    answers: dict = {}
-    with_gold = [o for o in outcomes if o.question.answerable and o.question.answers]
-    if with_gold:
-        answers["accuracy"] = _mean(metrics.contains_answer(o.answer_text, o.question.answers) for o in with_gold)
-        answers["questions_with_answers"] = len(with_gold)
-    citations = [(o, article, quote) for o in outcomes if o.question.answerable and not o.refused
-                 for article, quote in o.cited]
-    if citations:
-        answers["citation_precision"] = _mean(
-            article in o.question.relevant or (o.question.answers and metrics.contains_answer(quote, o.question.answers))
-            for o, article, quote in citations)
-    unanswerable = [o for o in outcomes if not o.question.answerable]
-    answerable = [o for o in outcomes if o.question.answerable]
-    if unanswerable:
-        answers["refusal_rate"] = _mean(o.refused for o in unanswerable)
-        answers["unanswerable_questions"] = len(unanswerable)
-    if answerable:
-        answers["false_refusal_rate"] = _mean(o.refused for o in answerable)
-
-    latency = {"retrieval_ms": metrics.percentiles([o.retrieval_ms for o in outcomes]),
-               "answer_ms": metrics.percentiles([o.answer_ms for o in outcomes])}
-    return {"retrieval": retrieval, "answers": answers, "latency": latency}
-
-
-def _mean(values) -> float:
-    values = [float(bool(v)) for v in values]
-    return round(sum(values) / len(values), 4) if values else 0.0
 
 
 def settings_used(settings: Settings) -> dict:
