@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     # 9% false refusals) and on the shipped seed article (5 chunks: threshold 0.43).
     min_relevance: float = 0.41
     relevance_per_decade: float = 0.03
-    answer_sentences: int = 4
+    answer_sentences: int = 2  # the most; a second only when the question asks why or how, or the first holds no answer
     max_question_chars: int = Field(default=2000, ge=1)
 
     # HTTP service.

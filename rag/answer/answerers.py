@@ -12,9 +12,11 @@ import numpy as np
 from rag.answer import extractive
 from rag.answer.citations import NOT_COVERED, MarkerStream, check_answer, citation
 from rag.answer.llm import LlmClient, answer_messages
+from rag.answer.question_type import read_focus
 from rag.answer.retrieval import Retrieval
+from rag.answer.spans import span_in_answer
 from rag.errors import LlmError
-from rag.models import Answer, NearbyArticle
+from rag.models import Answer, AnswerSpan, NearbyArticle
 
 log = logging.getLogger(__name__)
 REFUSAL_TEXT = "The articles don't cover this question."
@@ -49,7 +51,7 @@ def extractive_answer(retrieval: Retrieval, embed: Callable[[list[str]], np.ndar
     if not picks:
         yield from refusal(retrieval, timings)
         return
-    text, order = extractive.compose(picks)
+    text, order, span = extractive.compose(picks)
     highlights = {}
     for pick in sorted(picks, key=lambda p: -p.score):
         highlights.setdefault(pick.passage, pick.sentence)
@@ -58,7 +60,8 @@ def extractive_answer(retrieval: Retrieval, embed: Callable[[list[str]], np.ndar
     yield delta(text)
     yield {"event": "answer", "answer": Answer(
         answer=text, refused=False, citations=citations, mode=mode, fallback_reason=reason,
-        query=retrieval.query, timings=timings)}
+        query=retrieval.query, timings=timings,
+        answer_span=AnswerSpan(start=span[0], end=span[1]) if span else None)}
 
 
 class _HoldBack:
@@ -128,6 +131,8 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
         yield delta(checked.text)
     elif rest:
         yield delta(rest)
+    span = span_in_answer(checked.text, read_focus(question))
     yield {"event": "answer", "answer": Answer(
         answer=checked.text, refused=False, citations=checked.citations, mode="llm",
-        query=retrieval.query, unsupported=checked.unsupported, timings=timings)}
+        query=retrieval.query, unsupported=checked.unsupported, timings=timings,
+        answer_span=AnswerSpan(start=span[0], end=span[1]) if span else None)}

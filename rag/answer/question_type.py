@@ -1,0 +1,77 @@
+"""What a question asks for: the type of its answer (a person, a number, an amount, a date, a
+place, a name, an explanation), and its key terms: the names and numbers an article must hold to
+be about the question's subject at all ("Tesla" is not "Xiaomi")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.index.lexical import tokenize
+
+# Words of asking, not of the subject: they must not count as the question's terms.
+QUESTION_WORDS = frozenset(tokenize(
+    "who whom whose what which when where why how many much did does do is are was were will "
+    "would could should can has have had tell me please name according"))
+
+_TYPES = (
+    ("number", re.compile(r"\bhow (?:many|long|old|far|big|large|tall|often|fast|high|deep)\b|"
+                          r"\b(?:what|which) (?:percentage|percent|share|number|age|year)\b|"
+                          r"\bby how much\b", re.I)),
+    ("amount", re.compile(r"\bhow much\b|\b(?:what|which) (?:price|cost|amount|sum|value)\b", re.I)),
+    ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|month|time)\b", re.I)),
+    ("place", re.compile(r"\bwhere\b|\b(?:what|which) (?:country|city|state|region|island|nation|"
+                         r"place|town|continent)\b", re.I)),
+    ("person", re.compile(r"\bwho(?:m|se)?\b", re.I)),
+    ("reason", re.compile(r"\bwhy\b|\bhow (?:did|does|do|is|are|was|were|can|could|will|would)\b", re.I)),
+    ("name", re.compile(r"\b(?:what|which)\b", re.I)),
+)
+# Names: capitalised words (with inner capitals, hyphens and apostrophes), joined by "of", "de",
+# "the" and the like inside a name. Sentence-initial words are names only if capitalised inside
+# the question too.
+_NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:(?:of|de|du|van|von|al|bin|the|and|&)\s+)?[A-Z][\w’'\-]*)*")
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NOT_NAMES = frozenset("""a an the this that these those what which who whom whose when where why how
+is are was were do does did will would can could should has have had in on at of for to from by
+with as and or but if i you he she it we they its their his her our my your true false according
+after before since during""".split())
+
+
+@dataclass(frozen=True)
+class QuestionFocus:
+    answer_type: str  # number | amount | date | place | person | reason | name | other
+    names: tuple[str, ...]  # the names the question itself mentions, as written
+    numbers: tuple[str, ...]
+    terms: tuple[str, ...]  # stemmed content words, question words left out
+
+    @property
+    def key_terms(self) -> tuple[str, ...]:
+        """The stemmed words of its names and its numbers: the subject an answer must be about."""
+        out: list[str] = []
+        for name in self.names:
+            out += [t for t in tokenize(name) if t not in QUESTION_WORDS]
+        return tuple(dict.fromkeys(out + [n.replace(",", "") for n in self.numbers]))
+
+
+def answer_type(question: str) -> str:
+    for name, pattern in _TYPES:
+        if pattern.search(question):
+            return name
+    return "other"
+
+
+def names_in(text: str) -> list[str]:
+    out = []
+    for match in _NAME.finditer(text):
+        words = match.group(0).split()
+        while words and words[0].lower() in _NOT_NAMES:
+            words = words[1:]
+        if words:
+            out.append(" ".join(words))
+    return out
+
+
+def read_focus(question: str) -> QuestionFocus:
+    terms = tuple(t for t in tokenize(question) if t not in QUESTION_WORDS)
+    return QuestionFocus(answer_type(question), tuple(dict.fromkeys(names_in(question))),
+                         tuple(dict.fromkeys(_NUMBER.findall(question))), terms)
