@@ -97,7 +97,7 @@ def refusal_sweep(service: RagService, questions) -> None:
             snapshot, collection, RetrievalRequest(q.question, v, settings.top_k)), snapshot)
         for q, v in zip(questions, vectors)])
     answerable = np.array([q.answerable for q in questions])
-    print("chunks", len(snapshot), "current threshold", round(policy.threshold(snapshot), 3))
+    print("chunks", len(snapshot), "current threshold", round(policy.threshold, 3))
     for threshold in np.arange(0.40, 0.66, 0.01):
         print(f"threshold {threshold:.2f}: false refusals {(relevance[answerable] < threshold).mean():.3f}, "
               f"refusals {(relevance[~answerable] < threshold).mean() if (~answerable).any() else 0:.3f}")

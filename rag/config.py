@@ -92,12 +92,9 @@ class Settings(BaseSettings):
     question_dates: bool = True
     # Near-identical articles (syndicated copies) take one place in the results, as one story.
     fold_copies: bool = True
-    # Refuse below min_relevance + relevance_per_decade * log10(chunks): the best chance match
-    # of an unrelated question grows with the size of the collection. Calibrated on news QA dev
-    # (4,399 articles, 51,710 chunks: threshold 0.55, 71% of unanswerable questions refused at
-    # 9% false refusals) and on the shipped seed article (5 chunks: threshold 0.43).
-    min_relevance: float = 0.41
-    relevance_per_decade: float = 0.03
+    # Refuse when the relevance gate's probability that the question is answered falls below
+    # this (rag/answer/gate.py); unset: the threshold trained with the gate (rag/answer/gate.json).
+    refusal_threshold: float | None = Field(default=None, ge=0, le=1)
     answer_sentences: int = 2  # the most; a second only when the question asks why or how, or the first holds no answer
     max_question_chars: int = Field(default=2000, ge=1)
 

@@ -112,7 +112,7 @@ def pick_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray
 
 
 def _adds(asked: QuestionFocus, best: Pick, second: Pick) -> bool:
-    if asked.answer_type == "reason" or best.span is None:
+    if asked.answer_type in ("reason", "statement") or best.span is None:
         return True
     return second.span is not None and second.sentence[slice(*second.span)] not in best.sentence
 

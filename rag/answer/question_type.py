@@ -24,6 +24,10 @@ _TYPES = (
                          r"place|town|continent)\b", re.I)),
     ("person", re.compile(r"\bwho(?:m|se)?\b", re.I)),
     ("reason", re.compile(r"\bwhy\b|\bhow (?:did|does|do|is|are|was|were|can|could|will|would)\b", re.I)),
+    # "What did she say about ...": the answer is a statement, not a name.
+    ("statement", re.compile(r"\bwhat (?:did|does|do|has|have|had|will|would) .*\b(?:say|said|tell|"
+                             r"announce|report|reveal|claim|warn|mean|think|show|find|found|"
+                             r"expect|plan|argue|write|predict)\b", re.I)),
     ("name", re.compile(r"\b(?:what|which)\b", re.I)),
 )
 # Names: capitalised words (with inner capitals, hyphens and apostrophes), joined by "of", "de",
@@ -39,7 +43,7 @@ after before since during""".split())
 
 @dataclass(frozen=True)
 class QuestionFocus:
-    answer_type: str  # number | amount | date | place | person | reason | name | other
+    answer_type: str  # number | amount | date | place | person | reason | statement | name | other
     names: tuple[str, ...]  # the names the question itself mentions, as written
     numbers: tuple[str, ...]
     terms: tuple[str, ...]  # stemmed content words, question words left out

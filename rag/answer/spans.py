@@ -87,7 +87,7 @@ def answer_span(sentence: str, focus: QuestionFocus) -> tuple[int, int] | None:
 
 def best_span(sentence: str, focus: QuestionFocus) -> tuple[tuple[int, int] | None, float]:
     """The answer span and how well it matches the asked type (0 when there is none)."""
-    if focus.answer_type == "reason":
+    if focus.answer_type in ("reason", "statement"):  # answered by a clause, not a span
         return None, 0.0
     # Citation markers are not numbers: blanked out, so that offsets still match the text.
     sentence = _MARKERS.sub(lambda m: " " * len(m.group(0)), sentence)

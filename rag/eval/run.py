@@ -97,7 +97,7 @@ def run_questions(service, questions: list[Question], progress: bool = True,
 def settings_used(settings: Settings) -> dict:
     keep = ("chunk_size", "chunk_overlap", "top_k", "ranking_stages", "candidates", "dense_weight",
             "article_weight", "recency_weight", "recency_half_life_days", "recency_latest_boost",
-            "question_dates", "fold_copies", "min_relevance", "relevance_per_decade", "answer_sentences",
+            "question_dates", "fold_copies", "refusal_threshold", "answer_sentences",
             "embed_model", "embed_precision", "llm_model")
     return {k: getattr(settings, k) for k in keep} | {"store": "server" if settings.chroma_host else "embedded"}
 

@@ -17,9 +17,6 @@ from tests.conftest import SEEDS, make_settings
 from tests.fakes import FakeEmbedder, FakeLlm, FakeStore
 
 HERE = Path(__file__).resolve().parent
-# The refusal threshold is tuned for MiniLM; the fake embedder's bag-of-words cosines run at
-# about half of MiniLM's for a matching passage, so the fast tier refuses below this instead.
-FAST_MIN_RELEVANCE = 0.2
 
 
 def pytest_collection_modifyitems(config, items):
@@ -44,7 +41,7 @@ def no_real_parts():
 
 
 def fast_settings(tmp: Path, **overrides):
-    return make_settings(tmp, **{"min_relevance": FAST_MIN_RELEVANCE, **overrides})
+    return make_settings(tmp, **overrides)
 
 
 def fast_service(settings, llm=None, store=None, embedder=None) -> RagService:

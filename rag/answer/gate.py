@@ -1,0 +1,115 @@
+"""The relevance gate's signals and its model: does the article the answer would cite speak to
+the question's subject, and does it hold what the question asks for?
+
+Signals, from the retrieved passages of the best article:
+- `dense`: the best passage's cosine to the question (meaning);
+- `coverage`: the IDF-weighted share of the question's own words in that passage (words of
+  asking such as "who", "what", "did" left out);
+- `key_coverage`: the share of the question's names and numbers found in the best article's
+  retrieved passages ("Tesla" asked, an article about Xiaomi found, is a miss);
+- `staleness`: how long before the window a question names ("this week", "in March 2024") the
+  article was published: an archive whose best match is two years old has no news of this week;
+- `age`: how much older the article is than the newest one the archive holds at the question's
+  time (news questions are mostly about the latest news, so a best match deep in the archive is
+  weak evidence). Measured against the archive, not the clock: an archive that stopped a year
+  ago still answers what its last articles say. 0 for undated articles and collections.
+
+Whether a sentence holds an answer of the asked type was tried as a signal and left out: on news
+QA dev it separated nothing the others did not (the best articles of unanswerable questions are
+full of names and numbers too); the type steers which sentence answers instead (extractive.py).
+
+A logistic regression combines them (`gate.json`: its coefficients, trained by
+`benchmarks/train_gate.py`); its probability that the question is answered is the refusal signal.
+No term depends on the size of the collection."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer.question_dates import DAY
+from rag.answer.question_type import QUESTION_WORDS, read_focus
+from rag.answer.retrieval import Passage, Retrieval
+from rag.index.lexical import coverage, tokenize
+from rag.index.snapshot import Snapshot
+from rag.ingest.chunking import embed_text
+
+FEATURES = ("dense", "coverage", "key_coverage", "staleness", "age")
+MODEL_FILE = Path(__file__).with_name("gate.json")
+
+
+def _cosine(p: Passage, retrieval: Retrieval, snapshot: Snapshot) -> float:
+    # The dense stage's own score when it ran; the same cosine computed here when the
+    # configured stages leave it out, so that the decision never depends on the stage list.
+    if "dense" in p.signals:
+        return p.signals["dense"]
+    return float(snapshot.vectors[p.row].astype(np.float32) @ retrieval.query_vector.astype(np.float32))
+
+
+def _staleness_days(retrieval: Retrieval, published: float) -> float:
+    time = retrieval.time
+    if time is None or math.isnan(published) or time.window is None:
+        return 0.0
+    start = time.window.start if time.window and time.window.start is not None else time.as_of - 7 * DAY
+    return max(0.0, (start - published) / DAY)
+
+
+def features(retrieval: Retrieval, snapshot: Snapshot) -> dict[str, float]:
+    """The gate's signals for one retrieval (all zero when nothing was retrieved)."""
+    if not retrieval.passages:
+        return dict.fromkeys(FEATURES, 0.0)
+    focus = read_focus(retrieval.query)
+    terms = [t for t in retrieval.query_tokens if t not in QUESTION_WORDS] or retrieval.query_tokens
+    idf = snapshot.bm25.idf(terms)
+    best = retrieval.passages[0]
+    article = [p for p in retrieval.passages if p.article_id == best.article_id]
+    article_tokens = set(tokenize(" ".join([best.title] + [p.text for p in article])))
+    keys = focus.key_terms
+    found = sum(1 for k in keys if k in article_tokens)
+    cover = max(coverage(terms, set(tokenize(embed_text(p.title, p.published, p.text))), idf)
+                for p in retrieval.passages)
+    published = snapshot.published_ts[best.row]
+    return {
+        "dense": max(_cosine(p, retrieval, snapshot) for p in retrieval.passages),
+        "coverage": cover,
+        "key_coverage": found / len(keys) if keys else 1.0,
+        "staleness": math.log1p(_staleness_days(retrieval, published)),
+        "age": _age_in_archive(retrieval, snapshot, published),
+    }
+
+
+def _age_in_archive(retrieval: Retrieval, snapshot: Snapshot, published: float) -> float:
+    if retrieval.time is None or math.isnan(published):
+        return 0.0
+    stamps = snapshot.published_ts
+    with np.errstate(invalid="ignore"):
+        known = stamps[stamps <= retrieval.time.as_of]
+    newest = float(known.max()) if known.size else published
+    return math.log1p(max(0.0, (newest - published) / DAY))
+
+
+@dataclass(frozen=True)
+class GateModel:
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float  # refuse below this probability
+
+    def probability(self, signals: dict[str, float]) -> float:
+        x = (np.array([signals[f] for f in FEATURES]) - np.array(self.mean)) / np.array(self.scale)
+        return float(1.0 / (1.0 + math.exp(-(float(x @ np.array(self.coef)) + self.intercept))))
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = MODEL_FILE) -> GateModel:
+    data = json.loads(path.read_text())
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError(f"{path}: trained on {data['features']}, this code computes {FEATURES}")
+    return GateModel(tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]),
+                     float(data["intercept"]), float(data["threshold"]))
