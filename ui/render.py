@@ -69,7 +69,18 @@ def answer_html(answer: Answer) -> str:
                 f'({text_html(answer.fallback_reason or "failed")}).</div>')
     elif answer.unsupported:
         note = '<div class="fallback-note">Some sentences cite no passage and are not supported.</div>'
-    return f'<div class="answer">{linkify(answer.answer, answer.citations)}</div>{note}'
+    return f'<div class="answer">{_marked(answer)}</div>{note}'
+
+
+def _marked(answer: Answer) -> str:
+    """The answer with its answer span in bold (offsets from the service; never inside a
+    marker, and ignored when they do not fit the text)."""
+    text, span = answer.answer, answer.answer_span
+    if span is None or not 0 <= span.start < span.end <= len(text):
+        return linkify(text, answer.citations)
+    return (linkify(text[:span.start], answer.citations) + '<strong class="answer-span">'
+            + linkify(text[span.start:span.end], answer.citations) + "</strong>"
+            + linkify(text[span.end:], answer.citations))
 
 
 def message_html(text: str) -> str:

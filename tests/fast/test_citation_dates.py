@@ -134,3 +134,17 @@ def test_the_api_answer_text_keeps_plain_markers(client):
     body = client.post("/api/answer", json={"question": SEED_QUESTION}).json()
     assert "[1]" in body["answer"] and "·" not in body["answer"] and "cite-date" not in body["answer"]
     assert all("also_in" in c for c in body["citations"])
+
+
+def test_the_answer_span_is_bold_in_the_chat_and_escaped():
+    from rag.models import Answer, AnswerSpan
+    from ui.render import answer_html
+
+    text = "Xiaomi now expects <b>400,000</b> deliveries [1]."
+    start = text.index("<b>400,000</b>")
+    answer = Answer(answer=text, refused=False, mode="extractive", query="q",
+                    answer_span=AnswerSpan(start=start, end=start + len("<b>400,000</b>")))
+    html = answer_html(answer)
+    assert '<strong class="answer-span">&#60;b&#62;400,000&#60;/b&#62;</strong>' in html
+    broken = answer.model_copy(update={"answer_span": AnswerSpan(start=5, end=999)})
+    assert "answer-span" not in answer_html(broken)  # offsets that do not fit are ignored
