@@ -30,11 +30,13 @@ class DenseStage(Stage):
         """The nearest allowed chunks by brute force over the snapshot's vectors: for a cut Chroma
         cannot say in a `where` (an as-of time keeps undated articles, which have no date field).
         Exact, and a few milliseconds for 50,000 chunks."""
-        allowed = np.flatnonzero(ctx.mask)
-        scores = ctx.snapshot.vectors32[allowed] @ ctx.query_vector.astype(np.float32)
-        k = min(ctx.candidates, allowed.size)
-        best = np.argpartition(-scores, k - 1)[:k] if allowed.size > k else np.arange(allowed.size)
-        return [int(allowed[i]) for i in best]
+        # One product over all rows, then the cut: cheaper than copying the allowed rows out.
+        scores = ctx.snapshot.vectors32 @ ctx.query_vector.astype(np.float32)
+        scores[~ctx.mask] = -np.inf
+        allowed = int(ctx.mask.sum())
+        k = min(ctx.candidates, allowed)
+        best = np.argpartition(-scores, k - 1)[:k] if scores.size > k else np.arange(scores.size)
+        return [int(i) for i in best if ctx.mask[i]]
 
     def score(self, ctx: StageContext, rows: np.ndarray) -> np.ndarray:
         return ctx.snapshot.vectors[rows].astype(np.float32) @ ctx.query_vector.astype(np.float32)
