@@ -42,7 +42,8 @@ def seed_questions() -> list[Question]:
 
 
 def collect(settings: Settings, questions: list[Question], seeds: Path | None = None) -> np.ndarray:
-    service = RagService(settings)
+    # The gate being trained is not the one in use: retrieval only, no refusal policy.
+    service = RagService(settings, refusal_policy=object())
     if seeds is not None:
         service.rebuild(seeds)
     snapshot = service.refresh(force=True)

@@ -15,6 +15,8 @@ QUESTION_WORDS = frozenset(tokenize(
     "would could should can has have had tell me please name according"))
 
 _TYPES = (
+    # "Who is Lei Jun?": the answer is what the person is (founder, chief executive), not a name.
+    ("role", re.compile(r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+(?:[A-Z][\w’'\-.]*\s*)+\??\s*$")),
     ("number", re.compile(r"\bhow (?:many|long|old|far|big|large|tall|often|fast|high|deep)\b|"
                           r"\b(?:what|which) (?:percentage|percent|share|number|age|year)\b|"
                           r"\bby how much\b", re.I)),
@@ -28,13 +30,19 @@ _TYPES = (
     ("statement", re.compile(r"\bwhat (?:did|does|do|has|have|had|will|would) .*\b(?:say|said|tell|"
                              r"announce|report|reveal|claim|warn|mean|think|show|find|found|"
                              r"expect|plan|argue|write|predict)\b", re.I)),
+    # Money and counts asked with "what", or with no question word at all ("Xiaomi EV profit?").
+    ("amount", re.compile(r"\b(?:earn|earned|earnings|profit|profits|revenue|sales|price|cost|"
+                          r"worth|valuation|salary|fine|budget|deal)\b", re.I)),
+    ("number", re.compile(r"\b(?:target|goal|forecast|estimate|total|tally|score|rate|figure|"
+                          r"count|population|record)\b", re.I)),
     ("name", re.compile(r"\b(?:what|which)\b", re.I)),
 )
 # Names: capitalised words (with inner capitals, hyphens and apostrophes), joined by "of", "de",
 # "the" and the like inside a name. Sentence-initial words are names only if capitalised inside
 # the question too.
 _NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:(?:of|de|du|van|von|al|bin|the|and|&)\s+)?[A-Z][\w’'\-]*)*")
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NUMBER = re.compile(r"(?<![\w-])(?:\d[\d,.]*\d|\d)(?![\w-])")  # not "Covid-19" or "SU7"
+
 _NOT_NAMES = frozenset("""a an the this that these those what which who whom whose when where why how
 is are was were do does did will would can could should has have had in on at of for to from by
 with as and or but if i you he she it we they its their his her our my your true false according
@@ -43,7 +51,7 @@ after before since during""".split())
 
 @dataclass(frozen=True)
 class QuestionFocus:
-    answer_type: str  # number | amount | date | place | person | reason | statement | name | other
+    answer_type: str  # role | number | amount | date | place | person | reason | statement | name | other
     names: tuple[str, ...]  # the names the question itself mentions, as written
     numbers: tuple[str, ...]
     terms: tuple[str, ...]  # stemmed content words, question words left out

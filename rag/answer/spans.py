@@ -16,8 +16,14 @@ _NUMBER_WORDS = (r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|
                  r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
                  r"hundred|dozens?|half)\b")
 _PATTERNS = {
-    "number": re.compile(rf"(?:[$£€¥]\s?)?\d[\d,.]*(?:\s*(?:%|percent|per cent))?{_SCALE}|{_NUMBER_WORDS}",
-                         re.I),
+    "number": re.compile(rf"(?:[$£€¥]\s?)?\d[\d,.]*(?:st|nd|rd|th)?(?:\s*(?:%|percent|per cent))?"
+                         rf"{_SCALE}|{_NUMBER_WORDS}", re.I),
+    # What someone is: "founder, chairman, and CEO".
+    "role": re.compile(r"\b(?:(?:co-?)?founder|chairman|chairwoman|chair|chief executive(?: officer)?|"
+                       r"CEO|CFO|COO|president|vice president|partner|director|minister|secretary|"
+                       r"governor|senator|spokes(?:man|woman|person)|head|leader|owner|editor)"
+                       r"(?:(?:,\s*(?:and\s+)?|\s+and\s+)(?:(?:co-?)?founder|chairman|chairwoman|"
+                       r"chief executive(?: officer)?|CEO|CFO|president|partner|director))*", re.I),
     "amount": re.compile(rf"(?:[$£€¥]\s?|(?:US|HK)\$\s?)\d[\d,.]*{_SCALE}|\d[\d,.]*{_SCALE}\s+"
                          r"(?:dollars|euros|pounds|yuan|yen|rupees|francs|won)\b|\d[\d,.]*(?:\s*(?:%|percent))",
                          re.I),
@@ -51,11 +57,10 @@ def _names(sentence: str, person: bool) -> list[tuple[int, int]]:
             title = _TITLE.match(name)
             if title and title.end() < len(name):
                 at, name = at + title.end(), name[title.end():]
+            if name.isupper():  # "EV", "SMIC": acronyms are not people
+                continue
         if not _TIME_WORDS.match(name):
             spans.append((at, at + len(name)))
-    if person:
-        full = [s for s in spans if " " in sentence[s[0]:s[1]]]
-        spans = full or spans
     return spans
 
 
@@ -67,15 +72,18 @@ def _candidates(sentence: str, focus: QuestionFocus) -> tuple[list[tuple[int, in
         spans = _matches(kind, sentence)
         if not spans and kind == "amount":  # "how much did it raise? 2 billion"
             spans = [m.span() for m in _DIGITS.finditer(sentence)]
-            strength = 0.5
+            strength = 0.25
     else:
         spans = _names(sentence, kind == "person")
-    given = set(focus.key_terms)
+        if kind == "person":  # a full name, not a lone capitalised word, is a person
+            full = [s for s in spans if " " in sentence[s[0]:s[1]]]
+            spans, strength = (full, 1.0) if full else (spans, 0.5)
+    given = set(focus.key_terms) | set(focus.terms)
     out = []
     for start, end in spans:
         words = tokenize(sentence[start:end])
-        if words and set(words) <= given:
-            continue  # the question's own name or number is not its answer
+        if words and sum(w in given for w in words) * 2 >= len(words) and kind != "role":
+            continue  # mostly the question's own words: not its answer
         out.append((start, end))
     return out, strength
 
