@@ -1,6 +1,7 @@
 """Query latency on a built index, through the service: retrieval only (embed the question, dense
-+ BM25 + fusion) asked now and asked at each question's own date (the as-of cut makes the dense
-stage search exactly in memory), reading the question's time alone (dateparser), and a whole
++ BM25 + fusion) without an as-of time (`retrieval_ms`: no cut, the dense stage asks Chroma) and
+asked at each question's own date (`retrieval_as_of_ms`: the as-of cut makes the dense stage
+search exactly in memory), reading the question's time alone (dateparser), and a whole
 extractive answer; p50/p95 over a question set (each question asked `--repeat` times, after one
 warm-up pass).
 

@@ -98,7 +98,7 @@ def refusal_sweep(service: RagService, questions) -> None:
         for q, v in zip(questions, vectors)])
     answerable = np.array([q.answerable for q in questions])
     print("chunks", len(snapshot), "current threshold", round(policy.threshold, 3))
-    for threshold in np.arange(0.40, 0.66, 0.01):
+    for threshold in np.arange(0.0, 1.0, 0.025):  # the gate's probability
         print(f"threshold {threshold:.2f}: false refusals {(relevance[answerable] < threshold).mean():.3f}, "
               f"refusals {(relevance[~answerable] < threshold).mean() if (~answerable).any() else 0:.3f}")
 

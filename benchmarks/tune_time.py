@@ -57,7 +57,7 @@ def main() -> None:
     vectors = service.embedder.embed([q.question for q in questions])
     today = base.model_copy(update={"ranking_stages": ["dense", "bm25", "article_bm25"],
                                     "question_dates": False, "fold_copies": False})
-    print("today's pipeline, asked now", json.dumps(score_variant(service, questions, vectors, today, False)))
+    print("today's pipeline, no as-of time", json.dumps(score_variant(service, questions, vectors, today, False)))
     print("as-of cut only", json.dumps(score_variant(service, questions, vectors, today, True)))
     folded = today.model_copy(update={"fold_copies": True})
     print("copies folded only", json.dumps(score_variant(service, questions, vectors, folded, False)))

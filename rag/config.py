@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # it, then falls off slowly; questions after the current state ("who is the CEO", "latest")
     # weigh it `recency_latest_boost` times more. Tuned on news QA dev (docs/benchmarks.md).
     recency_weight: float = 0.8
-    recency_half_life_days: float = 7.0
+    recency_half_life_days: float = Field(default=7.0, gt=0)
     recency_latest_boost: float = 1.5
     # Read times named in questions ("in March 2024", "last week") as date windows.
     question_dates: bool = True

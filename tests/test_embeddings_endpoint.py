@@ -34,6 +34,9 @@ def test_index_and_answer_through_an_embeddings_server(tmp_path, seeds_copy, llm
     assert back.updated == 1 and back.embedded_chunks == back.chunks
 
 
+# Bag-of-words cosines run at about half of MiniLM's, below the gate's trained threshold (see
+# tests/fast/conftest.py).
+HASHED_REFUSAL_THRESHOLD = 0.1
 TRAM = ("The city council approved the new tram line on Tuesday after a four-hour debate. "
         "Construction will begin in March and cost 420 million euros, the transport department said.")
 
@@ -52,7 +55,8 @@ def asked_with(llm, answer) -> set[str]:
 
 def test_models_of_other_widths_build_answer_and_switch(store_settings, seeds_copy, llm):
     llm.widths = {"hash-768": 768, "hash-1536": 1536}
-    wide = store_settings(embed_base_url=llm.base_url, embed_model="hash-768")
+    wide = store_settings(embed_base_url=llm.base_url, embed_model="hash-768",
+                          refusal_threshold=HASHED_REFUSAL_THRESHOLD)
     write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
     first = rebuild(wide)
     assert first.added == 2 and first.embedded_chunks == first.chunks > 0
@@ -67,7 +71,8 @@ def test_models_of_other_widths_build_answer_and_switch(store_settings, seeds_co
     assert removed.removed == 1 and removed.embedded_chunks == 0
     assert served_width(wide, removed.snapshot) == 768
 
-    wider = store_settings(embed_base_url=llm.base_url, embed_model="hash-1536")
+    wider = store_settings(embed_base_url=llm.base_url, embed_model="hash-1536",
+                           refusal_threshold=HASHED_REFUSAL_THRESHOLD)
     seen = []
 
     def while_embedding(stage, done, total):
@@ -96,7 +101,8 @@ def test_an_empty_index_of_another_width_serves_and_grows(store_settings, seeds_
     llm.width = 768
     for path in seeds_copy.iterdir():
         path.unlink()
-    settings = store_settings(embed_base_url=llm.base_url, embed_model="hash-768")
+    settings = store_settings(embed_base_url=llm.base_url, embed_model="hash-768",
+                          refusal_threshold=HASHED_REFUSAL_THRESHOLD)
     empty = rebuild(settings)
     assert empty.articles == empty.chunks == 0 and empty.snapshot
     assert snap.load_cached(settings.index_dir, empty.snapshot).vectors.shape == (0, 768)

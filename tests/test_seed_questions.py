@@ -21,21 +21,20 @@ OFF_TARGET = [q for q in QUESTIONS if not q["answerable"]]
 SPAN_KINDS = {"number", "amount", "person", "date", "place", "name"}
 # What the product gets wrong today, kept visible: strict, so a fix shows up as a failure here
 # until the mark is removed. Off-target questions about companies and facts the article mentions
-# in passing (Apple, Nvidia, Samsung in its chip-supply paragraph) or whose words it shares
-# ("third-quarter earnings") pass the gate; see the issue-12 note.
+# in passing (Apple, Samsung in its chip-supply paragraph) or whose words it shares
+# ("third-quarter earnings") pass the gate, and two paraphrases that share almost no words with
+# the article are refused; see the issue-12 note.
 KNOWN_MISSES = {
+    "How much money did the car business make last quarter?": "gate refuses: no word of it is the article's",
+    "Who runs Xiaomi?": "gate refuses: 'runs' is not in the article and the passage embeds far off",
     "What did Xiaomi's EV unit earn?": "the delivery sentence's passage outranks the profit sentence",
     "Why is Xiaomi worried about its earnings?": "'worried' vs 'concerned': the cause sentence is not picked",
     "What did Tesla report in its third-quarter earnings?": "gate: shares 'third-quarter earnings'",
     "How many cars did BYD deliver in 2025?": "gate: shares 'cars', 'deliver', '2025'",
     "Who is the CEO of Apple?": "gate: Apple is named in the article",
-    "What is Nvidia's market value?": "gate: Nvidia is named in the article",
     "How much did Samsung earn last quarter?": "gate: Samsung is named in the article",
     "How many smartphones did Xiaomi sell in 2024?": "gate: on topic, fact absent",
     "What is the price of the Xiaomi SU7?": "gate: on topic, fact absent",
-    "How many employees does Xiaomi have?": "gate: on topic, fact absent",
-    "Who founded Xiaomi's rival Huawei?": "gate: Xiaomi matches",
-    "What is the price of XRP?": "gate: a promotional block left in the article mentions XRP",
 }
 
 

@@ -102,19 +102,28 @@ def pick_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray
     scored = score_sentences(retrieval, embed, focus)
     if not scored:
         return []
-    best = scored[0]
-    article = retrieval.passages[best.passage].article_id
-    second = next((p for p in scored[1:] if retrieval.passages[p.passage].article_id == article), None)
-    if (count > 1 and second is not None and _adds(read_focus(focus or retrieval.query), best, second)
-            and len(best.sentence.split()) + len(second.sentence.split()) <= MAX_ANSWER_WORDS):
-        return [best, second]
-    return [best]
+    asked = read_focus(focus or retrieval.query)
+    article = retrieval.passages[scored[0].passage].article_id
+    picks, words = [scored[0]], len(scored[0].sentence.split())
+    for pick in scored[1:]:
+        if len(picks) >= count:
+            break
+        if retrieval.passages[pick.passage].article_id != article:
+            continue
+        if not _adds(asked, picks, pick) or words + len(pick.sentence.split()) > MAX_ANSWER_WORDS:
+            break  # the next best sentence of the article adds nothing asked for
+        picks.append(pick)
+        words += len(pick.sentence.split())
+    return picks
 
 
-def _adds(asked: QuestionFocus, best: Pick, second: Pick) -> bool:
-    if asked.answer_type in ("reason", "statement") or best.span is None:
+def _adds(asked: QuestionFocus, picks: list[Pick], candidate: Pick) -> bool:
+    """Whether another sentence adds what the question asks: it asks why or how, or what was
+    said; no sentence so far holds an answer of the asked type; or this one holds another."""
+    if asked.answer_type in ("reason", "statement") or all(p.span is None for p in picks):
         return True
-    return second.span is not None and second.sentence[slice(*second.span)] not in best.sentence
+    return (candidate.span is not None
+            and not any(candidate.sentence[slice(*candidate.span)] in p.sentence for p in picks))
 
 
 def compose(picks: list[Pick]) -> tuple[str, list[int], tuple[int, int] | None]:

@@ -59,9 +59,10 @@ def read_question_time(question: str, as_of: datetime, windows: bool = True) -> 
     window = None
     if windows:
         try:
-            window = _explicit_window(question, as_of) or _vague_window(question, stamp)
+            window = _explicit_window(question, as_of)
         except (ValueError, OverflowError):  # an as-of time at the edge of the calendar
             window = None
+        window = window or _vague_window(question, stamp)
     return QuestionTime(stamp, window, bool(_LATEST.search(question)))
 
 

@@ -16,7 +16,9 @@ QUESTION_WORDS = frozenset(tokenize(
 
 _TYPES = (
     # "Who is Lei Jun?": the answer is what the person is (founder, chief executive), not a name.
-    ("role", re.compile(r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+(?:[A-Z][\w’'\-.]*\s*)+\??\s*$")),
+    # Words separated by required spaces: no way to split a run of capitals two ways (backtracking).
+    ("role", re.compile(r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+[A-Z][\w’'.\-]*(?:\s+[A-Z][\w’'.\-]*)*"
+                        r"\s*\??\s*$")),
     ("number", re.compile(r"\bhow (?:many|long|old|far|big|large|tall|often|fast|high|deep)\b|"
                           r"\b(?:what|which) (?:percentage|percent|share|number|age|year)\b|"
                           r"\bby how much\b", re.I)),
@@ -40,7 +42,8 @@ _TYPES = (
 # Names: capitalised words (with inner capitals, hyphens and apostrophes), joined by "of", "de",
 # "the" and the like inside a name. Sentence-initial words are names only if capitalised inside
 # the question too.
-_NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+(?:(?:of|de|du|van|von|al|bin|the|and|&)\s+)?[A-Z][\w’'\-]*)*")
+# Words joined by single spaces only: a blanked-out citation marker or a line break ends a name.
+_NAME = re.compile(r"\b[A-Z][\w’'\-]*(?: (?:(?:of|de|du|van|von|al|bin|the|and|&) )?[A-Z][\w’'\-]*)*")
 _NUMBER = re.compile(r"(?<![\w-])(?:\d[\d,.]*\d|\d)(?![\w-])")  # not "Covid-19" or "SU7"
 
 _NOT_NAMES = frozenset("""a an the this that these those what which who whom whose when where why how
@@ -72,15 +75,24 @@ def answer_type(question: str) -> str:
     return "other"
 
 
-def names_in(text: str) -> list[str]:
+def name_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each name in the text, leading words that are not names ("The", "On")
+    left out."""
     out = []
     for match in _NAME.finditer(text):
-        words = match.group(0).split()
-        while words and words[0].lower() in _NOT_NAMES:
-            words = words[1:]
-        if words:
-            out.append(" ".join(words))
+        start = match.start()
+        for word in re.finditer(r"\S+", match.group(0)):
+            if word.group(0).lower() not in _NOT_NAMES:
+                break
+            start = match.start() + word.end()
+        start += len(text[start:match.end()]) - len(text[start:match.end()].lstrip())
+        if start < match.end():
+            out.append((start, match.end()))
     return out
+
+
+def names_in(text: str) -> list[str]:
+    return [text[start:end] for start, end in name_spans(text)]
 
 
 def read_focus(question: str) -> QuestionFocus:

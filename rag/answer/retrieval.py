@@ -73,9 +73,9 @@ def minmax(values: np.ndarray) -> np.ndarray:
 
 
 def fuse(signals: list[np.ndarray | None], weights: list[float],
-         scaled: list[bool] | None = None) -> np.ndarray:
+         scaled: list[bool] | None = None) -> np.ndarray | None:
     """Weighted mean of the signals, min-max scaled unless a stage's signal is 0..1 already.
-    A stage with nothing to say (None) takes no part."""
+    A stage with nothing to say (None) takes no part; None when none had anything to say."""
     scaled = scaled or [False] * len(signals)
     total, weight_sum = None, 0.0
     for values, weight, ready in zip(signals, weights, scaled):
@@ -173,6 +173,8 @@ class Retriever:
         signals = [stage.score(ctx, rows) for stage in self.stages]
         fused = fuse(signals, [stage.weight_for(ctx) for stage in self.stages],
                      [stage.scaled for stage in self.stages])
+        if fused is None:  # only stages without a signal (RAG_RANKING_STAGES=recency, say)
+            fused = np.zeros(len(rows), dtype=np.float32)
         order = np.argsort(-fused, kind="stable")
         named = [(stage.name, s) for stage, s in zip(self.stages, signals) if s is not None]
         passages = [self._passage(snapshot, int(rows[i]), float(fused[i]),

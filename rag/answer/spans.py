@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.question_type import QuestionFocus, names_in
+from rag.answer.question_type import QuestionFocus, name_spans
 from rag.index.lexical import tokenize
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -24,8 +24,9 @@ _PATTERNS = {
                        r"governor|senator|spokes(?:man|woman|person)|head|leader|owner|editor)"
                        r"(?:(?:,\s*(?:and\s+)?|\s+and\s+)(?:(?:co-?)?founder|chairman|chairwoman|"
                        r"chief executive(?: officer)?|CEO|CFO|president|partner|director))*", re.I),
-    "amount": re.compile(rf"(?:[$£€¥]\s?|(?:US|HK)\$\s?)\d[\d,.]*{_SCALE}|\d[\d,.]*{_SCALE}\s+"
-                         r"(?:dollars|euros|pounds|yuan|yen|rupees|francs|won)\b|\d[\d,.]*(?:\s*(?:%|percent))",
+    # Atomic digit runs: no backtracking through a long run of digits in article text.
+    "amount": re.compile(rf"(?:[$£€¥]\s?|(?:US|HK)\$\s?)(?>\d[\d,.]*){_SCALE}|(?>\d[\d,.]*){_SCALE}\s+"
+                         r"(?:dollars|euros|pounds|yuan|yen|rupees|francs|won)\b|(?>\d[\d,.]*)(?:\s*(?:%|percent))",
                          re.I),
     "date": re.compile(rf"\b(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),?\s+)?"
                        rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}"
@@ -47,20 +48,21 @@ _TIME_WORDS = re.compile(rf"^(?:{_MONTH}|Monday|Tuesday|Wednesday|Thursday|Frida
 
 def _names(sentence: str, person: bool) -> list[tuple[int, int]]:
     """Names in the sentence, days and months aside ("Beijing-based" gives "Beijing"); for a
-    person, names of two words or more first (a full name, not a company)."""
-    spans, start = [], 0
-    for name in names_in(sentence):
-        at = sentence.find(name, start)
-        start = at + len(name)
-        name = re.sub(r"-based$|[’']s$", "", name)
+    person, without a leading title, and no acronyms."""
+    spans = []
+    for start, end in name_spans(sentence):
+        name = sentence[start:end]
+        trimmed = re.sub(r"-based$|[’']s$", "", name)
+        end -= len(name) - len(trimmed)
+        name = trimmed
         if person:
             title = _TITLE.match(name)
             if title and title.end() < len(name):
-                at, name = at + title.end(), name[title.end():]
+                start, name = start + title.end(), name[title.end():]
             if name.isupper():  # "EV", "SMIC": acronyms are not people
                 continue
-        if not _TIME_WORDS.match(name):
-            spans.append((at, at + len(name)))
+        if name and not _TIME_WORDS.match(name):
+            spans.append((start, end))
     return spans
 
 
@@ -105,6 +107,9 @@ def best_span(sentence: str, focus: QuestionFocus) -> tuple[tuple[int, int] | No
     lowered = sentence.lower()
     anchors = [m.start() for term in focus.terms if len(term) > 2
                for m in re.finditer(re.escape(term[:5]), lowered)]
+    spans = [(a, b) for a, b in spans if 0 <= a < b <= len(sentence)]
+    if not spans:
+        return None, 0.0
     if not anchors:
         return spans[0], strength
     return min(spans, key=lambda s: min(abs(s[0] - a) for a in anchors)), strength
