@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 import numpy as np
@@ -64,6 +65,12 @@ def extractive_answer(retrieval: Retrieval, embed: Callable[[list[str]], np.ndar
         answer_span=AnswerSpan(start=span[0], end=span[1]) if span else None)}
 
 
+def _asked_on(retrieval: Retrieval) -> str | None:
+    if retrieval.time is None:
+        return None
+    return datetime.fromtimestamp(retrieval.time.as_of, timezone.utc).strftime("%Y-%m-%d")
+
+
 class _HoldBack:
     """Passes streamed text on, except while it could still be the bare NOT COVERED reply,
     which must never reach the user as an answer."""
@@ -102,7 +109,7 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
         timings["llm_ms"] = round((time.perf_counter() - started) * 1000, 1)
 
     try:
-        for piece in llm.stream(answer_messages(question, passages)):
+        for piece in llm.stream(answer_messages(question, passages, _asked_on(retrieval))):
             out = held.add(markers.feed(piece))
             if out:
                 yield delta(out)
@@ -115,7 +122,7 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
         yield from fallback(str(exc))
         return
     finish_timing()
-    checked = check_answer(held.text, passages)
+    checked = check_answer(held.text, passages, question)
     if checked.not_covered:
         yield from refusal(retrieval, timings)
         return

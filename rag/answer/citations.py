@@ -1,14 +1,16 @@
 """The citation policy, in one place. Article text is untrusted: instruction-like sentences never
 reach the LLM or an extractive answer (`strip_instructions`, `is_instruction`). An LLM answer's
-[n] markers must point at real passages, and each cited sentence must be grounded in the passages
-it cites; `check_answer` is the one entry point that applies all of it to a finished answer
-(`MarkerStream` applies the marker part to a stream as it arrives)."""
+[n] markers must point at real passages, and each cited sentence must be supported by the
+passages it cites (rag/answer/attribution.py); sentences written without a marker are cited to
+the passage that supports them; `check_answer` is the one entry point that applies all of it to a
+finished answer (`MarkerStream` applies the marker part to a stream as it arrives)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
+from rag.answer.attribution import best_support, says_something, supported, with_marker
 from rag.answer.retrieval import Passage
 from rag.index.lexical import tokenize
 from rag.ingest.sentences import claim_spans, split_sentences
@@ -99,7 +101,6 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 REMOVED = "[instruction-like text removed]"
-GROUNDING_MIN_SHARE = 0.5
 
 
 def is_instruction(sentence: str) -> bool:
@@ -117,17 +118,6 @@ def strip_instructions(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def grounded(sentence: str, passages: list[str]) -> bool:
-    """Most of the sentence's content words (stemmed) occur in the passages it cites."""
-    words = set(tokenize(re.sub(r"\[\d+\]", " ", sentence)))
-    if not words:
-        return True
-    available = set()
-    for passage in passages:
-        available |= set(tokenize(passage))
-    return len(words & available) / len(words) >= GROUNDING_MIN_SHARE
-
-
 # --- whole answers -----------------------------------------------------------------------------
 
 NOT_COVERED = "NOT COVERED"
@@ -142,35 +132,44 @@ class CheckedAnswer:
     rejected: str | None = None  # why the answer cannot be shown (the extractive one replaces it)
 
 
-def check_answer(text: str, passages: list[Passage]) -> CheckedAnswer:
-    """An LLM answer through every check: markers that point at no passage dropped, citations
-    taken off sentences their passages do not support, uncited sentences listed as unsupported;
-    an answer left with no valid citation is rejected."""
+def check_answer(text: str, passages: list[Passage], question: str = "") -> CheckedAnswer:
+    """An LLM answer through every check: markers that point at no passage dropped; each claim
+    kept with its citation only where the cited passages support it, else cited to the passage
+    that does (post-hoc attribution: models that write no markers, or wrong ones), else left
+    uncited and listed as unsupported. An answer that says nothing beyond the question, or is
+    left with no supported claim, is rejected (the extractive answer replaces it)."""
     text, cited = check_markers(text, len(passages))
     text = text.strip()
     if not text or text.strip(" .").upper() == NOT_COVERED:
         return CheckedAnswer(text, not_covered=True)
+    if not says_something(text, question):
+        return CheckedAnswer(text, rejected="the LLM answer says nothing beyond the question")
     had_citations = bool(cited)
-    text, cited = _ungrounded_markers_removed(text, passages)
+    text, cited = _attributed(text, passages)
     if not cited:
         return CheckedAnswer(text, rejected="the LLM answer is not supported by the passages it cites"
-                             if had_citations else "the LLM answer cited no passage")
+                             if had_citations else "the LLM answer cited no passage it rests on")
     return CheckedAnswer(text, citations=_llm_citations(text, cited, passages),
                          unsupported=unsupported_sentences(text))
 
 
-def _ungrounded_markers_removed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
-    """Take the citation off any claim that its cited passages do not support (so it is not
-    presented as cited, and is listed as unsupported); returns the text and the valid citations.
-    Works on spans of the text itself, last first so that earlier offsets stay valid."""
+def _attributed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
+    """Each claim cited by the passages that support it: its own markers when they do, else
+    the best supporting passage, else none. Works on spans of the text itself, last first so
+    that earlier offsets stay valid; returns the text and the valid citations."""
+    sources = [strip_instructions(p.text) for p in passages]
     for start, end in reversed(claim_spans(text)):
         claim = text[start:end]
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]", claim)]
-        if not numbers:
+        cited = [sources[n - 1] for n in numbers if 1 <= n <= len(sources)]
+        if numbers and supported(claim, cited):
             continue
-        sources = [strip_instructions(passages[n - 1].text) for n in numbers if 1 <= n <= len(passages)]
-        if not grounded(claim, sources):
-            text = text[:start] + re.sub(r"\s?\[\d+\]", "", claim) + text[end:]
+        bare = re.sub(r"\s?\[\d+\]", "", claim)
+        if len(tokenize(bare)) < 2:  # a connective or a stray marker, not a claim
+            text = text[:start] + bare + text[end:]
+            continue
+        best = best_support(bare, sources)
+        text = text[:start] + (with_marker(bare, best) if best else bare) + text[end:]
     return check_markers(text, len(passages))
 
 

@@ -1,0 +1,81 @@
+"""Support of an answer's claims by passages, and post-hoc attribution: models that write no
+[n] markers (or wrong ones) still get their supported sentences cited.
+
+A claim is supported by passages when most of its content words occur within a few consecutive
+sentences of one of them (aligned to where it is said, not to a bag of the passage's words), and
+every number and every name in it occurs in them: a sentence with a changed number ("500,000" for
+"400,000") or another company's name shares most words with the passage and is still not
+supported."""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.question_type import names_in
+from rag.index.lexical import tokenize
+from rag.ingest.sentences import split_sentences
+
+GROUNDING_MIN_SHARE = 0.6  # of the claim's content words, within one window of sentences
+WINDOW_SENTENCES = 3  # a claim may join what up to three consecutive sentences say
+MIN_NEW_WORDS = 2  # an answer must say at least this much beyond the question's own words
+_MARKERS = re.compile(r"\s?\[\d+\]")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d")
+_NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve
+thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
+seventy eighty ninety hundred thousand million billion trillion dozen""".split())
+_TRAILING = re.compile(r"""([.!?…]["”’')\]]*)?\s*$""")
+
+
+def _numbers(text: str) -> set[str]:
+    digits = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    words = {w for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
+    return digits | words
+
+
+def _windows(passage: str) -> list[set[str]]:
+    sentences = [set(tokenize(s)) for s in split_sentences(passage)] or [set(tokenize(passage))]
+    return [set().union(*sentences[i:i + WINDOW_SENTENCES])
+            for i in range(max(1, len(sentences) - WINDOW_SENTENCES + 1))]
+
+
+def share(claim: str, passages: list[str]) -> float:
+    """The largest share of the claim's content words found within one window of sentences."""
+    words = set(tokenize(_MARKERS.sub(" ", claim)))
+    if not words:
+        return 1.0
+    return max((len(words & window) / len(words) for p in passages for window in _windows(p)),
+               default=0.0)
+
+
+def supported(claim: str, passages: list[str]) -> bool:
+    claim = _MARKERS.sub(" ", claim)
+    if share(claim, passages) < GROUNDING_MIN_SHARE:
+        return False
+    source = " ".join(passages)
+    if not _numbers(claim) <= _numbers(source):
+        return False
+    # A name's words must all be in the passages; the first word of a sentence counts only if
+    # the passages have it too, which a capitalised common word usually does.
+    available = set(tokenize(source))
+    return all(set(tokenize(name)) <= available for name in names_in(claim))
+
+
+def says_something(text: str, question: str) -> bool:
+    """More than markers and the question's own words: a bare "[2]" is never an answer."""
+    asked = set(tokenize(question))
+    return len(set(tokenize(_MARKERS.sub(" ", text))) - asked) >= MIN_NEW_WORDS
+
+
+def best_support(claim: str, passages: list[str]) -> int | None:
+    """The 1-based number of the passage that supports the claim best, or None."""
+    best, best_share = None, 0.0
+    for n, passage in enumerate(passages, start=1):
+        if supported(claim, [passage]) and share(claim, [passage]) > best_share:
+            best, best_share = n, share(claim, [passage])
+    return best
+
+
+def with_marker(claim: str, n: int) -> str:
+    """The claim with [n] before its closing punctuation ("... units [1].")."""
+    match = _TRAILING.search(claim)
+    return f"{claim[:match.start()].rstrip()} [{n}]{claim[match.start():]}"

@@ -1,0 +1,83 @@
+"""Citations for models that write no markers, or wrong ones (post-hoc attribution), support
+that means more than shared words, answers that say nothing, and the time in the prompt; over
+the scripted in-process LLM (the real-model test is tests/test_llm.py)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import SEED_QUESTION
+from tests.fast.test_llm import after_last_reset
+
+PASSAGE = re.compile(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', re.S)
+TARGET = "Xiaomi raised its full-year 2025 delivery target to over 400,000 units."
+PROFIT = "The EV and AI division achieved a profit of 700 million yuan."
+
+
+def passages_of(fake_llm) -> dict[int, str]:
+    return {int(n): text for n, text in PASSAGE.findall(fake_llm.prompts[-1])}
+
+
+def passage_with(fake_llm, words: str) -> int:
+    return next(n for n, text in passages_of(fake_llm).items() if words in text)
+
+
+def test_an_answer_without_markers_is_cited_sentence_by_sentence(llm_service, fake_llm):
+    fake_llm.reply = f"{TARGET} {PROFIT}"
+    events = list(llm_service.stream(SEED_QUESTION))
+    answer = events[-1]["answer"]
+    assert answer.mode == "llm" and answer.unsupported == []
+    target_n, profit_n = passage_with(fake_llm, "400,000"), passage_with(fake_llm, "700 million")
+    assert answer.answer == (f"{TARGET[:-1]} [{target_n}]. {PROFIT[:-1]} [{profit_n}].")
+    assert {c.n for c in answer.citations} == {target_n, profit_n}
+    # The stream showed the model's words as they came, then the cited text replaced them.
+    assert any(e["event"] == "reset" for e in events) and after_last_reset(events) == answer.answer
+
+
+def test_a_wrong_marker_is_moved_to_the_passage_that_says_it(llm_service, fake_llm):
+    def reply(messages):
+        wrong = next(n for n, text in PASSAGE.findall(messages[-1]["content"]) if "400,000" not in text)
+        return f"{TARGET[:-1]} [{wrong}]."
+    fake_llm.reply = reply
+    answer = llm_service.answer(SEED_QUESTION)
+    right = passage_with(fake_llm, "400,000")
+    assert answer.mode == "llm" and answer.answer == f"{TARGET[:-1]} [{right}]."
+
+
+def test_a_changed_number_or_another_company_is_not_supported(llm_service, fake_llm):
+    fake_llm.reply = (f"{TARGET} Xiaomi raised its full-year 2025 delivery target to over 900,000 "
+                      "units. Tesla raised its full-year 2025 delivery target to over 400,000 units.")
+    answer = llm_service.answer(SEED_QUESTION)
+    assert answer.mode == "llm" and len(answer.citations) == 1
+    assert any("900,000" in s for s in answer.unsupported)
+    assert any(s.startswith("Tesla") for s in answer.unsupported)
+    assert "900,000 units." in answer.answer and "900,000 units [" not in answer.answer
+
+
+def test_an_unrelated_sentence_sharing_a_few_words_is_not_cited(llm_service, fake_llm):
+    fake_llm.reply = f"{TARGET} Analysts expect the shares to double next year."
+    answer = llm_service.answer(SEED_QUESTION)
+    assert answer.unsupported == ["Analysts expect the shares to double next year."]
+
+
+def test_a_bare_marker_or_the_question_repeated_is_never_an_answer(llm_service, fake_llm):
+    for reply in ("[2]", "[1] [2].", "Xiaomi plans to deliver electric vehicles in 2025 [1]."):
+        fake_llm.reply = reply
+        answer = llm_service.answer(SEED_QUESTION)
+        assert answer.mode == "extractive-fallback", reply
+        assert "says nothing" in answer.fallback_reason and "400,000" in answer.answer
+
+
+def test_the_prompt_carries_the_as_of_date_and_each_passage_date(llm_service, fake_llm):
+    fake_llm.reply = TARGET
+    llm_service.answer(SEED_QUESTION, as_of="2025-12-01")
+    prompt = fake_llm.prompts[-1]
+    assert "Asked on: 2025-12-01" in prompt and 'published="2025-11-21"' in prompt
+    assert "Lead with the answer" in fake_llm.requests[-1][0]["content"]
+
+
+def test_the_llm_answer_marks_its_answer_span(llm_service, fake_llm):
+    fake_llm.reply = TARGET
+    answer = llm_service.answer(SEED_QUESTION)
+    span = answer.answer_span
+    assert span is not None and answer.answer[span.start:span.end] == "400,000"
