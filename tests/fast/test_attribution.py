@@ -73,7 +73,7 @@ def test_the_prompt_carries_the_as_of_date_and_each_passage_date(llm_service, fa
     llm_service.answer(SEED_QUESTION, as_of="2025-12-01")
     prompt = fake_llm.prompts[-1]
     assert "Asked on: 2025-12-01" in prompt and 'published="2025-11-21"' in prompt
-    assert "Lead with the answer" in fake_llm.requests[-1][0]["content"]
+    assert "Start with the answer itself" in fake_llm.requests[-1][0]["content"]
 
 
 def test_the_llm_answer_marks_its_answer_span(llm_service, fake_llm):
