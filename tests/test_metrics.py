@@ -110,3 +110,16 @@ def test_the_refusal_curve_trades_refusals_against_false_refusals():
     refusals = [p["refusal_rate"] for p in curve]
     assert refusals == sorted(refusals)
     assert any(p["refusal_rate"] == pytest.approx(2 / 3, abs=1e-3) and p["false_refusal_rate"] == 0 for p in curve)
+
+
+def test_llm_answers_are_counted_with_their_fallbacks_and_supported_sentences():
+    llm = _outcome(answer="a [1]. b.")
+    llm.mode, llm.claims, llm.unsupported = "llm", 2, 1
+    fallback = _outcome(answer="x [1].")
+    fallback.mode, fallback.claims = "extractive-fallback", 1
+    scores = answer_scores([llm, fallback])
+    assert scores["llm_answers"] == 0.5 and scores["fallback_rate"] == 0.5
+    assert scores["supported_sentences"] == 0.5
+    plain = _outcome(answer="x [1].")
+    plain.mode = "extractive"
+    assert "fallback_rate" not in answer_scores([plain])

@@ -12,6 +12,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.eval import metrics
 from rag.eval.scoring import Outcome, score
+from rag.ingest.sentences import claim_spans
 
 
 @dataclass
@@ -90,6 +91,8 @@ def run_questions(service, questions: list[Question], progress: bool = True,
             lead=_lead(service.refresh(), ranking[0] if ranking else None),
             relevance=decision.relevance if decision else None,
             threshold=decision.threshold if decision else None,
+            mode=final.mode, claims=len(claim_spans(final.answer)) if not final.refused else 0,
+            unsupported=len(final.unsupported),
         ))
     return outcomes
 
@@ -98,7 +101,7 @@ def settings_used(settings: Settings) -> dict:
     keep = ("chunk_size", "chunk_overlap", "top_k", "ranking_stages", "candidates", "dense_weight",
             "article_weight", "recency_weight", "recency_half_life_days", "recency_latest_boost",
             "question_dates", "fold_copies", "refusal_threshold", "answer_sentences",
-            "embed_model", "embed_precision", "llm_model")
+            "embed_model", "embed_precision", "llm_model", "llm_temperature", "llm_timeout_s")
     return {k: getattr(settings, k) for k in keep} | {"store": "server" if settings.chroma_host else "embedded"}
 
 

@@ -22,6 +22,9 @@ class Outcome:
     lead: str = ""  # the first 50 words of the top retrieved article (the lead-50 baseline)
     relevance: float | None = None  # the refusal signal: refused below `threshold`
     threshold: float | None = None
+    mode: str = ""  # llm | extractive | extractive-fallback | refusal
+    claims: int = 0  # sentences (or list lines) of the answer
+    unsupported: int = 0  # of those, shown without a citation
     extra: dict = field(default_factory=dict)
 
 
@@ -58,6 +61,7 @@ def answer_scores(outcomes: list[Outcome]) -> dict:
     if answered:
         answers["answer_words"] = round(
             sum(len(metrics.answer_words(o.answer_text)) for o in answered) / len(answered), 1)
+    answers.update(llm_scores(answered))
     cited = [o for o in outcomes if o.question.answerable and o.question.relevant and not o.refused
              and o.cited]
     if cited:
@@ -71,6 +75,20 @@ def answer_scores(outcomes: list[Outcome]) -> dict:
     if answerable:
         answers["false_refusal_rate"] = _mean(o.refused for o in answerable)
     return answers
+
+
+def llm_scores(answered: list[Outcome]) -> dict:
+    """With an LLM configured: how often its answer was shown, how often the extractive answer
+    replaced it, and the share of its sentences shown as supported (cited)."""
+    if not any(o.mode in ("llm", "extractive-fallback") for o in answered):
+        return {}
+    llm = [o for o in answered if o.mode == "llm"]
+    out = {"llm_answers": _mean(o.mode == "llm" for o in answered),
+           "fallback_rate": _mean(o.mode == "extractive-fallback" for o in answered)}
+    if llm:
+        claims = sum(o.claims for o in llm)
+        out["supported_sentences"] = round(1 - sum(o.unsupported for o in llm) / claims, 4) if claims else 0.0
+    return out
 
 
 def refusal_trade_off(outcomes: list[Outcome]) -> dict:

