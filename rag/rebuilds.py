@@ -73,9 +73,16 @@ class Rebuilds:
             except BaseException as exc:
                 state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
                 raise
-            state.state, state.last_summary = "idle", {**summary.as_dict(), "line": summary.line()}
+            state.last_summary = {**summary.as_dict(), "line": summary.line()}
             if serve:
-                service.refresh(force=True)
+                # Serve the new snapshot before saying the rebuild is done: a client that sees
+                # "idle" must also see the new index's articles.
+                try:
+                    service.refresh(force=True)
+                except BaseException as exc:
+                    state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
+                    raise
+            state.state = "idle"
             return summary
         finally:
             state.finished_at = time.time()
