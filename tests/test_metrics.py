@@ -117,8 +117,10 @@ def test_llm_answers_are_counted_with_their_fallbacks_and_supported_sentences():
     llm.mode, llm.claims, llm.unsupported = "llm", 2, 1
     fallback = _outcome(answer="x [1].")
     fallback.mode, fallback.claims = "extractive-fallback", 1
+    fallback.fallback_reason = "the LLM answer cited no passage it rests on"
     scores = answer_scores([llm, fallback])
     assert scores["llm_answers"] == 0.5 and scores["fallback_rate"] == 0.5
+    assert scores["fallback_reasons"] == {"the LLM answer cited no passage it rests on": 1}
     assert scores["supported_sentences"] == 0.5
     plain = _outcome(answer="x [1].")
     plain.mode = "extractive"

@@ -92,7 +92,7 @@ def run_questions(service, questions: list[Question], progress: bool = True,
             relevance=decision.relevance if decision else None,
             threshold=decision.threshold if decision else None,
             mode=final.mode, claims=len(claim_spans(final.answer)) if not final.refused else 0,
-            unsupported=len(final.unsupported),
+            unsupported=len(final.unsupported), fallback_reason=final.fallback_reason,
         ))
     return outcomes
 

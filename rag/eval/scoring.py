@@ -4,6 +4,7 @@ relevant), the refusal trade-off, and latency."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from rag.eval import metrics
@@ -25,6 +26,7 @@ class Outcome:
     mode: str = ""  # llm | extractive | extractive-fallback | refusal
     claims: int = 0  # sentences (or list lines) of the answer
     unsupported: int = 0  # of those, shown without a citation
+    fallback_reason: str | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -84,7 +86,9 @@ def llm_scores(answered: list[Outcome]) -> dict:
         return {}
     llm = [o for o in answered if o.mode == "llm"]
     out = {"llm_answers": _mean(o.mode == "llm" for o in answered),
-           "fallback_rate": _mean(o.mode == "extractive-fallback" for o in answered)}
+           "fallback_rate": _mean(o.mode == "extractive-fallback" for o in answered),
+           "fallback_reasons": dict(Counter(o.fallback_reason for o in answered
+                                            if o.mode == "extractive-fallback").most_common())}
     if llm:
         claims = sum(o.claims for o in llm)
         out["supported_sentences"] = round(1 - sum(o.unsupported for o in llm) / claims, 4) if claims else 0.0
