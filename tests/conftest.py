@@ -159,23 +159,27 @@ def smollm_path() -> Path:
     return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-@pytest.fixture(scope="session")
-def llama_server():
-    """llama-cpp-python's OpenAI-compatible server with SmolLM2-135M-Instruct, on loopback."""
-    port = free_port()
-    log = open(ARTIFACTS_DIR() / "llama-server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_path()),
-         "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1", "--n_ctx", "4096",
-         "--model_alias", "smollm2"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
+def _model_server(command: list[str], port: int, log_name: str):
+    """An OpenAI-compatible model server started with `command` on loopback `port`; yields its
+    /v1 base URL once it answers, and stops it afterwards."""
+    log = open(ARTIFACTS_DIR() / log_name, "w")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{port}/v1/models", timeout_s=120, proc=proc)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         stop_process(proc)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """llama-cpp-python's OpenAI-compatible server with SmolLM2-135M-Instruct, on loopback."""
+    port = free_port()
+    yield from _model_server(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_path()),
+         "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1", "--n_ctx", "4096",
+         "--model_alias", "smollm2"], port, "llama-server.log")
 
 
 @pytest.fixture(scope="session")
@@ -184,18 +188,10 @@ def qwen_server():
     behind xllamacpp's OpenAI-compatible server (rag/llm_server.py), on loopback."""
     from tests.helpers.qwen import gguf
 
-    model = gguf(ROOT / ".cache" / "models")
     port = free_port()
-    log = open(ARTIFACTS_DIR() / "qwen-server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.llm_server", "--model", str(model), "--port", str(port),
-         "--threads", "1", "--alias", "qwen"], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/v1/models", timeout_s=120, proc=proc)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        stop_process(proc)
-        log.close()
+    yield from _model_server(
+        [sys.executable, "-m", "rag.llm_server", "--model", str(gguf(ROOT / ".cache" / "models")),
+         "--port", str(port), "--threads", "1", "--alias", "qwen"], port, "qwen-server.log")
 
 
 @pytest.fixture(scope="session")

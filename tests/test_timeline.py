@@ -5,7 +5,6 @@ syndicated copy of the seed article. The API and the CLI take the as-of time too
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
@@ -14,15 +13,12 @@ import pytest
 from rag.service import RagService
 from tests.conftest import SEED_QUESTION, SEEDS, rag_env
 from tests.helpers.timeline import (CEO_QUESTION, FIRST_CEO, MARCH_2024_QUESTION, SECOND_CEO,
-                                    SYNDICATED_NAME, write_syndicated_seed, write_timeline)
+                                    SYNDICATED_NAME, write_collection)
 
 
 @pytest.fixture
 def timeline(store_settings, tmp_path):
-    seeds = tmp_path / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    write_timeline(seeds)
-    write_syndicated_seed(seeds)
+    seeds = write_collection(tmp_path / "seeds")
     settings = store_settings(seeds_dir=seeds)
     service = RagService(settings)
     assert service.rebuild().articles == 5

@@ -26,6 +26,10 @@ seventy eighty ninety hundred thousand million billion trillion dozen""".split()
 _TRAILING = re.compile(r"""([.!?…]["”’')\]]*)?\s*$""")
 
 
+def strip_markers(text: str) -> str:
+    return _MARKERS.sub("", text)
+
+
 def _numbers(text: str) -> set[str]:
     digits = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
     words = {w for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.attribution import best_support, says_something, supported, with_marker
+from rag.answer.attribution import (best_support, says_something, strip_markers, supported,
+                                    with_marker)
 from rag.answer.retrieval import Passage
 from rag.index.lexical import tokenize
 from rag.ingest.sentences import claim_spans, split_sentences
@@ -164,7 +165,7 @@ def _attributed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
         cited = [sources[n - 1] for n in numbers if 1 <= n <= len(sources)]
         if numbers and supported(claim, cited):
             continue
-        bare = re.sub(r"\s?\[\d+\]", "", claim)
+        bare = strip_markers(claim)
         if len(tokenize(bare)) < 2:  # a connective or a stray marker, not a claim
             text = text[:start] + bare + text[end:]
             continue

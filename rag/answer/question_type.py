@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.index.lexical import tokenize
 
@@ -95,7 +96,9 @@ def names_in(text: str) -> list[str]:
     return [text[start:end] for start, end in name_spans(text)]
 
 
+@lru_cache(maxsize=512)
 def read_focus(question: str) -> QuestionFocus:
+    """Cached: the gate, the sentence picker and the span all read the same question."""
     terms = tuple(t for t in tokenize(question) if t not in QUESTION_WORDS)
     return QuestionFocus(answer_type(question), tuple(dict.fromkeys(names_in(question))),
                          tuple(dict.fromkeys(_NUMBER.findall(question))), terms)

@@ -50,7 +50,6 @@ class ArticleHit:
     url: str | None
     score: float
     passages: list[Passage] = field(default_factory=list)
-    also_in: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -221,6 +220,6 @@ def group_by_article(passages: list[Passage]) -> list[ArticleHit]:
         if hit is None:
             hit = hits[passage.article_id] = ArticleHit(
                 passage.article_id, passage.title, passage.published, passage.source,
-                passage.url, passage.score, also_in=passage.also_in)
+                passage.url, passage.score)
         hit.passages.append(passage)
     return sorted(hits.values(), key=lambda h: -h.score)

@@ -3,7 +3,6 @@ and the folding of syndicated copies (the same behaviour with the real parts: te
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timezone
 
 import numpy as np
@@ -15,7 +14,7 @@ from rag.answer.stages import RecencyStage, StageContext
 from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fast.conftest import fast_service, fast_settings
 from tests.helpers.timeline import (CEO_QUESTION, FIRST_CEO, MARCH_2024_QUESTION, SECOND_CEO,
-                                    SYNDICATED_NAME, write_syndicated_seed, write_timeline)
+                                    SYNDICATED_NAME, write_collection)
 
 AS_OF = datetime(2024, 11, 27, 12, tzinfo=timezone.utc)
 
@@ -23,10 +22,7 @@ AS_OF = datetime(2024, 11, 27, 12, tzinfo=timezone.utc)
 @pytest.fixture(scope="module")
 def timeline(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("timeline")
-    seeds = tmp / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    write_timeline(seeds)
-    write_syndicated_seed(seeds)
+    seeds = write_collection(tmp / "seeds")
     service = fast_service(fast_settings(tmp, seeds_dir=seeds))
     summary = service.rebuild()
     assert summary.articles == 5, summary.line()

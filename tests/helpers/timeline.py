@@ -4,6 +4,7 @@ year apart, a later article about the same company, and a syndicated copy of the
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from tests.conftest import SEEDS, write_article
@@ -66,3 +67,11 @@ def write_syndicated_seed(folder: Path) -> Path:
     path.write_text(f"{SYNDICATED_TITLE}\n{body}", encoding="utf-8")
     return path
 
+
+
+def write_collection(folder: Path) -> Path:
+    """The seed article, the company's timeline and the seed's syndicated copy: five articles."""
+    shutil.copytree(SEEDS, folder)
+    write_timeline(folder)
+    write_syndicated_seed(folder)
+    return folder
