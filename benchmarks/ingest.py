@@ -61,7 +61,7 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     data = subset(Path(args.corpus), args.limit, work)
 
-    from rag.index import snapshot as snap
+    from rag.index import snapshot_files as snap
     from rag.index.embedding import get_embedder
     from rag.index.store import Store
 

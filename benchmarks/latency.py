@@ -35,7 +35,7 @@ def main() -> None:
     settings = Settings(index_dir=Path(args.index_dir))
     service = RagService(settings)
     snapshot = service.refresh(force=True)
-    collection = service.store.collection(snapshot.name)
+    collection = service.store.collection(snapshot.collection_name)
     loaded = load_questions(Path(args.questions))
     questions = [q.question for q in loaded]
     asked_at = [parse_as_of(q.as_of) for q in loaded]

@@ -49,7 +49,7 @@ def collect(settings: Settings, questions: list[Question], seeds: Path | None = 
     if seeds is not None:
         service.rebuild(seeds)
     snapshot = service.refresh(force=True)
-    collection = service.store.collection(snapshot.name)
+    collection = service.store.collection(snapshot.collection_name)
     vectors = service.embedder.embed([q.question for q in questions])
     rows = []
     for q, vector in zip(questions, vectors):

@@ -21,7 +21,7 @@ from rag.service import RagService
 
 def candidates(service: RagService, questions, depth: int = 100):
     snapshot = service.refresh(force=True)
-    collection = service.store.collection(snapshot.name)
+    collection = service.store.collection(snapshot.collection_name)
     out = []
     vectors = service.embedder.embed([q.question for q in questions])
     for q, qv in zip(questions, vectors):
@@ -89,7 +89,7 @@ def refusal_sweep(service: RagService, questions) -> None:
 
     settings = service.settings
     snapshot = service.refresh(force=True)
-    collection = service.store.collection(snapshot.name)
+    collection = service.store.collection(snapshot.collection_name)
     vectors = service.embedder.embed([q.question for q in questions])
     policy = service.refusal_policy
     relevance = np.array([

@@ -26,7 +26,7 @@ from rag.service import RagService
 
 def score_variant(service: RagService, questions, vectors, settings: Settings, use_dates: bool) -> dict:
     snapshot = service.refresh(force=True)
-    collection = service.store.collection(snapshot.name)
+    collection = service.store.collection(snapshot.collection_name)
     retriever = Retriever(default_stages(settings), settings.candidates, settings.question_dates,
                           settings.fold_copies)
     acc = {"hit@1": [], "hit@5": [], "mrr@10": []}

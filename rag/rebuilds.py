@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import RebuildInProgress
-from rag.index.build import BuildSummary, rebuild
+from rag.index.build import BuildSummary, build
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +68,19 @@ class Rebuilds:
                 state.stage, state.done, state.total = stage, done, total
 
             try:
-                summary = rebuild(service.settings, seeds, progress=progress, show_bar=show_bar,
-                                  store=service.store, embedder=service.embedder)
+                # The update derives from the snapshot this server holds (not a second copy
+                # read from disk) and the result serves as it is (not a third).
+                summary, built = build(service.settings, seeds, progress=progress,
+                                       show_bar=show_bar, store=service.store,
+                                       embedder=service.embedder, serving=service.serving)
             except BaseException as exc:
                 state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
                 raise
             state.last_summary = {**summary.as_dict(), "line": summary.line()}
-            if serve:
+            if serve and built is not None:
                 # Serve the new snapshot before saying the rebuild is done: a client that sees
                 # "idle" must also see the new index's articles.
-                try:
-                    service.refresh(force=True)
-                except BaseException as exc:
-                    state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
-                    raise
+                service.serve(built)
             state.state = "idle"
             return summary
         finally:

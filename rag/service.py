@@ -23,7 +23,7 @@ from rag.answer.suggestions import example_questions
 from rag.config import TOP_K_MAX, TOP_K_MIN, Settings, get_settings
 from rag.errors import (BadQuestion, EmbedderUnavailable, IndexMismatch, IndexNotReady, LlmError,
                         StoreUnavailable)
-from rag.index import snapshot as snap
+from rag.index import snapshot as snap, snapshot_files
 from rag.index.build import BuildSummary, fingerprint_embedder
 from rag.index.embedding import Embedder, get_embedder
 from rag.index.store import Store
@@ -113,15 +113,34 @@ class RagService:
                 return self._snapshot
             if self._snapshot is None or pointer.snapshot != self._snapshot.name:
                 try:
-                    self._snapshot = snap.load(self.settings.index_dir, pointer.snapshot,
-                                               pointer.fingerprint, self.store.collection)
+                    # A snapshot derived from the one served is read as that one's update.
+                    loaded = snapshot_files.load(
+                        self.settings.index_dir, pointer.snapshot, pointer.fingerprint,
+                        self.store.collection, pointer.seq, pointer.collection, have=self._snapshot)
                 except Exception as exc:  # the collection vanished, or the server went away
                     raise self._store_failed(exc) from exc
-                self._pointer = pointer
-                log.info("serving index snapshot %s (%d chunks)", pointer.snapshot, len(self._snapshot))
+                self.serve(loaded, pointer)
+            elif self._pointer != pointer:
+                self._pointer = pointer  # the same snapshot, another summary
             return self._snapshot
         finally:
             self._reload_lock.release()
+
+    @property
+    def serving(self) -> snap.Snapshot | None:
+        return self._snapshot
+
+    def serve(self, snapshot: snap.Snapshot, pointer=None) -> None:
+        """Serve `snapshot` from now on (one that a rebuild here has just made: no need to read
+        it again)."""
+        if pointer is None:
+            try:
+                pointer = self.store.current()
+            except Exception:  # the snapshot is complete: the status only lacks the pointer's
+                pointer = self._pointer
+        self._snapshot, self._pointer = snapshot, pointer
+        self._checked_at = time.monotonic()
+        log.info("serving index snapshot %s (%d chunks)", snapshot.name, len(snapshot))
 
     def status(self) -> dict:
         snapshot = self._snapshot
@@ -229,7 +248,7 @@ class RagService:
         timings["embed_ms"] = _ms(step)
         step = time.perf_counter()
         try:
-            collection = self.store.collection(snapshot.name)
+            collection = self.store.collection(snapshot.collection_name)
         except Exception as exc:
             raise self._store_failed(exc) from exc
         found = self.retriever.retrieve(snapshot, collection,

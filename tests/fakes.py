@@ -153,6 +153,13 @@ class FakeCollection:
         for cid in self._select(ids, where):
             del self._rows[cid]
 
+    def update(self, ids, metadatas=None) -> None:
+        """Chroma's update of metadata (the product passes whole metadata)."""
+        for cid, meta in zip(ids, metadatas or [], strict=True):
+            if cid in self._rows:
+                vector, doc, _ = self._rows[cid]
+                self._rows[cid] = (vector, doc, dict(meta))
+
 
 class FakeStore:
     """rag.index.store.Store in memory. The pointer goes through the same metadata round trip as
@@ -161,7 +168,7 @@ class FakeStore:
     def __init__(self, prefix: str = "news"):
         self.prefix = prefix
         self.location = "memory"
-        self.collections: dict[str, FakeCollection] = {}
+        self._collections: dict[str, FakeCollection] = {}
         self._pointer_meta: dict | None = None
         self._serial = itertools.count(1)
 
@@ -176,21 +183,21 @@ class FakeStore:
         return f"{self.prefix}-s{next(self._serial):014d}-000000"
 
     def create_collection(self, snapshot: str) -> FakeCollection:
-        if snapshot in self.collections:
+        if snapshot in self._collections:
             raise ValueError(f"collection {snapshot} already exists")
-        self.collections[snapshot] = FakeCollection(snapshot)
-        return self.collections[snapshot]
+        self._collections[snapshot] = FakeCollection(snapshot)
+        return self._collections[snapshot]
 
     def collection(self, snapshot: str) -> FakeCollection:
-        if snapshot not in self.collections:
+        if snapshot not in self._collections:
             raise ValueError(f"collection {snapshot} does not exist")
-        return self.collections[snapshot]
+        return self._collections[snapshot]
 
-    def snapshots(self) -> list[str]:
-        return sorted(n for n in self.collections if is_snapshot_name(self.prefix, n))
+    def collections(self) -> list[str]:
+        return sorted(n for n in self._collections if is_snapshot_name(self.prefix, n))
 
     def drop(self, snapshot: str) -> None:
-        self.collections.pop(snapshot, None)
+        self._collections.pop(snapshot, None)
 
 
 # --- LLM -------------------------------------------------------------------------------------

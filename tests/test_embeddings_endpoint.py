@@ -90,7 +90,7 @@ def test_models_of_other_widths_build_answer_and_switch(store_settings, seeds_co
     assert store.current().snapshot == switched.snapshot != removed.snapshot
     assert store.current().fingerprint.startswith("openai:hash-1536")
     assert served_width(wider, switched.snapshot) == 1536
-    assert set(store.snapshots()) == {removed.snapshot, switched.snapshot}
+    assert set(store.collections()) == {removed.snapshot, switched.snapshot}
 
     llm.requests.clear()
     answer = RagService(wider, llm=None).answer(SEED_QUESTION)

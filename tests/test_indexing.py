@@ -56,8 +56,8 @@ def test_incremental_rebuild_cycle(store_settings, seeds_copy):
 
     # Only the serving snapshot and the one before it are kept, in Chroma and on disk.
     store = Store(settings)
-    assert len(store.snapshots()) <= 2
-    assert store.current().snapshot in store.snapshots()
+    assert len(store.collections()) <= 2
+    assert store.current().snapshot in store.collections()
     assert len(list((settings.index_dir / "snapshots").iterdir())) <= 2
 
 
@@ -159,10 +159,10 @@ def test_an_index_built_before_the_rename_still_serves(store_settings, seeds_cop
     added = rebuild(settings)
     assert added.embedded_chunks == added.chunks - again.chunks  # the seed article was copied
     store = Store(settings)
-    assert store.current().snapshot == added.snapshot and set(store.snapshots()) == {old_name, added.snapshot}
+    assert store.current().snapshot == added.snapshot and set(store.collections()) == {old_name, added.snapshot}
     write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM + " The mayor welcomed the vote.")
     rebuild(settings)
-    assert old_name not in Store(settings).snapshots()  # old collections are collected like new ones
+    assert old_name not in Store(settings).collections()  # old collections are collected like new ones
     assert not any((settings.index_dir / "generations").iterdir())
 
 
@@ -207,7 +207,7 @@ def test_a_failed_read_of_the_serving_snapshot_stops_the_rebuild(store_settings,
     serving = rebuild(settings)
     write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM + " The mayor welcomed the vote.")
     store = Store(settings)
-    pointer, snapshots = store.current(), store.snapshots()
+    pointer, snapshots = store.current(), store.collections()
     if failure == "snapshot load":
         monkeypatch.setattr(snap, "load", failing_once(snap.load, ConnectionError("connection reset")))
     else:
@@ -221,14 +221,14 @@ def test_a_failed_read_of_the_serving_snapshot_stops_the_rebuild(store_settings,
         rebuild(settings, embedder=embedder)
     assert embedder.texts == []
     store = Store(settings)
-    assert store.current() == pointer and store.snapshots() == snapshots
+    assert store.current() == pointer and store.collections() == snapshots
     assert "400,000" in RagService(settings).answer(SEED_QUESTION).answer
 
     again = rebuild(settings, embedder=embedder)
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 1, 0, 1)
     assert again.embedded_chunks == len(embedder.texts) == again.chunks - seed_only.chunks
     assert all(text.startswith("Tram line approved") for text in embedder.texts)
-    assert set(Store(settings).snapshots()) == {serving.snapshot, again.snapshot}
+    assert set(Store(settings).collections()) == {serving.snapshot, again.snapshot}
 
 
 def test_a_serving_collection_deleted_by_hand_is_built_again(store_settings, seeds_copy):
@@ -238,7 +238,7 @@ def test_a_serving_collection_deleted_by_hand_is_built_again(store_settings, see
     shutil.rmtree(snap.folder(settings.index_dir, first.snapshot))
     again = rebuild(settings)
     assert again.added == 1 and again.embedded_chunks == again.chunks == first.chunks
-    assert Store(settings).snapshots() == [again.snapshot]
+    assert Store(settings).collections() == [again.snapshot]
 
 
 def test_garbage_collection_keeps_what_served_and_what_serves(store_settings, seeds_copy):
@@ -255,7 +255,7 @@ def test_garbage_collection_keeps_what_served_and_what_serves(store_settings, se
     # A rebuild that started while `first` served and built `built`, while another machine's
     # rebuild moved the pointer on to `second`.
     _collect_garbage(store, settings.index_dir, built=built, serving=first.snapshot)
-    assert set(store.snapshots()) == {first.snapshot, second.snapshot, built}
+    assert set(store.collections()) == {first.snapshot, second.snapshot, built}
     assert {p.name for p in (settings.index_dir / "snapshots").iterdir()} == {first.snapshot,
                                                                              second.snapshot}
 
@@ -330,4 +330,4 @@ def test_indexes_with_overlapping_prefixes_share_a_chroma_server(store_settings,
         write_article(news.seeds_dir, "tram.txt", "Tram line approved", f"{TRAM} {extra}")
         rebuild(news)
     assert Store(staging).current().snapshot == staged
-    assert staged in Store(staging).snapshots() and staged not in Store(news).snapshots()
+    assert staged in Store(staging).collections() and staged not in Store(news).collections()

@@ -82,7 +82,7 @@ def test_sigkill_at_several_points_keeps_the_old_index_serving(store_settings, t
     _, after = index_contents(settings)
     assert after == expected
     # Orphans of killed rebuilds are cleaned up: only the serving and previous snapshots stay.
-    assert len(Store(settings).snapshots()) <= 2
+    assert len(Store(settings).collections()) <= 2
 
 
 def test_a_failing_rebuild_leaves_the_old_index(store_settings, seeds_copy, monkeypatch):
@@ -98,4 +98,4 @@ def test_a_failing_rebuild_leaves_the_old_index(store_settings, seeds_copy, monk
     with pytest.raises(OSError):
         indexing.rebuild(settings)
     assert index_contents(settings) == (serving, before)
-    assert Store(settings).snapshots() == [serving]  # the half-built snapshot was dropped
+    assert Store(settings).collections() == [serving]  # the half-built snapshot was dropped

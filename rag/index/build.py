@@ -1,8 +1,10 @@
 """Incremental rebuild: seeds → cleaned articles → chunks → vectors → a new snapshot → pointer.
 
-New articles are added, changed ones re-embedded, removed ones dropped; unchanged ones are copied
-from the serving snapshot by content hash. The pointer moves only once the new snapshot is
-complete, so a failed or killed rebuild leaves the previous index serving."""
+New articles are added, changed ones re-embedded, removed ones dropped, in place in the serving
+collection (rag.index.inplace): an update costs what changed. A whole build into a new collection
+happens for a new index, a new embedder or chunking, an index from before in-place updates, and
+for compaction once deleted rows outnumber a quarter of the live ones. The pointer moves only once
+the new snapshot is complete, so a failed or killed rebuild leaves the previous index serving."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from rag.index import snapshot as snap
+from rag.index import inplace, snapshot as snap, snapshot_files as files
 from rag.ingest.loading import RawArticle, load_articles
 from rag.ingest.chunking import Chunk, chunk_article
 from rag.ingest.cleaning import CLEANING_VERSION, Article, clean_articles
@@ -30,6 +32,10 @@ from rag.index.store import Pointer, Store, collection_missing
 log = logging.getLogger(__name__)
 PIPELINE_VERSION = 1
 COPY_BATCH = 1000
+# Compaction: a whole build into a fresh collection once this share of the rows ever deleted
+# from the collection (and at least COMPACT_MIN_ROWS) stands against its live rows.
+COMPACT_SHARE = 0.25
+COMPACT_MIN_ROWS = 1000
 EMBED_BATCH = 256
 
 Progress = Callable[[str, int, int], None]
@@ -48,6 +54,7 @@ class BuildSummary:
     seconds: float = 0.0
     snapshot: str | None = None
     changed: bool = False
+    in_place: bool = False  # added to the serving collection (False: a whole build)
     unsafe_urls: int = 0  # non-http(s) URLs taken off articles that were kept
 
     def line(self) -> str:
@@ -133,17 +140,26 @@ def rebuild(settings: Settings, seeds: Path | None = None, progress: Progress | 
             show_bar: bool = False, store: Store | None = None,
             embedder: Embedder | None = None) -> BuildSummary:
     """`store` and `embedder` default to the ones the settings name."""
+    return build(settings, seeds, progress, show_bar, store, embedder)[0]
+
+
+def build(settings: Settings, seeds: Path | None = None, progress: Progress | None = None,
+          show_bar: bool = False, store: Store | None = None, embedder: Embedder | None = None,
+          serving: snap.Snapshot | None = None) -> tuple[BuildSummary, snap.Snapshot | None]:
+    """The summary and the snapshot that serves now. `serving`: the snapshot a server holds in
+    memory, which the update derives from instead of reading it again."""
     started = time.perf_counter()
     with rebuild_lock(settings.index_dir):
-        summary = _rebuild_locked(settings, Path(seeds or settings.seeds_dir), progress, show_bar,
-                                  store or Store(settings), embedder or get_embedder(settings),
-                                  started)
+        summary, built = _rebuild_locked(settings, Path(seeds or settings.seeds_dir), progress,
+                                         show_bar, store or Store(settings),
+                                         embedder or get_embedder(settings), started, serving)
     summary.seconds = time.perf_counter() - started
-    return summary
+    return summary, built
 
 
 def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, show_bar: bool,
-                    store: Store, embedder: Embedder, started: float) -> BuildSummary:
+                    store: Store, embedder: Embedder, started: float,
+                    serving: snap.Snapshot | None) -> tuple[BuildSummary, snap.Snapshot | None]:
     report = progress or (lambda stage, done, total: None)
     summary = BuildSummary()
     report("reading articles", 0, 0)
@@ -156,13 +172,13 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
 
     pointer = store.current()
     fp = fingerprint(settings, embedder)
-    previous = _load_serving(settings, store, pointer)
+    previous = _load_serving(settings, store, pointer, serving)
     if pointer is not None and previous is not None:
         if pointer.fingerprint == fp and pointer.summary.get("raw_hashes_digest") == digest:
             # Same files, same contents, same pipeline: cleaning is deterministic, so nothing
             # can have changed and the whole corpus need not be cleaned again.
             summary.skipped.extend(pointer.summary.get("cleaning_skips", []))
-            return _unchanged(summary, previous)
+            return _unchanged(summary, previous), previous
 
     report("cleaning", 0, len(raw))
     articles, clean_skips = clean_articles(raw)
@@ -176,37 +192,55 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     to_embed = [a for a in articles if not (a.id in old and old[a.id].sha256 == a.sha256)]
     summary.added = sum(1 for a in to_embed if a.id not in before)
     summary.updated = len(to_embed) - summary.added
-    summary.removed = len(before - {a.id for a in articles})
+    removed = before - {a.id for a in articles}
+    summary.removed = len(removed)
     summary.unchanged = len(kept)
-    # The content hash leaves the file out: an article moved to another file is kept (copied,
-    # not embedded again) but the snapshot must change so that it is cited from its new file.
-    moved = any(old[a.id].source != a.source for a in kept)
-    summary.changed = previous is None or bool(to_embed or summary.removed or moved)
+    # The content hash leaves the file out: an article moved to another file keeps its vectors
+    # but the snapshot must change so that it is cited from its new file.
+    moved = [a for a in kept if old[a.id].source != a.source]
+    summary.changed = previous is None or bool(to_embed or removed or moved)
     pointer_summary = {"raw_hashes_digest": digest, "cleaning_skips": cleaning_skips}
 
     if not summary.changed:
         # Files were touched but their cleaned articles are the same: keep the snapshot.
         pointer_summary["line"] = pointer.summary.get("line", "")
         store.set_current(Pointer(**{**vars(pointer), "summary": pointer_summary}))
-        return _unchanged(summary, previous)
+        return _unchanged(summary, previous), previous
 
-    built = _write_snapshot(settings, store, embedder, fp, previous, kept, to_embed, raw_hashes,
-                            report, show_bar)
+    whole = _whole_build_due(pointer, previous, fp)
+    if whole:
+        built, deleted = _write_whole(settings, store, embedder, fp, previous, kept, to_embed,
+                                      raw_hashes, report, show_bar,
+                                      seq=(pointer.seq if pointer else 0) + 1), 0
+        carried_rows = sum(previous.articles[a.id].chunks for a in kept)
+    else:
+        built, deleted = _update_in_place(settings, store, embedder, pointer, previous, to_embed,
+                                          moved, removed, raw_hashes, report, show_bar)
+        carried_rows = built.kept_rows + sum(previous.articles[a.id].chunks for a in moved)
+    summary.in_place = not whole
     summary.articles, summary.chunks, summary.snapshot = len(built.articles), len(built), built.name
-    summary.embedded_chunks = len(built) - sum(previous.articles[a.id].chunks for a in kept)
+    summary.embedded_chunks = len(built) - carried_rows
     summary.seconds = time.perf_counter() - started
     pointer_summary["line"] = summary.line()
-    store.set_current(Pointer(snapshot=built.name, built_at=time.time(), fingerprint=fp,
-                              articles=summary.articles, chunks=summary.chunks,
-                              summary=pointer_summary))
-    _collect_garbage(store, settings.index_dir, built=built.name,
-                     serving=pointer.snapshot if pointer else None)
-    return summary
+    store.set_current(Pointer(
+        snapshot=built.name, built_at=time.time(), fingerprint=fp, articles=summary.articles,
+        chunks=summary.chunks, summary=pointer_summary, collection=built.collection_name,
+        seq=built.seq, deleted_rows=0 if whole else pointer.deleted_rows + deleted))
+    _collect_garbage(store, settings.index_dir, built=built,
+                     serving=pointer if pointer else None)
+    return summary, built
 
 
-def _load_serving(settings: Settings, store: Store,
-                  pointer: Pointer | None) -> snap.Snapshot | None:
-    """The serving snapshot, whose unchanged articles are copied rather than embedded again.
+def _whole_build_due(pointer: Pointer | None, previous: snap.Snapshot | None, fp: str) -> bool:
+    if pointer is None or previous is None or pointer.fingerprint != fp or pointer.seq == 0:
+        return True  # nothing to add to, another vector space, or rows without snapshot tags
+    live = len(previous)
+    return pointer.deleted_rows >= max(COMPACT_MIN_ROWS, COMPACT_SHARE * live)
+
+
+def _load_serving(settings: Settings, store: Store, pointer: Pointer | None,
+                  serving: snap.Snapshot | None = None) -> snap.Snapshot | None:
+    """The serving snapshot, whose unchanged articles are carried rather than embedded again.
 
     Only a collection that Chroma says no longer exists (deleted by hand) means building from
     scratch. Any other failure, a timeout or a dropped connection, stops the rebuild: going on
@@ -214,8 +248,11 @@ def _load_serving(settings: Settings, store: Store,
     would then drop the snapshot that is still serving."""
     if pointer is None:
         return None
+    if serving is not None and serving.name == pointer.snapshot:
+        return serving
     try:
-        return snap.load(settings.index_dir, pointer.snapshot, pointer.fingerprint, store.collection)
+        return files.load(settings.index_dir, pointer.snapshot, pointer.fingerprint,
+                          store.collection, pointer.seq, pointer.collection, have=serving)
     except Exception as exc:
         if collection_missing(exc):
             log.warning("index snapshot %s no longer exists (%s); rebuilding all",
@@ -234,32 +271,93 @@ def _unchanged(summary: BuildSummary, previous: snap.Snapshot) -> BuildSummary:
     return summary
 
 
-def _write_snapshot(settings, store, embedder, fp, previous, kept, to_embed, raw_hashes, report,
-                    show_bar) -> snap.Snapshot:
-    """A complete new snapshot in Chroma and in the local cache; removed again on any failure."""
+def _new_rows(chunks: list[Chunk], raw_hashes: dict[str, str], seq: int):
+    ids = [snap.row_id(c.article_id, c.n, seq) for c in chunks]
+    metas = [snap.chunk_metadata(c, raw_hashes[c.article_id], seq) for c in chunks]
+    records = [snap.record_from_metadata(m, c.text) for m, c in zip(metas, chunks)]
+    return ids, metas, records
+
+
+def _carried(previous: snap.Snapshot, moved: list[Article], raw_hashes: dict[str, str], seq: int):
+    """Chunks of articles that moved to another file, under new row ids: same text and vectors,
+    the new file named."""
+    chunks, rows = [], []
+    for article in moved:
+        entry = previous.articles[article.id]
+        first = previous.first_row[article.id]
+        for row in range(first, first + entry.chunks):
+            record = previous.records[row]
+            chunks.append(Chunk(article.id, record["n"], record["text"], record["title"],
+                                record["published"], article.source, record["url"], entry.sha256))
+            rows.append(row)
+    return chunks, previous.vectors[rows].astype(np.float32)
+
+
+def _update_in_place(settings, store, embedder, pointer, previous, to_embed, moved, removed,
+                     raw_hashes, report, show_bar) -> tuple[snap.Snapshot, int]:
+    seq = pointer.seq + 1
+    collection = store.collection(pointer.collection_name)
+    report("tidying the collection", 0, 0)
+    deleted = inplace.tidy(collection, pointer.seq)
+    name = store.new_snapshot_name()
+    try:
+        report("chunking", 0, len(to_embed))
+        chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
+        ids, metas, records = _new_rows(chunks, raw_hashes, seq)
+        vectors = _embed_and_add(embedder, chunks, ids, metas, collection, report, show_bar,
+                                 previous.vectors.shape[1] if len(previous) else None)
+        moved_chunks, moved_vectors = _carried(previous, moved, raw_hashes, seq)
+        moved_ids, moved_metas, moved_records = _new_rows(moved_chunks, raw_hashes, seq)
+        _add(collection, moved_ids, moved_vectors, [c.text for c in moved_chunks], moved_metas)
+        dropping = removed | {a.id for a in to_embed if a.id in previous.articles} | {a.id for a in moved}
+        report("marking removed rows", 0, len(dropping))
+        dying = inplace.mark_dead(collection, previous, dropping, seq)
+        report("deriving the snapshot", 0, 0)
+        width = previous.vectors.shape[1] if len(previous) else embedder.dimension
+        new = snap.NewRows(ids + moved_ids, records + moved_records,
+                           np.concatenate([v.reshape(-1, width) for v in (vectors, moved_vectors)]),
+                           snap.manifest_from_metadata(metas + moved_metas))
+        built = snap.derive(previous, name, dropping, new, seq, pointer.collection_name,
+                            foreign_rows=dying)
+        report("saving", 0, 0)
+        files.save(built, settings.index_dir)
+        return built, deleted
+    except BaseException:
+        inplace.undo(collection, seq)
+        shutil.rmtree(files.folder(settings.index_dir, name), ignore_errors=True)
+        raise
+
+
+def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_hashes, report,
+                 show_bar, seq: int) -> snap.Snapshot:
+    """A complete new snapshot in a new collection and in the local cache; removed again on any
+    failure."""
     name = store.new_snapshot_name()
     collection = store.create_collection(name)
     try:
-        ids, metas, texts, copied = _copy_unchanged(previous, kept, raw_hashes, collection, report)
+        ids, metas, texts, copied = _copy_unchanged(previous, kept, raw_hashes, collection,
+                                                    report, seq)
         report("chunking", 0, len(to_embed))
         chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
+        new_ids, new_metas, _ = _new_rows(chunks, raw_hashes, seq)
         width = copied.shape[1] if copied is not None else None
-        embedded = _embed_and_add(embedder, chunks, raw_hashes, collection, report, show_bar, width)
-        for chunk in chunks:
-            ids.append(chunk.id)
-            metas.append(snap.chunk_metadata(chunk, raw_hashes[chunk.article_id]))
-            texts.append(chunk.text)
-        blocks = [v for v in (copied, embedded) if v is not None]
+        embedded = _embed_and_add(embedder, chunks, new_ids, new_metas, collection, report,
+                                  show_bar, width)
+        ids += new_ids
+        metas += new_metas
+        texts += [c.text for c in chunks]
+        blocks = [v for v in (copied, embedded) if v is not None and len(v)]
         # An empty snapshot still has vectors of the model's width, for whoever adds to it.
         vectors = (np.concatenate(blocks) if blocks
                    else np.zeros((0, embedder.dimension), dtype=np.float32))
         report("building BM25", 0, len(ids))
-        built = snap.assemble(name, fp, ids, metas, texts, vectors)
-        snap.save(built, settings.index_dir)
+        built = snap.assemble(name, fp, ids, metas, texts, vectors, seq, name,
+                              width=vectors.shape[1])
+        files.save(built, settings.index_dir)
         return built
     except BaseException:
         store.drop(name)
-        shutil.rmtree(snap.folder(settings.index_dir, name), ignore_errors=True)
+        shutil.rmtree(files.folder(settings.index_dir, name), ignore_errors=True)
         raise
 
 
@@ -271,39 +369,34 @@ def _digest(raw_hashes: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def _copy_unchanged(previous, kept: list[Article], raw_hashes: dict[str, str], collection, report):
-    """Carry unchanged articles' chunks, vectors included, into the new snapshot (no vectors:
-    None, since no width is known for them)."""
-    ids, metas, texts, rows = [], [], [], []
-    if previous is None or not kept:
-        return ids, metas, texts, None
-    keep = {a.id: a for a in kept}
-    for row, (cid, record) in enumerate(zip(previous.ids, previous.records)):
-        if record["article_id"] not in keep:
-            continue
-        entry = previous.articles[record["article_id"]]
-        # The file the article is in now: the old record may name the file it moved from.
-        chunk = Chunk(record["article_id"], record["n"], record["text"], record["title"],
-                      record["published"], keep[record["article_id"]].source, record["url"],
-                      entry.sha256)
-        ids.append(cid)
-        metas.append(snap.chunk_metadata(chunk, raw_hashes.get(chunk.article_id, entry.raw_hash)))
-        texts.append(record["text"])
-        rows.append(row)
-    vectors = previous.vectors[rows].astype(np.float32)
+def _add(collection, ids, vectors, texts, metas) -> None:
     for start in range(0, len(ids), COPY_BATCH):
         end = start + COPY_BATCH
         collection.add(ids=ids[start:end], embeddings=vectors[start:end],
                        documents=texts[start:end], metadatas=metas[start:end])
-        report("copying unchanged chunks", min(end, len(ids)), len(ids))
+
+
+def _copy_unchanged(previous, kept: list[Article], raw_hashes: dict[str, str], collection, report,
+                    seq: int):
+    """Carry unchanged articles' chunks, vectors included, into the new collection (no vectors:
+    None, since no width is known for them)."""
+    if previous is None or not kept:
+        return [], [], [], None
+    chunks, vectors = _carried(previous, kept, raw_hashes, seq)
+    ids, metas, _ = _new_rows(chunks, raw_hashes, seq)
+    texts = [c.text for c in chunks]
+    for start in range(0, len(ids), COPY_BATCH):
+        _add(collection, ids[start:start + COPY_BATCH], vectors[start:start + COPY_BATCH],
+             texts[start:start + COPY_BATCH], metas[start:start + COPY_BATCH])
+        report("copying unchanged chunks", min(start + COPY_BATCH, len(ids)), len(ids))
     return ids, metas, texts, vectors
 
 
-def _embed_and_add(embedder: Embedder, chunks: list[Chunk], raw_hashes: dict[str, str],
+def _embed_and_add(embedder: Embedder, chunks: list[Chunk], ids: list[str], metas: list[dict],
                    collection, report, show_bar: bool, width: int | None) -> np.ndarray | None:
     """The new chunks' vectors (None for no chunks), as wide as the copied ones (`width`)."""
     if not chunks:
-        return None
+        return np.zeros((0, width or embedder.dimension), dtype=np.float32)
     bar = None
     if show_bar:
         from tqdm import tqdm
@@ -314,10 +407,9 @@ def _embed_and_add(embedder: Embedder, chunks: list[Chunk], raw_hashes: dict[str
         batch = chunks[start:start + EMBED_BATCH]
         vectors = embedder.embed([c.embed_text for c in batch])
         width = _check_width(embedder, vectors, width)
-        collection.add(
-            ids=[c.id for c in batch], embeddings=vectors, documents=[c.text for c in batch],
-            metadatas=[snap.chunk_metadata(c, raw_hashes[c.article_id]) for c in batch],
-        )
+        collection.add(ids=ids[start:start + EMBED_BATCH], embeddings=vectors,
+                       documents=[c.text for c in batch],
+                       metadatas=metas[start:start + EMBED_BATCH])
         out.append(vectors)
         report("embedding", start + len(batch), len(chunks))
         if bar:
@@ -337,23 +429,29 @@ def _check_width(embedder: Embedder, vectors: np.ndarray, width: int | None) -> 
     return vectors.shape[1]
 
 
-def _collect_garbage(store: Store, index_dir: Path, built: str, serving: str | None) -> None:
-    """Drop snapshots that no longer serve: all but the new one, the one serving when the
-    rebuild started (a reader may still be finishing a request on it) and the one the pointer
-    names now (another machine's rebuild against the same Chroma server may have moved it).
-    Orphans of killed rebuilds go too."""
+def _collect_garbage(store: Store, index_dir: Path, built: snap.Snapshot,
+                     serving: Pointer | None) -> None:
+    """Drop collections and cache folders that no longer serve: all but the new snapshot's, the
+    one serving when the rebuild started (a reader may still be finishing a request on it) and
+    the one the pointer names now (another machine's rebuild against the same Chroma server may
+    have moved it), with the folders their saved deltas rest on. Orphans of killed rebuilds go
+    too."""
     try:
         current = store.current()
-        names = store.snapshots()
+        names = store.collections()
     except Exception as exc:  # housekeeping only: the next rebuild collects them
         log.warning("garbage collection skipped: the store could not be read (%s)", exc)
         return
-    keep = {built} | {name for name in (serving, current and current.snapshot) if name}
+    pointers = [p for p in (serving, current) if p is not None]
+    keep_collections = {built.collection_name} | {p.collection_name for p in pointers}
     for name in names:
-        if name not in keep:
+        if name not in keep_collections:
             store.drop(name)
-    for root in snap.CACHE_ROOTS:
+    keep_folders = set()
+    for name in [built.name] + [p.snapshot for p in pointers]:
+        keep_folders.update(files.chain(index_dir, name))
+    for root in files.CACHE_ROOTS:
         if (index_dir / root).is_dir():
             for path in (index_dir / root).iterdir():
-                if path.name not in keep:
+                if path.name not in keep_folders:
                     shutil.rmtree(path, ignore_errors=True)

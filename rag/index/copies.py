@@ -1,9 +1,10 @@
 """Syndicated and near-identical articles: MinHash sketches of each article's five-word
-shingles, LSH banding to find candidate pairs (datasketch), and the pairs whose estimated
+shingles (datasketch), LSH banding to find candidate pairs, and the pairs whose estimated
 resemblance passes the threshold joined into stories. No pair of full texts is ever compared.
 
-A story is named by its smallest article id, so the grouping of a snapshot depends only on the
-articles it holds."""
+Each article's sketch is kept with the snapshot, so an update sketches only the articles it adds
+and regroups only the stories it touches. A story is named by its smallest article id, so the
+grouping of a snapshot depends only on the articles it holds, not on the order they came in."""
 
 from __future__ import annotations
 
@@ -41,14 +42,83 @@ def _identity(value):
     return value
 
 
-def find_stories(texts: dict[str, str], threshold: float = NEAR_DUPLICATE_JACCARD) -> dict[str, str]:
-    """article id -> story id, for the articles that have a near-identical copy (the others are
-    their own story and left out)."""
-    from datasketch import MinHash, MinHashLSH
+def _bands() -> tuple[int, int]:
+    from datasketch.lsh import _optimal_param
+
+    return _optimal_param(NEAR_DUPLICATE_JACCARD, NUM_PERM, 0.5, 0.5)  # (bands, rows per band)
+
+
+EMPTY = np.zeros((0, NUM_PERM), dtype=np.uint32)
+
+
+def sketch_texts(texts: list[str]) -> np.ndarray:
+    """One MinHash signature per text (rows of uint32); a text with no words gets all ones,
+    which resembles nothing (no shingle hashes that high)."""
+    from datasketch import MinHash
 
     word_hashes: dict[str, int] = {}
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    sketches: dict[str, MinHash] = {}
+    out = np.full((len(texts), NUM_PERM), 0xFFFFFFFF, dtype=np.uint32)
+    for row, text in enumerate(texts):
+        hashes = _shingle_hashes(text, word_hashes)
+        if hashes.size:
+            sketch = MinHash(num_perm=NUM_PERM, hashfunc=_identity)
+            sketch.update_batch(hashes)
+            out[row] = sketch.hashvalues.astype(np.uint32)
+    return out
+
+
+def _band_keys(sketches: np.ndarray) -> np.ndarray:
+    bands, rows = _bands()
+    blocks = sketches[:, : bands * rows].astype(np.uint64).reshape(len(sketches), bands, rows)
+    keys = np.zeros((len(sketches), bands), dtype=np.uint64)
+    for offset in range(rows):  # wraps at 2**64, like the shingle mix
+        keys = keys * np.uint64(0x100000001B3) + blocks[:, :, offset]
+    return keys
+
+
+def _blank(sketches: np.ndarray) -> np.ndarray:
+    return (sketches == 0xFFFFFFFF).all(axis=1)
+
+
+def _neighbours(sketches: np.ndarray, keys: np.ndarray, row: int, among: np.ndarray,
+                threshold: float) -> np.ndarray:
+    """Rows in `among` that share a band with `row` and resemble it enough."""
+    candidates = among[(keys[among] == keys[row]).any(axis=1)]
+    candidates = candidates[candidates != row]
+    if candidates.size == 0:
+        return candidates
+    resemblance = (sketches[candidates] == sketches[row]).mean(axis=1)
+    return candidates[resemblance >= threshold]
+
+
+def _candidate_pairs(keys: np.ndarray, rows: np.ndarray):
+    """Pairs of rows that share a band: per band, sort the keys and pair up the runs."""
+    pairs = set()
+    for band in range(keys.shape[1]):
+        column = keys[rows, band]
+        order = np.argsort(column, kind="stable")
+        ordered = column[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        ends = np.r_[starts[1:], len(ordered)]
+        for start, end in zip(starts, ends):
+            if end - start > 1:
+                run = rows[order[start:end]]
+                pairs.update((int(a), int(b)) for i, a in enumerate(run) for b in run[i + 1:])
+    return sorted(pairs)
+
+
+def group_stories(ids: list[str], sketches: np.ndarray, stories: dict[str, str] | None = None,
+                  fresh: set[str] | None = None,
+                  threshold: float = NEAR_DUPLICATE_JACCARD) -> dict[str, str]:
+    """article id -> story id, for the articles that have a near-identical copy (the others are
+    their own story and left out).
+
+    `ids` and `sketches` are the articles now held. With `stories` (the grouping before an update,
+    which may name articles since removed) and `fresh` (the ids the update added), only the fresh
+    articles are compared with all, and only stories that lost a member are regrouped."""
+    row_of = {article_id: row for row, article_id in enumerate(ids)}
+    keys = _band_keys(sketches)
+    usable = np.flatnonzero(~_blank(sketches))
     parent: dict[str, str] = {}
 
     def root(node: str) -> str:
@@ -56,20 +126,40 @@ def find_stories(texts: dict[str, str], threshold: float = NEAR_DUPLICATE_JACCAR
             node = parent[node]
         return node
 
-    for article_id in sorted(texts):
-        hashes = _shingle_hashes(texts[article_id], word_hashes)
-        if hashes.size == 0:
-            continue
-        sketch = MinHash(num_perm=NUM_PERM, hashfunc=_identity)
-        sketch.update_batch(hashes)
-        for other in lsh.query(sketch):
-            if sketch.jaccard(sketches[other]) >= threshold:
-                a, b = root(article_id), root(other)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-        lsh.insert(article_id, sketch)
-        sketches[article_id] = sketch
-    stories = {article_id: root(article_id) for article_id in parent}
-    for story in set(stories.values()):
-        stories[story] = story
-    return stories
+    def join(a: str, b: str) -> None:
+        a, b = root(a), root(b)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+
+    if stories is None or fresh is None:
+        for a, b in _candidate_pairs(keys, usable):
+            if (sketches[a] == sketches[b]).mean() >= threshold:
+                join(ids[a], ids[b])
+    else:
+        members: dict[str, list[str]] = {}
+        for article_id, story in stories.items():
+            members.setdefault(story, []).append(article_id)
+        for group in members.values():
+            held = [a for a in group if a in row_of and a not in fresh]
+            if len(held) == len(group):  # untouched: still one story
+                for article_id in held[1:]:
+                    join(held[0], article_id)
+            else:  # lost a member: the rest may have hung together through it
+                rows = np.array([row_of[a] for a in held], dtype=np.int64)
+                for row in rows:
+                    for other in _neighbours(sketches, keys, row, rows, threshold):
+                        join(ids[row], ids[other])
+        for article_id in fresh:
+            if article_id in row_of:
+                for other in _neighbours(sketches, keys, row_of[article_id], usable, threshold):
+                    join(article_id, ids[other])
+    grouped = {article_id: root(article_id) for article_id in parent}
+    for story in set(grouped.values()):
+        grouped[story] = story
+    return grouped
+
+
+def find_stories(texts: dict[str, str], threshold: float = NEAR_DUPLICATE_JACCARD) -> dict[str, str]:
+    """Stories among texts (article id -> text), all compared."""
+    ids = sorted(texts)
+    return group_stories(ids, sketch_texts([texts[a] for a in ids]), threshold=threshold)

@@ -1,25 +1,27 @@
 """One index snapshot in memory: chunk records, their vectors, BM25 and the article manifest.
 
 Chroma holds the truth. The folder `index/snapshots/<name>/` is a local cache of what can be
-derived from it, written by the rebuild and re-derived from Chroma by any process that lacks it
-(another API worker on another machine, for instance)."""
+derived from it (rag.index.snapshot_files), written by the rebuild and re-derived from Chroma by
+any process that lacks it (another API worker on another machine, for instance).
+
+A snapshot is either assembled whole or derived from the one before it: that one's rows less the
+removed articles', then the new rows. Derivation costs what changed plus a few array copies: the
+record dicts, term counts and sketches of unchanged articles are carried, not recomputed."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
-from rag.index.copies import find_stories
+from rag.index.copies import EMPTY, group_stories, sketch_texts
 from rag.ingest.chunking import Chunk, chunk_id, embed_text
 from rag.ingest.dates import to_timestamp
-from rag.index.lexical import Bm25Index, tokenize_many
+from rag.index.lexical import Bm25Index, Vocabulary, tokenize
 
 CHUNK_FIELDS = ("article_id", "n", "title", "published", "source", "url")
+ALIVE = 2**31 - 1  # `died` of a row no snapshot has removed
 
 
 @dataclass
@@ -32,13 +34,20 @@ class ArticleEntry:
     sha256: str
     raw_hash: str
     chunks: int
+    born: int = 0  # the snapshot that added its rows (0: an index from before in-place updates)
+
+
+def row_id(article_id: str, n: int, born: int) -> str:
+    """A chunk's row id in Chroma: an article changed in place gets rows of new ids, so that
+    readers of the snapshot before still find the old ones."""
+    return chunk_id(article_id, n) if born == 0 else f"{chunk_id(article_id, n)}@{born}"
 
 
 @dataclass
 class Snapshot:
     name: str
     fingerprint: str
-    ids: list[str]
+    ids: list[str]  # Chroma row ids
     records: list[dict]  # per chunk: CHUNK_FIELDS + text
     vectors: np.ndarray  # float16, normalized, one row per chunk
     bm25: Bm25Index
@@ -46,29 +55,54 @@ class Snapshot:
     # BM25 over whole articles (title and all chunk texts), rows in article_order.
     article_bm25: Bm25Index
     article_order: list[str]
-    # article id -> story id, for articles with near-identical copies (rag.index.copies);
-    # found from the chunks when not given.
+    # article id -> story id, for articles with near-identical copies (rag.index.copies).
     stories: dict[str, str] | None = None
-    id_to_row: dict[str, int] = field(init=False)
-    published_ts: np.ndarray = field(init=False)
-    sources: np.ndarray = field(init=False)
+    sketches: np.ndarray | None = None  # MinHash per article, rows in article_order
+    row_article: np.ndarray | None = None  # per chunk row: its article's row in article_order
+    published_ts: np.ndarray | None = None
+    sources: np.ndarray | None = None
+    seq: int = 0  # this snapshot's number in its collection
+    collection: str | None = None  # the Chroma collection of its rows (None: named like it)
+    # Where it came from, for saving only what changed: the snapshot it was derived from, how
+    # many of its rows and articles were carried from there, which articles it dropped, and how
+    # many saved deltas lead back to a whole save.
+    base: str | None = None
+    kept_rows: int = 0
+    kept_articles: int = 0
+    removed: list[str] = field(default_factory=list)
+    chain: int = 0
+    # Rows in its collection that are not its own (removed, awaiting deletion): dense search
+    # asks Chroma for that many more.
+    foreign_rows: int = 0
 
     def __post_init__(self):
         self.id_to_row = {cid: i for i, cid in enumerate(self.ids)}
-        stamps = [to_timestamp(r.get("published")) for r in self.records]
-        self.published_ts = np.array([s if s is not None else np.nan for s in stamps], dtype=np.float64)
-        self.sources = np.array([r["source"] for r in self.records], dtype=object)
+        if self.published_ts is None:
+            stamps = [to_timestamp(r.get("published")) for r in self.records]
+            self.published_ts = np.array([s if s is not None else np.nan for s in stamps],
+                                         dtype=np.float64)
+        if self.sources is None:
+            self.sources = np.array([r["source"] for r in self.records], dtype=object)
         self.article_row = {aid: i for i, aid in enumerate(self.article_order)}
+        if self.row_article is None:
+            self.row_article = np.array([self.article_row[r["article_id"]] for r in self.records],
+                                        dtype=np.int64)
+        if self.sketches is None:
+            self.sketches = sketch_texts(_article_texts(self.records, self.article_order))
+        if self.stories is None:
+            self.stories = group_stories(self.article_order, self.sketches)
         self._vectors32: np.ndarray | None = None
         self.has_dates = bool((~np.isnan(self.published_ts)).any())
-        if self.stories is None:
-            self.stories = stories_of(self.records)
         self.story_members: dict[str, list[str]] = {}
         for article_id, story in sorted(self.stories.items()):
             self.story_members.setdefault(story, []).append(article_id)
-        self.first_row: dict[str, int] = {}
-        for row, record in enumerate(self.records):
-            self.first_row.setdefault(record["article_id"], row)
+        # An article's chunks are contiguous rows, in order: its first row starts it.
+        firsts, starts = np.unique(self.row_article, return_index=True)
+        self.first_row = {self.article_order[a]: int(r) for a, r in zip(firsts, starts)}
+
+    @property
+    def collection_name(self) -> str:
+        return self.collection or self.name
 
     def story_of(self, article_id: str) -> str:
         return self.stories.get(article_id, article_id)
@@ -84,11 +118,13 @@ class Snapshot:
         return len(self.ids)
 
 
-def chunk_metadata(chunk: Chunk, raw_hash: str) -> dict:
+def chunk_metadata(chunk: Chunk, raw_hash: str, born: int = 0) -> dict:
     meta = {
         "article_id": chunk.article_id, "n": chunk.n, "title": chunk.title,
         "source": chunk.source, "sha256": chunk.sha256, "raw_hash": raw_hash,
     }
+    if born:
+        meta["born"], meta["died"] = born, ALIVE
     # Chroma metadata cannot hold None: absent fields are simply left out.
     if chunk.published:
         meta["published"] = chunk.published
@@ -97,6 +133,16 @@ def chunk_metadata(chunk: Chunk, raw_hash: str) -> dict:
             meta["published_ts"] = stamp
     if chunk.url:
         meta["url"] = chunk.url
+    return meta
+
+
+def record_metadata(record: dict, entry: ArticleEntry, born: int, died: int = ALIVE) -> dict:
+    """A held row's metadata again (to mark it removed, or to carry it to a new row)."""
+    chunk = Chunk(record["article_id"], record["n"], record["text"], record["title"],
+                  record["published"], entry.source, record["url"], entry.sha256)
+    meta = chunk_metadata(chunk, entry.raw_hash, born)
+    if born:
+        meta["died"] = died
     return meta
 
 
@@ -115,158 +161,131 @@ def manifest_from_metadata(metas: list[dict]) -> dict[str, ArticleEntry]:
             articles[meta["article_id"]] = ArticleEntry(
                 id=meta["article_id"], title=meta["title"], published=meta.get("published"),
                 source=meta["source"], url=meta.get("url"), sha256=meta["sha256"],
-                raw_hash=meta.get("raw_hash", ""), chunks=1,
+                raw_hash=meta.get("raw_hash", ""), chunks=1, born=int(meta.get("born", 0)),
             )
         else:
             entry.chunks += 1
     return articles
 
 
+def _article_texts(records: list[dict], order: list[str]) -> list[str]:
+    """Each article's title and chunk texts, as one text. The overlap between chunks repeats
+    some words; for ranking articles and spotting copies that does no harm."""
+    texts: dict[str, list[str]] = {}
+    for record in records:
+        texts.setdefault(record["article_id"], [record["title"]]).append(record["text"])
+    return [" ".join(texts[a]) for a in order]
+
+
+def empty(name: str, fingerprint: str, width: int = 0, seq: int = 0,
+          collection: str | None = None) -> Snapshot:
+    vocab = Vocabulary()
+    none = sparse.csr_matrix((0, 0), dtype=np.float32)
+    return Snapshot(name, fingerprint, [], [], np.zeros((0, width), dtype=np.float16),
+                    Bm25Index(vocab, none), {}, Bm25Index(vocab, none), [], {}, EMPTY,
+                    np.zeros(0, dtype=np.int64), np.zeros(0), np.array([], dtype=object),
+                    seq=seq, collection=collection)
+
+
+@dataclass
+class NewRows:
+    """What an update adds: rows of whole articles, each article's rows together and in order.
+    Term counts and sketches are computed from the records unless given (read from a cache)."""
+    ids: list[str]
+    records: list[dict]
+    vectors: np.ndarray
+    entries: dict[str, ArticleEntry]
+    chunk_counts: tuple[list[str], sparse.csr_matrix] | None = None  # (terms, counts)
+    article_counts: tuple[list[str], sparse.csr_matrix] | None = None
+    sketches: np.ndarray | None = None
+
+    def article_order(self) -> list[str]:
+        return list(dict.fromkeys(r["article_id"] for r in self.records))
+
+
+def _counts(vocab: Vocabulary, given, token_lists) -> sparse.csr_matrix:
+    if given is None:
+        return vocab.counts(token_lists())
+    terms, counts = given
+    columns = np.array([vocab.column(t) for t in terms], dtype=np.int32)
+    counts = sparse.csr_matrix(counts)
+    return sparse.csr_matrix((counts.data, columns[counts.indices], counts.indptr),
+                             shape=(counts.shape[0], len(vocab)))
+
+
+def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: int,
+           collection: str | None = None, foreign_rows: int = 0,
+           stories: dict[str, str] | None = None) -> Snapshot:
+    """`previous` less the articles in `removed`, then `new`'s rows. `stories`: the grouping,
+    when known (read from a cache); otherwise regrouped where the update touched it."""
+    gone = np.array([previous.article_row[a] for a in removed if a in previous.article_row],
+                    dtype=np.int64)
+    keep_articles = np.setdiff1d(np.arange(len(previous.article_order)), gone)
+    keep_rows = (np.flatnonzero(~np.isin(previous.row_article, gone)) if gone.size
+                 else np.arange(len(previous)))
+    # Old article rows -> their rows now (the kept ones move up over the removed).
+    renumber = np.full(len(previous.article_order) + 1, -1, dtype=np.int64)
+    renumber[keep_articles] = np.arange(len(keep_articles))
+    new_order = new.article_order()
+    order = [previous.article_order[i] for i in keep_articles] + new_order
+    article_row = {aid: i for i, aid in enumerate(new_order, start=len(keep_articles))}
+    new_rows = np.array([article_row[r["article_id"]] for r in new.records], dtype=np.int64)
+
+    def pick(items):
+        return items if gone.size == 0 else [items[i] for i in keep_rows]
+
+    vocab = previous.bm25.vocab
+    chunk_counts = _counts(vocab, new.chunk_counts, lambda: [
+        tokenize(embed_text(r["title"], r["published"], r["text"])) for r in new.records])
+    texts = _article_texts(new.records, new_order)
+    article_counts = _counts(vocab, new.article_counts, lambda: [tokenize(t) for t in texts])
+    sketches = new.sketches if new.sketches is not None else sketch_texts(texts)
+    width = (new.vectors.shape[1] if new.vectors.ndim == 2 and len(new.ids)
+             else previous.vectors.shape[1])
+    kept_vectors = (previous.vectors[keep_rows] if len(keep_rows)
+                    else np.zeros((0, width), dtype=np.float16))
+    stamps = [to_timestamp(r.get("published")) for r in new.records]
+    articles = {aid: entry for aid, entry in previous.articles.items() if aid not in removed}
+    articles.update(new.entries)
+    all_sketches = np.concatenate([previous.sketches[keep_articles], sketches])
+    return Snapshot(
+        name, previous.fingerprint, pick(previous.ids) + list(new.ids),
+        pick(previous.records) + list(new.records),
+        np.concatenate([kept_vectors, np.asarray(new.vectors, dtype=np.float16).reshape(-1, width)]),
+        previous.bm25.derive(keep_rows, chunk_counts), articles,
+        previous.article_bm25.derive(keep_articles, article_counts), order,
+        stories=stories if stories is not None else group_stories(
+            order, all_sketches, previous.stories if len(previous) else None, fresh=set(new_order)),
+        sketches=all_sketches,
+        row_article=np.concatenate([renumber[previous.row_article[keep_rows]], new_rows]),
+        published_ts=np.concatenate([previous.published_ts[keep_rows],
+                                     np.array([s if s is not None else np.nan for s in stamps],
+                                              dtype=np.float64)]),
+        sources=np.concatenate([previous.sources[keep_rows],
+                                np.array([r["source"] for r in new.records], dtype=object)]),
+        seq=seq, collection=collection, base=previous.name, kept_rows=len(keep_rows),
+        kept_articles=len(keep_articles), removed=sorted(a for a in removed
+                                                         if a in previous.article_row),
+        chain=previous.chain + 1, foreign_rows=foreign_rows,
+    )
+
+
 def assemble(name: str, fingerprint: str, ids: list[str], metas: list[dict], texts: list[str],
-             vectors: np.ndarray) -> Snapshot:
-    """A snapshot from what Chroma holds (or is about to hold), ordered by article and chunk."""
+             vectors: np.ndarray, seq: int = 0, collection: str | None = None,
+             width: int | None = None) -> Snapshot:
+    """A whole snapshot from what Chroma holds (or is about to hold), ordered by article and
+    chunk."""
     order = sorted(range(len(ids)), key=lambda i: (metas[i]["article_id"], int(metas[i]["n"])))
-    ids = [ids[i] for i in order]
-    metas = [metas[i] for i in order]
-    records = [record_from_metadata(metas[k], texts[i]) for k, i in enumerate(order)]
     vectors = np.asarray(vectors, dtype=np.float16)
-    if order:
-        vectors = vectors[order]
-    else:
-        # No rows: as wide as the caller's embedder, or 0 where nothing says (an empty collection
-        # read back from Chroma); retrieval never scores an empty snapshot, so either serves.
-        vectors = vectors.reshape(0, vectors.shape[1] if vectors.ndim == 2 else 0)
-    bm25 = Bm25Index.build(tokenize_many(
-        [embed_text(r["title"], r["published"], r["text"]) for r in records]))
-    article_order, article_bm25 = _article_bm25(records)
-    return Snapshot(name, fingerprint, ids, records, vectors, bm25, manifest_from_metadata(metas),
-                      article_bm25, article_order)
+    width = width if width is not None else (vectors.shape[1] if vectors.ndim == 2 else 0)
+    new = NewRows([ids[i] for i in order],
+                  [record_from_metadata(metas[i], texts[i]) for i in order],
+                  vectors[order] if order else vectors.reshape(0, width),
+                  manifest_from_metadata(metas))
+    built = derive(empty(name, fingerprint, width), name, set(), new, seq, collection)
+    built.base, built.chain, built.kept_rows, built.kept_articles = None, 0, 0, 0
+    return built
 
 
-def _article_bm25(records: list[dict]) -> tuple[list[str], Bm25Index]:
-    """Whole-article BM25: a question's words spread over several chunks still meet here. The
-    overlap between chunks repeats some words; for ranking articles that does no harm."""
-    texts: dict[str, list[str]] = {}
-    for record in records:
-        texts.setdefault(record["article_id"], [record["title"]]).append(record["text"])
-    order = sorted(texts)
-    return order, Bm25Index.build(tokenize_many([" ".join(texts[a]) for a in order]))
-
-
-def stories_of(records: list[dict]) -> dict[str, str]:
-    texts: dict[str, list[str]] = {}
-    for record in records:
-        texts.setdefault(record["article_id"], [record["title"]]).append(record["text"])
-    return find_stories({article_id: " ".join(parts) for article_id, parts in texts.items()})
-
-
-CACHE_ROOTS = ("snapshots", "generations")  # "generations": indexes built before the rename
-
-
-def folder(index_dir: Path, name: str) -> Path:
-    return index_dir / CACHE_ROOTS[0] / name
-
-
-def _cached_folder(index_dir: Path, name: str) -> Path:
-    for root in CACHE_ROOTS:
-        if (index_dir / root / name / "info.json").exists():
-            return index_dir / root / name
-    return folder(index_dir, name)
-
-
-def save(snapshot: Snapshot, index_dir: Path) -> Path:
-    """Write the cache folder whole or not at all (temporary folder, then rename)."""
-    target = folder(index_dir, snapshot.name)
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-        for cid, record in zip(snapshot.ids, snapshot.records):
-            fh.write(json.dumps({"id": cid, **record}, ensure_ascii=False) + "\n")
-    np.save(tmp / "vectors.npy", snapshot.vectors)
-    snapshot.bm25.save(tmp / "bm25")
-    snapshot.article_bm25.save(tmp / "article_bm25")
-    (tmp / "article_order.json").write_text(json.dumps(snapshot.article_order))
-    (tmp / "stories.json").write_text(json.dumps(snapshot.stories))
-    manifest = {aid: vars(entry) for aid, entry in snapshot.articles.items()}
-    (tmp / "articles.json").write_text(json.dumps(manifest, ensure_ascii=False))
-    (tmp / "info.json").write_text(json.dumps({"fingerprint": snapshot.fingerprint}))
-    _fsync_tree(tmp)
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
-    return target
-
-
-def _fsync_tree(path: Path) -> None:
-    for file in path.rglob("*"):
-        if file.is_file():
-            with open(file, "rb") as fh:
-                os.fsync(fh.fileno())
-
-
-def load_cached(index_dir: Path, name: str) -> Snapshot | None:
-    path = _cached_folder(index_dir, name)
-    if not (path / "info.json").exists():
-        return None
-    try:
-        info = json.loads((path / "info.json").read_text())
-        ids, records = [], []
-        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                row = json.loads(line)
-                ids.append(row.pop("id"))
-                records.append(row)
-        vectors = np.load(path / "vectors.npy")
-        bm25 = Bm25Index.load(path / "bm25")
-        article_bm25 = Bm25Index.load(path / "article_bm25")
-        article_order = json.loads((path / "article_order.json").read_text())
-        manifest = json.loads((path / "articles.json").read_text())
-    except (OSError, ValueError, KeyError):
-        return None  # a damaged or older cache is re-derived from Chroma
-    articles = {aid: ArticleEntry(**entry) for aid, entry in manifest.items()}
-    snapshot = Snapshot(name, info["fingerprint"], ids, records, vectors, bm25, articles,
-                        article_bm25, article_order, _cached_stories(path))
-    if not (path / "stories.json").exists():  # a cache from before copies were found
-        try:
-            (path / "stories.json").write_text(json.dumps(snapshot.stories))
-        except OSError:
-            pass
-    return snapshot
-
-
-def _cached_stories(path: Path) -> dict[str, str] | None:
-    try:
-        stories = json.loads((path / "stories.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return stories if isinstance(stories, dict) else None
-
-
-def load_from_collection(collection, name: str, fingerprint: str, batch: int = 2000) -> Snapshot:
-    ids, metas, texts, vectors = [], [], [], []
-    total = collection.count()
-    for offset in range(0, total, batch):
-        got = collection.get(limit=batch, offset=offset,
-                             include=["metadatas", "documents", "embeddings"])
-        ids.extend(got["ids"])
-        metas.extend(got["metadatas"])
-        texts.extend(got["documents"])
-        vectors.extend(np.asarray(got["embeddings"], dtype=np.float32))
-    return assemble(name, fingerprint, ids, metas, texts, np.array(vectors))
-
-
-def load(index_dir: Path, name: str, fingerprint: str, collection_factory) -> Snapshot:
-    """The cached snapshot, or one derived from Chroma and then cached."""
-    cached = load_cached(index_dir, name)
-    if cached is not None:
-        return cached
-    snapshot = load_from_collection(collection_factory(name), name, fingerprint)
-    try:
-        save(snapshot, index_dir)
-    except OSError:
-        pass  # a read-only or full disk only costs the cache, not the answer
-    return snapshot
-
-
-__all__ = ["ArticleEntry", "Snapshot", "assemble", "chunk_id", "chunk_metadata", "load", "save"]
+__all__ = ["ALIVE", "ArticleEntry", "NewRows", "Snapshot", "assemble", "chunk_metadata",
+           "derive", "empty", "record_metadata", "row_id"]

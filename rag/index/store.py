@@ -1,9 +1,12 @@
-"""Chroma, embedded or client/server through the same code, holding one collection per index
-snapshot and a pointer to the snapshot that serves.
+"""Chroma, embedded or client/server through the same code, holding the index's collection and a
+pointer to the snapshot that serves.
 
-A rebuild writes a new snapshot beside the serving one and then moves the pointer (one
-metadata write, atomic in Chroma). Readers never see a half-built index, and a rebuild killed at
-any moment leaves the previous snapshot serving."""
+An update adds its rows to the serving collection in place, each row tagged with the snapshot
+that added it (`born`) and, once removed, the snapshot that dropped it (`died`); then it moves
+the pointer (one metadata write, atomic in Chroma). A snapshot is the rows born at or before it
+and not dead by it, so readers see the old set or the new set, never a mix, and an update killed
+at any moment leaves the previous snapshot serving. A full build (a new embedder, or compaction
+after many deletions) writes a new collection beside the serving one instead."""
 
 from __future__ import annotations
 
@@ -26,15 +29,29 @@ class Pointer:
     articles: int
     chunks: int
     summary: dict[str, Any] = field(default_factory=dict)
+    # The Chroma collection holding the snapshot's rows (None: named like the snapshot, as
+    # indexes built before in-place updates are) and the snapshot's number in it.
+    collection: str | None = None
+    seq: int = 0
+    # Rows deleted from the collection since it was created: compaction is due when they
+    # outnumber a share of the live ones.
+    deleted_rows: int = 0
+
+    @property
+    def collection_name(self) -> str:
+        return self.collection or self.snapshot
 
     def as_metadata(self) -> dict[str, Any]:
         # "generation" too: a worker of the release before the rename, sharing this store during
         # an upgrade, still follows the pointer.
-        return {
+        meta = {
             "snapshot": self.snapshot, "generation": self.snapshot, "built_at": self.built_at,
             "fingerprint": self.fingerprint, "articles": self.articles, "chunks": self.chunks,
-            "summary": json.dumps(self.summary),
+            "summary": json.dumps(self.summary), "seq": self.seq, "deleted_rows": self.deleted_rows,
         }
+        if self.collection:  # Chroma metadata holds no None
+            meta["collection"] = self.collection
+        return meta
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any] | None) -> "Pointer | None":
@@ -46,6 +63,8 @@ class Pointer:
             snapshot=str(name), built_at=float(meta.get("built_at", 0)),
             fingerprint=str(meta.get("fingerprint", "")), articles=int(meta.get("articles", 0)),
             chunks=int(meta.get("chunks", 0)), summary=json.loads(meta.get("summary") or "{}"),
+            collection=meta.get("collection"), seq=int(meta.get("seq", 0)),
+            deleted_rows=int(meta.get("deleted_rows", 0)),
         )
 
 
@@ -135,7 +154,7 @@ class Store:
     def collection(self, snapshot: str):
         return self.client.get_collection(snapshot, embedding_function=None)
 
-    def snapshots(self) -> list[str]:
+    def collections(self) -> list[str]:
         names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
         return sorted(n for n in names if is_snapshot_name(self.prefix, n))
 

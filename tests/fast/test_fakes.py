@@ -56,7 +56,7 @@ def test_query_is_nearest_first_by_cosine_distance_and_get_pages():
         col.add(ids=["e"], embeddings=[[0, 0, 0, 1]], metadatas=[{"url": None}])  # as Chroma refuses
 
 
-def test_store_pointer_and_snapshots():
+def test_store_pointer_and_collections():
     store = FakeStore()
     assert store.current() is None
     first, second = store.new_snapshot_name(), store.new_snapshot_name()
@@ -67,7 +67,7 @@ def test_store_pointer_and_snapshots():
     assert store.current() == Pointer(first, 1.0, "fp", 1, 3, {"line": "ok"})
     store.drop(second)
     store.drop(second)  # already gone: no error, as in the real store
-    assert store.snapshots() == [first]
+    assert store.collections() == [first]
     with pytest.raises(ValueError):
         store.collection(second)
 

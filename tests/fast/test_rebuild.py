@@ -1,5 +1,5 @@
-"""Incremental rebuilds through the service, over the fakes: what changed is re-embedded, what did
-not is copied, a failed rebuild leaves the previous index serving. The slow twin is
+"""Incremental rebuilds through the service, over the fakes: what changed is re-embedded in place,
+what did not stays, a failed rebuild leaves the previous index serving. The slow twin is
 tests/test_indexing.py (real Chroma, embedded and server)."""
 
 import time
@@ -7,6 +7,7 @@ import time
 import pytest
 
 from rag.errors import RebuildInProgress
+from rag.index.snapshot_files import chain
 from tests.conftest import SEEDS, write_article
 from tests.fakes import FakeEmbedder
 from tests.fast.conftest import BlockingEmbedder, fast_service, fast_settings
@@ -45,7 +46,9 @@ def test_incremental_rebuild_cycle(corpus):
     assert added.embedded_chunks == added.chunks - first.chunks == len(embedder.embedded_texts)
     assert all("Tram line approved" in text for text in embedder.embedded_texts)
     assert served_articles(corpus) == {"park", "tram"}
-    assert store.collection(added.snapshot).count() == added.chunks
+    # Added in place: the same collection, holding the new rows beside the old.
+    assert added.in_place and store.collections() == [first.snapshot]
+    assert store.collection(first.snapshot).count() == added.chunks
     answer = corpus.answer(TRAM_QUESTION)
     assert not answer.refused and "420 million euros" in answer.answer
     assert {c.source for c in answer.citations} == {"tram.txt"}
@@ -62,10 +65,13 @@ def test_incremental_rebuild_cycle(corpus):
     assert counts(removed) == (0, 0, 1, 1) and removed.chunks == first.chunks
     assert served_articles(corpus) == {"park"}
     assert corpus.answer(TRAM_QUESTION).refused
-    # Only the serving snapshot and the one before it are kept, in the store and on disk.
-    assert store.current().snapshot == removed.snapshot
-    assert removed.snapshot in store.snapshots() and len(store.snapshots()) <= 2
-    assert len(list((corpus.settings.index_dir / "snapshots").iterdir())) <= 2
+    # One collection; on disk, the serving snapshot and the one before it, each saved as a
+    # delta over the folders it rests on, and nothing else.
+    assert store.current().snapshot == removed.snapshot and store.collections() == [first.snapshot]
+    folders = {p.name for p in (corpus.settings.index_dir / "snapshots").iterdir()}
+    assert folders == set(chain(corpus.settings.index_dir, removed.snapshot)) | set(
+        chain(corpus.settings.index_dir, updated.snapshot))
+    assert (corpus.settings.index_dir / "snapshots" / removed.snapshot / "chunks.jsonl").read_text() == ""
     assert corpus.status()["last_build"].startswith("0 added, 0 updated, 1 removed, 1 unchanged")
 
 
@@ -118,7 +124,9 @@ def test_a_failed_rebuild_leaves_the_previous_index_serving(tmp_path):
     state = service.rebuild_state.public()
     assert state["state"] == "failed" and "embedding server went away" in state["error"]
     assert service.store.current().snapshot == first.snapshot
-    assert service.store.snapshots() == [first.snapshot]  # the half-built one was dropped
+    # The rows it had added to the serving collection are gone again.
+    assert service.store.collections() == [first.snapshot]
+    assert service.store.collection(first.snapshot).count() == first.chunks
     embedder.broken = False
     assert service.answer(TRAM_QUESTION).answer == before
 

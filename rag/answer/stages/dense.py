@@ -8,22 +8,31 @@ from rag.answer.stages.base import Stage, StageContext
 from rag.errors import StoreUnavailable
 
 
+SLACK = 64
+
+
 class DenseStage(Stage):
     name = "dense"
 
     def nominate(self, ctx: StageContext) -> list[int]:
         if ctx.mask is not None and ctx.where is None:
             return self._exact(ctx)
+        # The collection also holds rows that are not this snapshot's: removed ones awaiting
+        # deletion, and those of an update under way. Ask for that many more and keep ours.
+        asked = ctx.candidates + ctx.snapshot.foreign_rows + SLACK
         try:
             found = ctx.collection.query(query_embeddings=[ctx.query_vector.tolist()],
-                                         n_results=ctx.candidates, where=ctx.where,
-                                         include=["distances"])
+                                         n_results=asked, where=ctx.where, include=["distances"])
         except Exception as exc:  # connection refused, server gone, collection dropped
             raise StoreUnavailable(
                 f"the index store is unavailable: dense search failed: {type(exc).__name__}: {exc}"
             ) from exc
         id_to_row = ctx.snapshot.id_to_row
-        return [id_to_row[i] for i in found["ids"][0] if i in id_to_row]
+        rows = [id_to_row[i] for i in found["ids"][0] if i in id_to_row][:ctx.candidates]
+        if len(rows) < ctx.candidates and len(found["ids"][0]) >= asked:
+            # An update added more rows than the slack covers: search our own rows exactly.
+            return self._exact(ctx)
+        return rows
 
     @staticmethod
     def _exact(ctx: StageContext) -> list[int]:
@@ -32,11 +41,12 @@ class DenseStage(Stage):
         Exact, and a few milliseconds for 50,000 chunks."""
         # One product over all rows, then the cut: cheaper than copying the allowed rows out.
         scores = ctx.snapshot.vectors32 @ ctx.query_vector.astype(np.float32)
-        scores[~ctx.mask] = -np.inf
-        allowed = int(ctx.mask.sum())
+        mask = ctx.mask if ctx.mask is not None else np.ones(scores.size, dtype=bool)
+        scores[~mask] = -np.inf
+        allowed = int(mask.sum())
         k = min(ctx.candidates, allowed)
         best = np.argpartition(-scores, k - 1)[:k] if scores.size > k else np.arange(scores.size)
-        return [int(i) for i in best if ctx.mask[i]]
+        return [int(i) for i in best if mask[i]]
 
     def score(self, ctx: StageContext, rows: np.ndarray) -> np.ndarray:
         return ctx.snapshot.vectors[rows].astype(np.float32) @ ctx.query_vector.astype(np.float32)

@@ -1,0 +1,67 @@
+"""Changes to the serving collection in place: rows added tagged with the snapshot that adds them,
+rows removed first marked dead by it and deleted one update later, and the leftovers of an update
+that was killed put right before the next one starts.
+
+Readers of the serving snapshot never see these rows change under them: their snapshot is the
+rows born by it and not dead by it, and dense search keeps only rows it holds."""
+
+from __future__ import annotations
+
+import logging
+
+from rag.index.snapshot import ALIVE, Snapshot, record_metadata
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+
+
+def _ids(collection, where: dict) -> list[str]:
+    return collection.get(where=where, include=[])["ids"]
+
+
+def _delete(collection, ids: list[str]) -> None:
+    for start in range(0, len(ids), BATCH):
+        collection.delete(ids=ids[start:start + BATCH])
+
+
+def tidy(collection, serving: int) -> int:
+    """Before an update on snapshot `serving`: rows a killed update added are deleted, rows it
+    marked dead live again, and rows dead by the serving snapshot (an update ago: no reader
+    still needs them) are deleted. Returns how many rows were deleted."""
+    orphans = _ids(collection, {"born": {"$gt": serving}})
+    _delete(collection, orphans)
+    marked = collection.get(where={"$and": [{"died": {"$gt": serving}}, {"died": {"$lt": ALIVE}}]},
+                            include=["metadatas"])
+    if marked["ids"]:
+        log.warning("%d rows marked removed by an unfinished update are live again",
+                    len(marked["ids"]))
+        revived = [{**meta, "died": ALIVE} for meta in marked["metadatas"]]
+        for start in range(0, len(revived), BATCH):
+            collection.update(ids=marked["ids"][start:start + BATCH],
+                              metadatas=revived[start:start + BATCH])
+    dead = _ids(collection, {"died": {"$lte": serving}})
+    _delete(collection, dead)
+    return len(orphans) + len(dead)
+
+
+def mark_dead(collection, previous: Snapshot, articles: set[str], seq: int) -> int:
+    """Mark the rows of `articles` removed by snapshot `seq`; returns how many."""
+    ids, metas = [], []
+    for article_id in sorted(articles & previous.first_row.keys()):
+        entry = previous.articles[article_id]
+        first = previous.first_row[article_id]  # an article's rows are contiguous
+        for row in range(first, first + entry.chunks):
+            ids.append(previous.ids[row])
+            metas.append(record_metadata(previous.records[row], entry, entry.born, seq))
+    for start in range(0, len(ids), BATCH):
+        collection.update(ids=ids[start:start + BATCH], metadatas=metas[start:start + BATCH])
+    return len(ids)
+
+
+def undo(collection, seq: int) -> None:
+    """Best effort after a failed update: its rows out, its marks off (the next update's `tidy`
+    does it if this cannot)."""
+    try:
+        tidy(collection, seq - 1)
+    except Exception as exc:  # the store itself failed: tidy runs again before the next update
+        log.warning("could not undo the failed update's rows now (%s); the next update will", exc)
