@@ -23,7 +23,7 @@ import numpy as np
 
 from benchmarks.common import peak_rss_mb, save
 from rag.config import Settings
-from rag.index.build import rebuild
+from rag.index.build import build
 
 WIDTH = 384
 _WORDS = None
@@ -108,12 +108,20 @@ def settings_for(work: Path, seeds: Path) -> Settings:
     return Settings(seeds_dir=seeds, index_dir=work / "index", _env_file=None)
 
 
-def timed_rebuild(settings: Settings, embedder) -> dict:
+def timed_rebuild(settings: Settings, embedder, serving=None) -> tuple[dict, object]:
+    """`serving`: the snapshot a running server holds (None: a `rag rebuild` process, which reads
+    it from the index folder first)."""
     phases = Phases()
     started = time.perf_counter()
-    summary = rebuild(settings, progress=phases, embedder=embedder)
+    summary, built = build(settings, progress=phases, embedder=embedder, serving=serving)
     return {"seconds": round(time.perf_counter() - started, 3), "phases": phases.close(),
-            "line": summary.line()}
+            "line": summary.line()}, built
+
+
+def _change(seeds: Path, size: int, round_: int) -> None:
+    """5 new articles in, the oldest remaining one out."""
+    write_archive(seeds, 5, seed=1000 + round_, start=size + 5 * round_)
+    sorted(seeds.rglob("*.txt"))[round_].unlink()
 
 
 def measure_size(work: Path, size: int, repeats: int) -> dict:
@@ -122,17 +130,19 @@ def measure_size(work: Path, size: int, repeats: int) -> dict:
     write_archive(seeds, size)
     settings = settings_for(work, seeds)
     embedder = StandInEmbedder()
-    full = timed_rebuild(settings, embedder)
+    full, serving = timed_rebuild(settings, embedder)
     updates = []
     for round_ in range(repeats):
-        # Each round: 5 new articles in, the oldest remaining one out.
-        write_archive(seeds, 5, seed=1000 + round_, start=size + 5 * round_)
-        victim = sorted(seeds.rglob("*.txt"))[round_]
-        victim.unlink()
-        updates.append(timed_rebuild(settings, embedder))
+        _change(seeds, size, round_)
+        update, serving = timed_rebuild(settings, embedder, serving)
+        updates.append(update)
+    del serving
+    _change(seeds, size, repeats)
+    process, _ = timed_rebuild(settings, embedder)
     seconds = [u["seconds"] for u in updates]
     return {"articles": size, "full_build": full, "updates": updates,
-            "update_median_s": round(statistics.median(seconds), 3), "peak_rss_mb": peak_rss_mb()}
+            "update_median_s": round(statistics.median(seconds), 3),
+            "process_update": process, "peak_rss_mb": peak_rss_mb()}
 
 
 def measure_news(work: Path, corpus: Path, added: int = 68) -> dict:
@@ -145,9 +155,9 @@ def measure_news(work: Path, corpus: Path, added: int = 68) -> dict:
     (seeds / "corpus-rest.jsonl").write_text("".join(lines[:-added]), encoding="utf-8")
     settings = settings_for(work, seeds)
     embedder = StandInEmbedder()
-    full = timed_rebuild(settings, embedder)
+    full, serving = timed_rebuild(settings, embedder)
     (seeds / "latest.jsonl").write_text("".join(lines[-added:]), encoding="utf-8")
-    update = timed_rebuild(settings, embedder)
+    update, _ = timed_rebuild(settings, embedder, serving)
     return {"records": len(lines), "added": added, "full_build": full, "update": update}
 
 

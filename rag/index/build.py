@@ -21,9 +21,9 @@ from typing import Callable
 import numpy as np
 
 from rag.index import inplace, snapshot as snap, snapshot_files as files
-from rag.ingest.loading import RawArticle, load_articles
+from rag.ingest.file_cache import ArticleState, scan_articles
 from rag.ingest.chunking import Chunk, chunk_article
-from rag.ingest.cleaning import CLEANING_VERSION, Article, clean_articles
+from rag.ingest.cleaning import CLEANING_VERSION, Article
 from rag.config import Settings
 from rag.errors import RebuildInProgress, StoreUnavailable
 from rag.index.embedding import Embedder, embedder_name, get_embedder
@@ -86,15 +86,6 @@ def fingerprint_embedder(fp: str) -> str:
     return fp.split("|", 1)[0]
 
 
-def raw_hash(article: RawArticle) -> str:
-    digest = hashlib.sha256()
-    for part in (article.id, article.title, article.published or "", article.url or "",
-                 article.source, article.text):
-        digest.update(part.encode("utf-8"))
-        digest.update(b"\x1f")
-    return digest.hexdigest()
-
-
 @contextmanager
 def rebuild_lock(index_dir: Path):
     """One rebuild at a time per index folder, across processes. The kernel drops the lock when
@@ -111,8 +102,8 @@ def rebuild_lock(index_dir: Path):
         handle.close()
 
 
-def _unique(raw: list[RawArticle], skipped: list[dict]) -> list[RawArticle]:
-    by_id: dict[str, RawArticle] = {}
+def _unique(raw: list[ArticleState], skipped: list[dict]) -> list[ArticleState]:
+    by_id: dict[str, ArticleState] = {}
     for article in raw:
         if article.id in by_id:
             skipped.append({"source": article.source,
@@ -122,11 +113,11 @@ def _unique(raw: list[RawArticle], skipped: list[dict]) -> list[RawArticle]:
     return list(by_id.values())
 
 
-def _drop_same_text(articles: list[Article], skipped: list[dict]) -> list[Article]:
-    seen: dict[str, Article] = {}
+def _drop_same_text(articles: list[ArticleState], skipped: list[dict]) -> list[ArticleState]:
+    seen: dict[str, ArticleState] = {}
     kept = []
     for article in articles:
-        key = hashlib.sha256(f"{article.title}\x1f{article.text}".encode("utf-8")).hexdigest()
+        key = article.text_key
         if key in seen:
             skipped.append({"source": article.source,
                             "reason": f"same text as {seen[key].source} ({seen[key].id})"})
@@ -163,33 +154,31 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     report = progress or (lambda stage, done, total: None)
     summary = BuildSummary()
     report("reading articles", 0, 0)
-    loaded = load_articles(seeds)
-    summary.skipped = [{"source": s.source, "reason": s.reason} for s in loaded.skipped]
-    summary.unsafe_urls = loaded.unsafe_urls
-    raw = _unique(loaded.articles, summary.skipped)
-    raw_hashes = {a.id: raw_hash(a) for a in raw}
+    # Only files that changed since the last rebuild are read and cleaned (rag.ingest.file_cache).
+    scan = scan_articles(seeds, settings.index_dir)
+    summary.skipped = [{"source": s.source, "reason": s.reason} for s in scan.skipped]
+    summary.unsafe_urls = scan.unsafe_urls
+    states = _unique(scan.articles, summary.skipped)
+    raw_hashes = {a.id: a.raw_hash for a in states}
     digest = _digest(raw_hashes)
+    cleaning_skips = [{"source": a.source, "reason": a.skip} for a in states if a.sha256 is None]
+    articles = _drop_same_text([a for a in states if a.sha256 is not None], cleaning_skips)
+    summary.skipped.extend(cleaning_skips)
 
     pointer = store.current()
     fp = fingerprint(settings, embedder)
     previous = _load_serving(settings, store, pointer, serving)
     if pointer is not None and previous is not None:
         if pointer.fingerprint == fp and pointer.summary.get("raw_hashes_digest") == digest:
-            # Same files, same contents, same pipeline: cleaning is deterministic, so nothing
-            # can have changed and the whole corpus need not be cleaned again.
-            summary.skipped.extend(pointer.summary.get("cleaning_skips", []))
+            # Same files, same contents, same pipeline: nothing can have changed.
             return _unchanged(summary, previous), previous
-
-    report("cleaning", 0, len(raw))
-    articles, clean_skips = clean_articles(raw)
-    cleaning_skips = [{"source": s, "reason": r} for s, r in clean_skips]
-    articles = _drop_same_text(articles, cleaning_skips)
-    summary.skipped.extend(cleaning_skips)
 
     before = set(previous.articles) if previous is not None else set()
     old = previous.articles if previous is not None and pointer.fingerprint == fp else {}
     kept = [a for a in articles if a.id in old and old[a.id].sha256 == a.sha256]
-    to_embed = [a for a in articles if not (a.id in old and old[a.id].sha256 == a.sha256)]
+    changed = [a for a in articles if not (a.id in old and old[a.id].sha256 == a.sha256)]
+    report("cleaning", 0, len(changed))
+    to_embed = [cleaned for cleaned in map(scan.article, changed) if cleaned is not None]
     summary.added = sum(1 for a in to_embed if a.id not in before)
     summary.updated = len(to_embed) - summary.added
     removed = before - {a.id for a in articles}
@@ -199,7 +188,7 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     # but the snapshot must change so that it is cited from its new file.
     moved = [a for a in kept if old[a.id].source != a.source]
     summary.changed = previous is None or bool(to_embed or removed or moved)
-    pointer_summary = {"raw_hashes_digest": digest, "cleaning_skips": cleaning_skips}
+    pointer_summary = {"raw_hashes_digest": digest, "files_read": scan.read_files}
 
     if not summary.changed:
         # Files were touched but their cleaned articles are the same: keep the snapshot.

@@ -165,14 +165,19 @@ def clean_text(text: str, shared_keys: set[str] | frozenset[str] = frozenset()) 
     return "\n\n".join(kept)
 
 
+def short_paragraph_keys(text: str) -> set[str]:
+    """The article's short paragraphs, normalised: what may be furniture if others share it."""
+    keys = {_key(p) for p in split_paragraphs(text) if len(p.split()) <= MAX_BOILERPLATE_WORDS}
+    return {k for k in keys if k}
+
+
 def shared_paragraph_keys(raw: list[RawArticle]) -> set[str]:
     """Short paragraphs that recur in several different articles: page furniture."""
     if len(raw) < MIN_ARTICLES_FOR_REPETITION:
         return set()
     seen: Counter[str] = Counter()
     for article in raw:
-        keys = {_key(p) for p in split_paragraphs(article.text) if len(p.split()) <= MAX_BOILERPLATE_WORDS}
-        seen.update(k for k in keys if k)
+        seen.update(short_paragraph_keys(article.text))
     return {k for k, n in seen.items() if n >= MIN_ARTICLES_FOR_REPETITION}
 
 
@@ -184,19 +189,27 @@ def content_hash(title: str, published: str | None, url: str | None, text: str) 
     return digest.hexdigest()
 
 
+def clean_article(item: RawArticle, shared: set[str] | frozenset[str]) -> Article | str:
+    """The cleaned article, or the reason nothing is left of it."""
+    text = clean_text(item.text, shared)
+    if not text.strip():
+        if not item.title.strip():
+            return "nothing left after removing boilerplate"
+        text = item.title  # a page that was all furniture still has a real headline
+    return Article(
+        id=item.id, title=item.title, text=text, source=item.source, published=item.published,
+        url=item.url, sha256=content_hash(item.title, item.published, item.url, text),
+    )
+
+
 def clean_articles(raw: list[RawArticle]) -> tuple[list[Article], list[tuple[str, str]]]:
     """Cleaned articles, and (source, reason) for those left with no text."""
     shared = shared_paragraph_keys(raw)
     articles, skipped = [], []
     for item in raw:
-        text = clean_text(item.text, shared)
-        if not text.strip():
-            if not item.title.strip():
-                skipped.append((item.source, "nothing left after removing boilerplate"))
-                continue
-            text = item.title  # a page that was all furniture still has a real headline
-        articles.append(Article(
-            id=item.id, title=item.title, text=text, source=item.source, published=item.published,
-            url=item.url, sha256=content_hash(item.title, item.published, item.url, text),
-        ))
+        cleaned = clean_article(item, shared)
+        if isinstance(cleaned, str):
+            skipped.append((item.source, cleaned))
+        else:
+            articles.append(cleaned)
     return articles, skipped

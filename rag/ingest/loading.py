@@ -77,23 +77,38 @@ def iter_files(root: Path) -> Iterator[tuple[Path, str | None]]:
             yield path, None
 
 
-def load_articles(path: Path) -> LoadResult:
-    """Load a seeds folder, or a single article or corpus file."""
-    result = LoadResult()
+def article_files(path: Path) -> list[tuple[Path, str, str | None]] | None:
+    """(file, source name, reason not to read it) for a seeds folder, or for a single article or
+    corpus file; None when there is no such file or folder."""
     path = Path(path)
     if path.is_file():
         root, files = path.parent, [(path, None)]
     elif path.is_dir():
         root, files = path, list(iter_files(path))
     else:
+        return None
+    return [(file, file.relative_to(root).as_posix(), reason) for file, reason in files]
+
+
+def load_articles(path: Path) -> LoadResult:
+    """Load a seeds folder, or a single article or corpus file."""
+    result = LoadResult()
+    files = article_files(path)
+    if files is None:
         result.skipped.append(Skip(str(path), "no such file or folder"))
         return result
-    for file, reason in files:
-        source = file.relative_to(root).as_posix()
+    for file, source, reason in files:
         if reason:
             result.skipped.append(Skip(source, reason))
             continue
         _load_file(file, source, result)
+    return result
+
+
+def load_file(file: Path, source: str) -> LoadResult:
+    """One file's articles, or the reasons it or some of its records cannot be used."""
+    result = LoadResult()
+    _load_file(file, source, result)
     return result
 
 

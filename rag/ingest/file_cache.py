@@ -1,0 +1,243 @@
+"""What each article file held when last read, so that a rebuild reads, parses and cleans only the
+files that changed.
+
+A file counts as unchanged while its size, inode and modification and change times (in
+nanoseconds) are. For each file the cache keeps its articles' ids, raw and cleaned hashes (or why
+cleaning left nothing) and short-paragraph keys; for the folder, how many articles hold each key.
+Cleaning drops a short paragraph that several articles share, so an article's cleaned text
+depends on the others only through those counts: it is cleaned again when a key of its crosses
+the threshold. The cache says what the files hold, not what the index holds: the rebuild still
+compares each article with the serving snapshot's manifest, so a failed rebuild loses nothing.
+Each scan commits whole or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rag.ingest.cleaning import (CLEANING_VERSION, MIN_ARTICLES_FOR_REPETITION, Article,
+                                 clean_article, short_paragraph_keys)
+from rag.ingest.loading import RawArticle, Skip, article_files, load_file
+
+log = logging.getLogger(__name__)
+SCHEMA = f"1/cleaning-v{CLEANING_VERSION}"
+BATCH = 500
+
+
+def raw_hash(article: RawArticle) -> str:
+    digest = hashlib.sha256()
+    for part in (article.id, article.title, article.published or "", article.url or "",
+                 article.source, article.text):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+@dataclass
+class ArticleState:
+    id: str
+    source: str
+    raw_hash: str
+    sha256: str | None  # the cleaned article's; None when cleaning left nothing
+    text_key: str | None  # title and cleaned text: two articles that say the very same thing
+    skip: str | None = None  # why cleaning left nothing
+
+
+@dataclass
+class Scan:
+    articles: list[ArticleState] = field(default_factory=list)  # in file order
+    skipped: list[Skip] = field(default_factory=list)
+    unsafe_urls: int = 0
+    read_files: int = 0  # files read and parsed by this scan
+    cleaned: dict[str, Article] = field(default_factory=dict)  # cleaned by this scan
+    paths: dict[str, Path] = field(default_factory=dict)
+    shared: set[str] = field(default_factory=set)
+
+    def article(self, state: ArticleState) -> Article | None:
+        """The cleaned article (read again from its file if this scan did not clean it)."""
+        if state.id in self.cleaned and self.cleaned[state.id].source == state.source:
+            return self.cleaned[state.id]
+        for raw in load_file(self.paths[state.source], state.source).articles:
+            if raw.id == state.id:
+                cleaned = clean_article(raw, self.shared)
+                return cleaned if isinstance(cleaned, Article) else None
+        return None
+
+
+def _state(raw: RawArticle, shared: set[str]) -> tuple[ArticleState, Article | None]:
+    cleaned = clean_article(raw, shared)
+    if isinstance(cleaned, str):
+        return ArticleState(raw.id, raw.source, raw_hash(raw), None, None, cleaned), None
+    text_key = hashlib.sha256(f"{cleaned.title}\x1f{cleaned.text}".encode("utf-8")).hexdigest()
+    return ArticleState(raw.id, raw.source, raw_hash(raw), cleaned.sha256, text_key), cleaned
+
+
+def _stamp(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns]
+
+
+class FileCache:
+    def __init__(self, path: Path, seeds: Path):
+        self.path = path
+        self.root = str(Path(seeds).resolve())
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError as exc:  # a damaged cache only costs reading every file
+            log.warning("file cache %s unreadable (%s); starting it again", path, exc)
+            path.unlink(missing_ok=True)
+            self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, stamp TEXT, "
+                   "data TEXT, keys TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, n INTEGER)")
+        held = dict(db.execute("SELECT name, value FROM meta").fetchall())
+        if held != {"schema": SCHEMA, "root": self.root}:
+            # Another cleaning, another layout, or another folder: nothing here applies.
+            db.execute("BEGIN")
+            for table in ("files", "counts", "meta"):
+                db.execute(f"DELETE FROM {table}")
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [("schema", SCHEMA), ("root", self.root)])
+            db.execute("COMMIT")
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def scan(self, seeds: Path) -> Scan:
+        scan = Scan()
+        listed = article_files(seeds)
+        if listed is None:
+            scan.skipped.append(Skip(str(seeds), "no such file or folder"))
+            listed = []
+        cached = {source: json.loads(stamp) for source, stamp in
+                  self.db.execute("SELECT source, stamp FROM files")}
+        present, fresh = {}, {}
+        for path, source, reason in listed:
+            if reason:
+                scan.skipped.append(Skip(source, reason))
+                continue
+            scan.paths[source] = path
+            try:
+                stamp = _stamp(path)
+            except OSError:
+                stamp = None
+            present[source] = stamp
+            if stamp is None or cached.get(source) != stamp:
+                fresh[source] = (stamp, load_file(path, source))
+        scan.read_files = len(fresh)
+        gone = [s for s in cached if s not in present or s in fresh]
+        self.db.execute("BEGIN")
+        try:
+            self._update(scan, fresh, gone, cached)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self._collect(scan, present, fresh)
+        return scan
+
+    def _keys_of(self, sources: list[str]) -> dict[str, list[list[str]]]:
+        out = {}
+        for start in range(0, len(sources), BATCH):
+            part = sources[start:start + BATCH]
+            marks = ",".join("?" * len(part))
+            for source, keys in self.db.execute(
+                    f"SELECT source, keys FROM files WHERE source IN ({marks})", part):
+                out[source] = json.loads(keys)
+        return out
+
+    def _update(self, scan: Scan, fresh: dict, gone: list[str], cached: dict) -> None:
+        delta: dict[str, int] = {}
+        for keys in self._keys_of(gone).values():
+            for article_keys in keys:
+                for key in article_keys:
+                    delta[key] = delta.get(key, 0) - 1
+        new_keys = {}
+        for source, (_, loaded) in fresh.items():
+            new_keys[source] = [sorted(short_paragraph_keys(a.text)) for a in loaded.articles]
+            for article_keys in new_keys[source]:
+                for key in article_keys:
+                    delta[key] = delta.get(key, 0) + 1
+        flipped = self._apply_counts(delta)
+        scan.shared = {k for (k,) in self.db.execute("SELECT key FROM counts WHERE n >= ?",
+                                                     (MIN_ARTICLES_FOR_REPETITION,))}
+        for source in gone:
+            if source not in fresh:
+                self.db.execute("DELETE FROM files WHERE source = ?", (source,))
+        if flipped:
+            # Articles in unchanged files whose furniture changed: read and cleaned again.
+            for source, keys in self.db.execute("SELECT source, keys FROM files"):
+                if source not in fresh and source in scan.paths and any(
+                        flipped.intersection(k) for k in json.loads(keys)):
+                    loaded = load_file(scan.paths[source], source)
+                    fresh[source] = (cached[source], loaded)
+                    new_keys[source] = [sorted(short_paragraph_keys(a.text)) for a in loaded.articles]
+                    scan.read_files += 1
+        for source, (stamp, loaded) in fresh.items():
+            states = []
+            for raw in loaded.articles:
+                state, cleaned = _state(raw, scan.shared)
+                states.append(asdict(state))
+                if cleaned is not None:
+                    scan.cleaned[raw.id] = cleaned
+            data = {"articles": states, "unsafe_urls": loaded.unsafe_urls,
+                    "skipped": [[s.source, s.reason] for s in loaded.skipped]}
+            if stamp is None:
+                continue  # unreadable now: reported, not remembered
+            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                            (source, json.dumps(stamp), json.dumps(data), json.dumps(new_keys[source])))
+
+    def _apply_counts(self, delta: dict[str, int]) -> set[str]:
+        """Add `delta` to the key counts; the keys whose side of the threshold changed."""
+        keys = [k for k, d in delta.items() if d]
+        before: dict[str, int] = {}
+        for start in range(0, len(keys), BATCH):
+            part = keys[start:start + BATCH]
+            marks = ",".join("?" * len(part))
+            before.update(self.db.execute(f"SELECT key, n FROM counts WHERE key IN ({marks})", part))
+        flipped = set()
+        for key in keys:
+            old = before.get(key, 0)
+            new = max(old + delta[key], 0)
+            if (old >= MIN_ARTICLES_FOR_REPETITION) != (new >= MIN_ARTICLES_FOR_REPETITION):
+                flipped.add(key)
+            if new:
+                self.db.execute("INSERT OR REPLACE INTO counts VALUES (?, ?)", (key, new))
+            else:
+                self.db.execute("DELETE FROM counts WHERE key = ?", (key,))
+        return flipped
+
+    def _collect(self, scan: Scan, present: dict, fresh: dict) -> None:
+        """Every present file's articles and skips, in file order."""
+        rows = dict(self.db.execute("SELECT source, data FROM files"))
+        for source in present:
+            if source in rows:
+                data = json.loads(rows[source])
+            elif source in fresh:  # read, but not remembered (it could not be stat'ed)
+                loaded = fresh[source][1]
+                data = {"articles": [asdict(_state(a, scan.shared)[0]) for a in loaded.articles],
+                        "unsafe_urls": loaded.unsafe_urls,
+                        "skipped": [[s.source, s.reason] for s in loaded.skipped]}
+            else:
+                continue
+            scan.articles.extend(ArticleState(**a) for a in data["articles"])
+            scan.skipped.extend(Skip(s, r) for s, r in data["skipped"])
+            scan.unsafe_urls += data["unsafe_urls"]
+
+
+def scan_articles(seeds: Path, index_dir: Path) -> Scan:
+    cache = FileCache(index_dir / "files.sqlite", seeds)
+    try:
+        return cache.scan(seeds)
+    finally:
+        cache.close()
