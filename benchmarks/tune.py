@@ -27,7 +27,7 @@ def candidates(service: RagService, questions, depth: int = 100):
     for q, qv in zip(questions, vectors):
         tokens = tokenize(q.question)
         found = collection.query(query_embeddings=[qv.tolist()], n_results=depth, include=["distances"])
-        dense_rows = [snapshot.id_to_row[i] for i in found["ids"][0]]
+        dense_rows = [r for r in map(snapshot.row_of, found["ids"][0]) if r is not None]
         bm25 = snapshot.bm25.scores(tokens)
         bm25_rows = np.argpartition(-bm25, depth)[:depth]
         rows = np.array(sorted(set(dense_rows) | {int(r) for r in bm25_rows if bm25[r] > 0}))

@@ -24,6 +24,7 @@ import numpy as np
 from benchmarks.common import peak_rss_mb, save
 from rag.config import Settings
 from rag.index.build import build
+from rag.index.store import Store
 
 WIDTH = 384
 _WORDS = None
@@ -108,12 +109,13 @@ def settings_for(work: Path, seeds: Path) -> Settings:
     return Settings(seeds_dir=seeds, index_dir=work / "index", _env_file=None)
 
 
-def timed_rebuild(settings: Settings, embedder, serving=None) -> tuple[dict, object]:
-    """`serving`: the snapshot a running server holds (None: a `rag rebuild` process, which reads
-    it from the index folder first)."""
+def timed_rebuild(settings: Settings, embedder, serving=None, store=None) -> tuple[dict, object]:
+    """`serving` and `store`: the snapshot and the open store a running server holds (None: a
+    `rag rebuild` process, which opens the store and reads the snapshot from the index folder)."""
     phases = Phases()
     started = time.perf_counter()
-    summary, built = build(settings, progress=phases, embedder=embedder, serving=serving)
+    summary, built = build(settings, progress=phases, embedder=embedder, serving=serving,
+                           store=store)
     return {"seconds": round(time.perf_counter() - started, 3), "phases": phases.close(),
             "line": summary.line()}, built
 
@@ -130,13 +132,14 @@ def measure_size(work: Path, size: int, repeats: int) -> dict:
     write_archive(seeds, size)
     settings = settings_for(work, seeds)
     embedder = StandInEmbedder()
-    full, serving = timed_rebuild(settings, embedder)
+    store = Store(settings)
+    full, serving = timed_rebuild(settings, embedder, store=store)
     updates = []
     for round_ in range(repeats):
         _change(seeds, size, round_)
-        update, serving = timed_rebuild(settings, embedder, serving)
+        update, serving = timed_rebuild(settings, embedder, serving, store)
         updates.append(update)
-    del serving
+    del serving, store
     _change(seeds, size, repeats)
     process, _ = timed_rebuild(settings, embedder)
     seconds = [u["seconds"] for u in updates]
@@ -155,9 +158,10 @@ def measure_news(work: Path, corpus: Path, added: int = 68) -> dict:
     (seeds / "corpus-rest.jsonl").write_text("".join(lines[:-added]), encoding="utf-8")
     settings = settings_for(work, seeds)
     embedder = StandInEmbedder()
-    full, serving = timed_rebuild(settings, embedder)
+    store = Store(settings)
+    full, serving = timed_rebuild(settings, embedder, store=store)
     (seeds / "latest.jsonl").write_text("".join(lines[-added:]), encoding="utf-8")
-    update, _ = timed_rebuild(settings, embedder, serving)
+    update, _ = timed_rebuild(settings, embedder, serving, store)
     return {"records": len(lines), "added": added, "full_build": full, "update": update}
 
 

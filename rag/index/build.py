@@ -215,9 +215,14 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
         snapshot=built.name, built_at=time.time(), fingerprint=fp, articles=summary.articles,
         chunks=summary.chunks, summary=pointer_summary, collection=built.collection_name,
         seq=built.seq, deleted_rows=0 if whole else pointer.deleted_rows + deleted))
+    _update_marker(settings).unlink(missing_ok=True)
     _collect_garbage(store, settings.index_dir, built=built,
                      serving=pointer if pointer else None)
     return summary, built
+
+
+def _update_marker(settings: Settings) -> Path:
+    return settings.index_dir / "update-in-progress"
 
 
 def _whole_build_due(pointer: Pointer | None, previous: snap.Snapshot | None, fp: str) -> bool:
@@ -287,7 +292,11 @@ def _update_in_place(settings, store, embedder, pointer, previous, to_embed, mov
     seq = pointer.seq + 1
     collection = store.collection(pointer.collection_name)
     report("tidying the collection", 0, 0)
-    deleted = inplace.tidy(collection, pointer.seq)
+    marker = _update_marker(settings)
+    deleted = inplace.tidy(collection, pointer.seq, previous.dead_ids, marker.exists())
+    # Says that the collection may hold rows of an update that did not finish, until the pointer
+    # has moved (then they are the new snapshot's).
+    marker.write_text(str(seq))
     name = store.new_snapshot_name()
     try:
         report("chunking", 0, len(to_embed))
@@ -300,14 +309,14 @@ def _update_in_place(settings, store, embedder, pointer, previous, to_embed, mov
         _add(collection, moved_ids, moved_vectors, [c.text for c in moved_chunks], moved_metas)
         dropping = removed | {a.id for a in to_embed if a.id in previous.articles} | {a.id for a in moved}
         report("marking removed rows", 0, len(dropping))
-        dying = inplace.mark_dead(collection, previous, dropping, seq)
+        dead_ids = inplace.mark_dead(collection, previous, dropping, seq)
         report("deriving the snapshot", 0, 0)
         width = previous.vectors.shape[1] if len(previous) else embedder.dimension
         new = snap.NewRows(ids + moved_ids, records + moved_records,
                            np.concatenate([v.reshape(-1, width) for v in (vectors, moved_vectors)]),
                            snap.manifest_from_metadata(metas + moved_metas))
         built = snap.derive(previous, name, dropping, new, seq, pointer.collection_name,
-                            foreign_rows=dying)
+                            dead_ids=dead_ids)
         report("saving", 0, 0)
         files.save(built, settings.index_dir)
         return built, deleted
@@ -342,6 +351,7 @@ def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_ha
         report("building BM25", 0, len(ids))
         built = snap.assemble(name, fp, ids, metas, texts, vectors, seq, name,
                               width=vectors.shape[1])
+        built.dead_ids = []  # a new collection: nothing removed yet
         files.save(built, settings.index_dir)
         return built
     except BaseException:

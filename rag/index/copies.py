@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from functools import lru_cache
 
 import numpy as np
 
@@ -42,6 +43,7 @@ def _identity(value):
     return value
 
 
+@lru_cache(maxsize=1)
 def _bands() -> tuple[int, int]:
     from datasketch.lsh import _optimal_param
 

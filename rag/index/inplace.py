@@ -24,10 +24,15 @@ def _delete(collection, ids: list[str]) -> None:
         collection.delete(ids=ids[start:start + BATCH])
 
 
-def tidy(collection, serving: int) -> int:
-    """Before an update on snapshot `serving`: rows a killed update added are deleted, rows it
-    marked dead live again, and rows dead by the serving snapshot (an update ago: no reader
-    still needs them) are deleted. Returns how many rows were deleted."""
+def tidy(collection, serving: int, dead_ids: list[str] | None = None,
+         interrupted: bool = True) -> int:
+    """Before an update on snapshot `serving`: rows dead by the serving snapshot (an update
+    ago: no reader still needs them) are deleted, by id where the snapshot knows them; after an
+    update that did not finish (`interrupted`), the rows it added are deleted and those it marked
+    dead live again. Returns how many rows were deleted."""
+    if not interrupted and dead_ids is not None:
+        _delete(collection, dead_ids)
+        return len(dead_ids)
     orphans = _ids(collection, {"born": {"$gt": serving}})
     _delete(collection, orphans)
     marked = collection.get(where={"$and": [{"died": {"$gt": serving}}, {"died": {"$lt": ALIVE}}]},
@@ -44,8 +49,8 @@ def tidy(collection, serving: int) -> int:
     return len(orphans) + len(dead)
 
 
-def mark_dead(collection, previous: Snapshot, articles: set[str], seq: int) -> int:
-    """Mark the rows of `articles` removed by snapshot `seq`; returns how many."""
+def mark_dead(collection, previous: Snapshot, articles: set[str], seq: int) -> list[str]:
+    """Mark the rows of `articles` removed by snapshot `seq`; returns their ids."""
     ids, metas = [], []
     for article_id in sorted(articles & previous.first_row.keys()):
         entry = previous.articles[article_id]
@@ -55,7 +60,7 @@ def mark_dead(collection, previous: Snapshot, articles: set[str], seq: int) -> i
             metas.append(record_metadata(previous.records[row], entry, entry.born, seq))
     for start in range(0, len(ids), BATCH):
         collection.update(ids=ids[start:start + BATCH], metadatas=metas[start:start + BATCH])
-    return len(ids)
+    return ids
 
 
 def undo(collection, seq: int) -> None:

@@ -89,69 +89,132 @@ class Vocabulary:
         return rows
 
 
-class Bm25Index:
-    """Lucene's BM25 (k1 1.5, b 0.75, as bm25s scores it) over rows of term counts."""
+MAX_SEGMENTS = 8
+MAX_DEAD_SHARE = 0.25
 
-    def __init__(self, vocab: Vocabulary, counts: sparse.spmatrix):
+
+class Bm25Index:
+    """Lucene's BM25 (k1 1.5, b 0.75, as bm25s scores it) over rows of term counts.
+
+    The counts live in segments, as in Lucene: an update adds one small segment for its new rows
+    and drops removed rows from `row_docs` (which maps each snapshot row to its document), so it
+    touches only what changed. Document frequencies and lengths are kept for the live documents,
+    so scores are exact. Segments are merged, and removed documents dropped for good, when there
+    are more than MAX_SEGMENTS of them or removed documents pass MAX_DEAD_SHARE."""
+
+    def __init__(self, vocab: Vocabulary, segments: list[sparse.csc_matrix], row_docs: np.ndarray,
+                 doc_freq: np.ndarray, total_length: float, lengths: np.ndarray | None = None):
         self.vocab = vocab
-        # Column-major: a question term's postings are one slice.
-        self.counts = sparse.csc_matrix(counts, dtype=np.float32)
-        self.num_docs, self.columns = self.counts.shape
-        lengths = np.asarray(self.counts.sum(axis=1), dtype=np.float32).ravel()
-        average = float(lengths.mean()) if self.num_docs and lengths.sum() else 1.0
-        self._norm = K1 * ((1 - B) + B * lengths / average)
-        doc_freq = np.diff(self.counts.indptr).astype(np.float64)
-        n_docs = max(self.num_docs, 1)
-        # Smoothed IDF per column, also used for query-term coverage. A term no document has
-        # counts as rare as one that a single document has: rare, yet not so heavy that in a
-        # small collection one unknown word outweighs all the words that match.
-        self._idf = np.log1p((n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
-        self.max_idf = float(np.log1p((n_docs - 1 + 0.5) / 1.5))
+        self.segments = segments  # column-major: a question term's postings are one slice
+        self.offsets = np.cumsum([0] + [s.shape[0] for s in segments])
+        if lengths is None:
+            lengths = np.concatenate([_lengths(s) for s in segments] or [np.zeros(0)])
+        self.lengths = lengths.astype(np.float32, copy=False)
+        self.row_docs = row_docs
+        self.doc_freq = doc_freq
+        self.total_length = total_length
+        self.num_docs = len(row_docs)
+        self.columns = len(doc_freq)
+        self.average = total_length / self.num_docs if self.num_docs and total_length else 1.0
+        self.max_idf = float(np.log1p((max(self.num_docs, 1) - 1 + 0.5) / 1.5))
+
+    @classmethod
+    def from_counts(cls, vocab: Vocabulary, counts: sparse.spmatrix) -> "Bm25Index":
+        counts = sparse.csc_matrix(_widen(counts, len(vocab)), dtype=np.float32)
+        return cls(vocab, [counts] if counts.shape[0] else [], np.arange(counts.shape[0]),
+                   np.diff(counts.indptr).astype(np.float64), float(counts.sum()))
 
     @classmethod
     def build(cls, token_lists: list[list[str]], vocab: Vocabulary | None = None) -> "Bm25Index":
         vocab = vocab if vocab is not None else Vocabulary()
-        return cls(vocab, vocab.counts(token_lists))
+        return cls.from_counts(vocab, vocab.counts(token_lists))
 
-    def derive(self, keep: np.ndarray, added: sparse.spmatrix) -> "Bm25Index":
-        """The rows `keep` (indices, in order) followed by the `added` rows of counts."""
+    def derive(self, keep: np.ndarray, added: sparse.spmatrix,
+               removed: sparse.spmatrix | None = None) -> "Bm25Index":
+        """The rows `keep` (indices, in order) followed by the `added` rows of counts.
+        `removed`: the counts of the rows left out (for the live frequencies)."""
         width = len(self.vocab)
-        kept = self.counts[keep] if len(keep) < self.num_docs else self.counts
-        kept = _widen(kept, width)
-        return Bm25Index(self.vocab, sparse.vstack([kept, _widen(added, width)], format="csc"))
+        added = sparse.csc_matrix(_widen(added, width), dtype=np.float32)
+        doc_freq = np.zeros(width)
+        doc_freq[: self.columns] = self.doc_freq
+        doc_freq += np.diff(added.indptr)
+        total = self.total_length + float(added.sum())
+        if removed is not None and removed.shape[0]:
+            removed = sparse.csc_matrix(_widen(removed, width))
+            doc_freq -= np.diff(removed.indptr)
+            total -= float(removed.sum())
+        start = int(self.offsets[-1])
+        row_docs = np.concatenate([self.row_docs[keep], np.arange(start, start + added.shape[0])])
+        segments = self.segments + ([added] if added.shape[0] else [])
+        derived = Bm25Index(self.vocab, segments, row_docs, np.maximum(doc_freq, 0), total,
+                            np.concatenate([self.lengths, _lengths(added)]))
+        dead = int(derived.offsets[-1]) - derived.num_docs
+        if len(segments) > MAX_SEGMENTS or dead > MAX_DEAD_SHARE * max(derived.num_docs, 1):
+            derived = derived.merged()
+        return derived
+
+    def merged(self) -> "Bm25Index":
+        """One segment of the live rows, in row order."""
+        return Bm25Index.from_counts(self.vocab, self.rows(0))
 
     def rows(self, start: int = 0) -> sparse.csr_matrix:
-        """Counts of rows from `start` on (what a snapshot's delta adds)."""
-        return sparse.csr_matrix(self.counts[start:])
-
-    def save(self, path: Path, start: int = 0) -> None:
-        sparse.save_npz(path, self.rows(start))
-
-    @staticmethod
-    def load_rows(path: Path) -> sparse.csr_matrix:
-        return sparse.load_npz(path).tocsr()
+        """Counts of rows from `start` on (what a snapshot's delta adds), as wide as the
+        vocabulary."""
+        width = len(self.vocab)
+        docs = self.row_docs[start:]
+        if docs.size == 0:
+            return sparse.csr_matrix((0, width), dtype=np.float32)
+        parts = []
+        segment_of = np.searchsorted(self.offsets, docs, side="right") - 1
+        for number in np.unique(segment_of):  # rows of one segment at a time, then reordered
+            mine = np.flatnonzero(segment_of == number)
+            local = docs[mine] - self.offsets[number]
+            parts.append((mine, _widen(sparse.csr_matrix(self.segments[number][local]), width)))
+        stacked = sparse.vstack([p for _, p in parts], format="csr")
+        order = np.argsort(np.concatenate([m for m, _ in parts]), kind="stable")
+        return stacked[order]
 
     def _columns(self, query_tokens: list[str]) -> list[int]:
         found = (self.vocab.index.get(t) for t in query_tokens)
         return [c for c in found if c is not None and c < self.columns]
 
+    def _idf_of(self, columns) -> np.ndarray:
+        # Smoothed IDF, also used for query-term coverage. A term no document has counts as rare
+        # as one that a single document has: rare, yet not so heavy that in a small collection
+        # one unknown word outweighs all the words that match.
+        doc_freq = self.doc_freq[columns]
+        return np.log1p((max(self.num_docs, 1) - doc_freq + 0.5) / (doc_freq + 0.5))
+
     def scores(self, query_tokens: list[str], mask: np.ndarray | None = None) -> np.ndarray:
-        scores = np.zeros(self.num_docs, dtype=np.float32)
-        indptr, indices, data = self.counts.indptr, self.counts.indices, self.counts.data
-        for column in self._columns(query_tokens):  # repeated terms count again, as in bm25s
-            start, end = indptr[column], indptr[column + 1]
-            if start == end:
-                continue
-            rows, tf = indices[start:end], data[start:end]
-            scores[rows] += self._idf[column] * tf / (tf + self._norm[rows])
+        columns = self._columns(query_tokens)
+        if not columns or not self.num_docs:
+            return np.zeros(self.num_docs, dtype=np.float32)
+        by_doc = np.zeros(int(self.offsets[-1]), dtype=np.float32)
+        weights = self._idf_of(columns)
+        for offset, segment in zip(self.offsets, self.segments):
+            indptr, indices, data = segment.indptr, segment.indices, segment.data
+            for column, weight in zip(columns, weights):  # repeated terms count again, as in bm25s
+                if column >= segment.shape[1]:
+                    continue
+                start, end = indptr[column], indptr[column + 1]
+                if start == end:
+                    continue
+                docs, tf = indices[start:end] + offset, data[start:end]
+                norm = K1 * ((1 - B) + B * self.lengths[docs] / self.average)
+                by_doc[docs] += weight * tf / (tf + norm)
+        scores = by_doc[self.row_docs]
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         return scores
 
     def idf(self, tokens: list[str]) -> list[float]:
         index, columns = self.vocab.index, self.columns
-        return [float(self._idf[index[t]]) if index.get(t, columns) < columns else self.max_idf
-                for t in tokens]
+        return [float(self._idf_of([index[t]])[0]) if index.get(t, columns) < columns
+                else self.max_idf for t in tokens]
+
+
+def _lengths(counts: sparse.spmatrix) -> np.ndarray:
+    return np.asarray(counts.sum(axis=1), dtype=np.float32).ravel()
 
 
 def _widen(counts: sparse.spmatrix, width: int) -> sparse.spmatrix:

@@ -74,9 +74,10 @@ class Snapshot:
     # Rows in its collection that are not its own (removed, awaiting deletion): dense search
     # asks Chroma for that many more.
     foreign_rows: int = 0
+    # The rows it marked removed (deleted by the next update); None: not known here.
+    dead_ids: list[str] | None = None
 
     def __post_init__(self):
-        self.id_to_row = {cid: i for i, cid in enumerate(self.ids)}
         if self.published_ts is None:
             stamps = [to_timestamp(r.get("published")) for r in self.records]
             self.published_ts = np.array([s if s is not None else np.nan for s in stamps],
@@ -97,9 +98,21 @@ class Snapshot:
         for article_id, story in sorted(self.stories.items()):
             self.story_members.setdefault(story, []).append(article_id)
         # An article's chunks are contiguous rows, in order: its first row starts it.
-        firsts, starts = np.unique(self.row_article, return_index=True)
-        self.first_row = {self.article_order[a]: int(r) for a, r in zip(firsts, starts)}
+        starts = np.flatnonzero(np.r_[True, self.row_article[1:] != self.row_article[:-1]]) \
+            if len(self.row_article) else np.zeros(0, dtype=np.int64)
+        self.first_row = dict(zip([self.article_order[a] for a in self.row_article[starts]],
+                                  starts.tolist()))
 
+    def row_of(self, row_id: str) -> int | None:
+        """This snapshot's row of a Chroma row id (None: a row of another snapshot)."""
+        chunk, at, born = row_id.rpartition("@")
+        if not at or not born.isdigit() or "::" not in chunk:
+            chunk, born = row_id, "0"
+        article_id, _, n = chunk.rpartition("::")
+        entry = self.articles.get(article_id)
+        if entry is None or entry.born != int(born) or not n.isdigit() or int(n) >= entry.chunks:
+            return None
+        return self.first_row[article_id] + int(n)
     @property
     def collection_name(self) -> str:
         return self.collection or self.name
@@ -182,7 +195,8 @@ def empty(name: str, fingerprint: str, width: int = 0, seq: int = 0,
     vocab = Vocabulary()
     none = sparse.csr_matrix((0, 0), dtype=np.float32)
     return Snapshot(name, fingerprint, [], [], np.zeros((0, width), dtype=np.float16),
-                    Bm25Index(vocab, none), {}, Bm25Index(vocab, none), [], {}, EMPTY,
+                    Bm25Index.from_counts(vocab, none), {}, Bm25Index.from_counts(vocab, none), [],
+                    {}, EMPTY,
                     np.zeros(0, dtype=np.int64), np.zeros(0), np.array([], dtype=object),
                     seq=seq, collection=collection)
 
@@ -203,6 +217,10 @@ class NewRows:
         return list(dict.fromkeys(r["article_id"] for r in self.records))
 
 
+def _chunk_tokens(records: list[dict]) -> list[list[str]]:
+    return [tokenize(embed_text(r["title"], r["published"], r["text"])) for r in records]
+
+
 def _counts(vocab: Vocabulary, given, token_lists) -> sparse.csr_matrix:
     if given is None:
         return vocab.counts(token_lists())
@@ -214,7 +232,7 @@ def _counts(vocab: Vocabulary, given, token_lists) -> sparse.csr_matrix:
 
 
 def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: int,
-           collection: str | None = None, foreign_rows: int = 0,
+           collection: str | None = None, dead_ids: list[str] | None = None,
            stories: dict[str, str] | None = None) -> Snapshot:
     """`previous` less the articles in `removed`, then `new`'s rows. `stories`: the grouping,
     when known (read from a cache); otherwise regrouped where the update touched it."""
@@ -235,10 +253,14 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
         return items if gone.size == 0 else [items[i] for i in keep_rows]
 
     vocab = previous.bm25.vocab
-    chunk_counts = _counts(vocab, new.chunk_counts, lambda: [
-        tokenize(embed_text(r["title"], r["published"], r["text"])) for r in new.records])
+    chunk_counts = _counts(vocab, new.chunk_counts, lambda: _chunk_tokens(new.records))
     texts = _article_texts(new.records, new_order)
     article_counts = _counts(vocab, new.article_counts, lambda: [tokenize(t) for t in texts])
+    # What the removed rows counted, tokenized again (cheaper than keeping row-major copies).
+    gone_records = [previous.records[r] for r in np.flatnonzero(np.isin(previous.row_article, gone))]
+    gone_order = [previous.article_order[a] for a in gone]
+    removed_chunks = vocab.counts(_chunk_tokens(gone_records))
+    removed_articles = vocab.counts([tokenize(t) for t in _article_texts(gone_records, gone_order)])
     sketches = new.sketches if new.sketches is not None else sketch_texts(texts)
     width = (new.vectors.shape[1] if new.vectors.ndim == 2 and len(new.ids)
              else previous.vectors.shape[1])
@@ -252,8 +274,8 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
         name, previous.fingerprint, pick(previous.ids) + list(new.ids),
         pick(previous.records) + list(new.records),
         np.concatenate([kept_vectors, np.asarray(new.vectors, dtype=np.float16).reshape(-1, width)]),
-        previous.bm25.derive(keep_rows, chunk_counts), articles,
-        previous.article_bm25.derive(keep_articles, article_counts), order,
+        previous.bm25.derive(keep_rows, chunk_counts, removed_chunks), articles,
+        previous.article_bm25.derive(keep_articles, article_counts, removed_articles), order,
         stories=stories if stories is not None else group_stories(
             order, all_sketches, previous.stories if len(previous) else None, fresh=set(new_order)),
         sketches=all_sketches,
@@ -266,7 +288,7 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
         seq=seq, collection=collection, base=previous.name, kept_rows=len(keep_rows),
         kept_articles=len(keep_articles), removed=sorted(a for a in removed
                                                          if a in previous.article_row),
-        chain=previous.chain + 1, foreign_rows=foreign_rows,
+        chain=previous.chain + 1, foreign_rows=len(dead_ids or ()), dead_ids=dead_ids,
     )
 
 

@@ -104,6 +104,7 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
     (tmp / "info.json").write_text(json.dumps({
         "fingerprint": snapshot.fingerprint, "seq": snapshot.seq,
         "collection": snapshot.collection, "foreign_rows": snapshot.foreign_rows,
+        "dead_ids": snapshot.dead_ids,
         "base": None if whole else snapshot.base, "removed": [] if whole else snapshot.removed,
         "chain": 0 if whole else snapshot.chain, "width": int(snapshot.vectors.shape[1]),
     }))
@@ -165,7 +166,8 @@ def _apply(index_dir: Path, name: str, base: Snapshot | None) -> Snapshot | None
     stories = json.loads((path / "stories.json").read_text())
     start = base if info.get("base") else empty(name, info["fingerprint"], info["width"])
     built = derive(start, name, set(info.get("removed", [])), new, info.get("seq", 0),
-                   info.get("collection"), info.get("foreign_rows", 0), stories)
+                   info.get("collection"), info.get("dead_ids"), stories)
+    built.foreign_rows = info.get("foreign_rows", 0)
     built.fingerprint = info["fingerprint"]
     built.chain = info.get("chain", 0)
     if not info.get("base"):

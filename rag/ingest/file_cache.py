@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -54,14 +55,14 @@ class Scan:
     unsafe_urls: int = 0
     read_files: int = 0  # files read and parsed by this scan
     cleaned: dict[str, Article] = field(default_factory=dict)  # cleaned by this scan
-    paths: dict[str, Path] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
     shared: set[str] = field(default_factory=set)
 
     def article(self, state: ArticleState) -> Article | None:
         """The cleaned article (read again from its file if this scan did not clean it)."""
         if state.id in self.cleaned and self.cleaned[state.id].source == state.source:
             return self.cleaned[state.id]
-        for raw in load_file(self.paths[state.source], state.source).articles:
+        for raw in load_file(Path(self.paths[state.source]), state.source).articles:
             if raw.id == state.id:
                 cleaned = clean_article(raw, self.shared)
                 return cleaned if isinstance(cleaned, Article) else None
@@ -76,12 +77,16 @@ def _state(raw: RawArticle, shared: set[str]) -> tuple[ArticleState, Article | N
     return ArticleState(raw.id, raw.source, raw_hash(raw), cleaned.sha256, text_key), cleaned
 
 
-def _stamp(path: Path) -> list[int]:
-    stat = path.stat()
-    return [stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns]
+def _stamp(stat) -> str:
+    return f"{stat.st_size}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
 
 
 class FileCache:
+    # Decoded file rows from this process's last scan of each cache, by the generation it left:
+    # a server that rebuilds all day decodes only the rows that changed. A scan by another
+    # process moves the generation on, and the rows are read again.
+    _memo: dict[str, tuple[str, dict[str, dict]]] = {}
+
     def __init__(self, path: Path, seeds: Path):
         self.path = path
         self.root = str(Path(seeds).resolve())
@@ -101,7 +106,7 @@ class FileCache:
                    "data TEXT, keys TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, n INTEGER)")
         held = dict(db.execute("SELECT name, value FROM meta").fetchall())
-        if held != {"schema": SCHEMA, "root": self.root}:
+        if (held.get("schema"), held.get("root")) != (SCHEMA, self.root):
             # Another cleaning, another layout, or another folder: nothing here applies.
             db.execute("BEGIN")
             for table in ("files", "counts", "meta"):
@@ -119,32 +124,36 @@ class FileCache:
         if listed is None:
             scan.skipped.append(Skip(str(seeds), "no such file or folder"))
             listed = []
-        cached = {source: json.loads(stamp) for source, stamp in
-                  self.db.execute("SELECT source, stamp FROM files")}
+        cached = dict(self.db.execute("SELECT source, stamp FROM files"))
         present, fresh = {}, {}
-        for path, source, reason in listed:
-            if reason:
-                scan.skipped.append(Skip(source, reason))
+        for entry in listed:
+            if entry.reason:
+                scan.skipped.append(Skip(entry.source, entry.reason))
                 continue
-            scan.paths[source] = path
-            try:
-                stamp = _stamp(path)
-            except OSError:
-                stamp = None
+            source = entry.source
+            scan.paths[source] = entry.path
+            stamp = _stamp(entry.stat)
             present[source] = stamp
-            if stamp is None or cached.get(source) != stamp:
-                fresh[source] = (stamp, load_file(path, source))
+            if cached.get(source) != stamp:
+                fresh[source] = (stamp, load_file(Path(entry.path), source))
         scan.read_files = len(fresh)
         gone = [s for s in cached if s not in present or s in fresh]
         self.db.execute("BEGIN")
         try:
+            self._before = self._generation()
             self._update(scan, fresh, gone, cached)
+            self._after = secrets.token_hex(8)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (self._after,))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         self._collect(scan, present, fresh)
         return scan
+
+    def _generation(self) -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
+        return row[0] if row else ""
 
     def _keys_of(self, sources: list[str]) -> dict[str, list[list[str]]]:
         out = {}
@@ -179,7 +188,7 @@ class FileCache:
             for source, keys in self.db.execute("SELECT source, keys FROM files"):
                 if source not in fresh and source in scan.paths and any(
                         flipped.intersection(k) for k in json.loads(keys)):
-                    loaded = load_file(scan.paths[source], source)
+                    loaded = load_file(Path(scan.paths[source]), source)
                     fresh[source] = (cached[source], loaded)
                     new_keys[source] = [sorted(short_paragraph_keys(a.text)) for a in loaded.articles]
                     scan.read_files += 1
@@ -192,10 +201,8 @@ class FileCache:
                     scan.cleaned[raw.id] = cleaned
             data = {"articles": states, "unsafe_urls": loaded.unsafe_urls,
                     "skipped": [[s.source, s.reason] for s in loaded.skipped]}
-            if stamp is None:
-                continue  # unreadable now: reported, not remembered
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                            (source, json.dumps(stamp), json.dumps(data), json.dumps(new_keys[source])))
+                            (source, stamp, json.dumps(data), json.dumps(new_keys[source])))
 
     def _apply_counts(self, delta: dict[str, int]) -> set[str]:
         """Add `delta` to the key counts; the keys whose side of the threshold changed."""
@@ -219,16 +226,21 @@ class FileCache:
 
     def _collect(self, scan: Scan, present: dict, fresh: dict) -> None:
         """Every present file's articles and skips, in file order."""
-        rows = dict(self.db.execute("SELECT source, data FROM files"))
+        generation, memo = self._memo.get(str(self.path), ("", {}))
+        if generation != self._before or not generation:
+            memo = {source: json.loads(data)
+                    for source, data in self.db.execute("SELECT source, data FROM files")}
+        else:
+            for source in [s for s in memo if s not in present]:
+                del memo[source]
+            for source in fresh:
+                row = self.db.execute("SELECT data FROM files WHERE source = ?", (source,)).fetchone()
+                if row:
+                    memo[source] = json.loads(row[0])
+        self._memo[str(self.path)] = (self._after, memo)
         for source in present:
-            if source in rows:
-                data = json.loads(rows[source])
-            elif source in fresh:  # read, but not remembered (it could not be stat'ed)
-                loaded = fresh[source][1]
-                data = {"articles": [asdict(_state(a, scan.shared)[0]) for a in loaded.articles],
-                        "unsafe_urls": loaded.unsafe_urls,
-                        "skipped": [[s.source, s.reason] for s in loaded.skipped]}
-            else:
+            data = memo.get(source)
+            if data is None:
                 continue
             scan.articles.extend(ArticleState(**a) for a in data["articles"])
             scan.skipped.extend(Skip(s, r) for s, r in data["skipped"])

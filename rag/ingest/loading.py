@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from stat import S_ISREG
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -54,40 +55,65 @@ def suffix_of(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def iter_files(root: Path) -> Iterator[tuple[Path, str | None]]:
-    """Every candidate file under root, with a skip reason for those that must not be read.
+@dataclass
+class FileEntry:
+    path: str
+    source: str  # the path under the seeds folder, with forward slashes
+    reason: str | None  # why it must not be read
+    stat: os.stat_result | None = None  # of the file itself (through a symlink inside the folder)
+
+
+def iter_files(root: Path) -> Iterator[FileEntry]:
+    """Every candidate file under root in os.walk's order (a folder's files, then its
+    subfolders), with a skip reason for those that must not be read. One scandir per folder:
+    an archive of many thousand files is listed and stat'ed without a path object per file.
 
     Symlinks are followed only when they resolve inside root, so a seeds folder cannot be used
-    to read files elsewhere on the machine."""
-    root_real = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
+    to read files elsewhere on the machine; symlinked folders are not entered."""
+    root_real = os.path.realpath(root)
+
+    def walk(folder: str, prefix: str) -> Iterator[FileEntry]:
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            return
+        folders = []
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            path = Path(dirpath) / name
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root_real):
-                    yield path, "symlink pointing outside the seeds folder"
+            source = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                folders.append((entry.path, source + "/"))
+                continue
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)
+                if os.path.commonpath([target, root_real]) != root_real:
+                    yield FileEntry(entry.path, source, "symlink pointing outside the seeds folder")
                     continue
-            if not path.is_file():
-                yield path, "not a regular file"
+            try:
+                stat = entry.stat()
+            except OSError:
+                stat = None
+            if stat is None or not S_ISREG(stat.st_mode):
+                yield FileEntry(entry.path, source, "not a regular file")
                 continue
-            yield path, None
+            yield FileEntry(entry.path, source, None, stat)
+        for path, sub in folders:
+            yield from walk(path, sub)
+
+    yield from walk(str(root), "")
 
 
-def article_files(path: Path) -> list[tuple[Path, str, str | None]] | None:
-    """(file, source name, reason not to read it) for a seeds folder, or for a single article or
-    corpus file; None when there is no such file or folder."""
+def article_files(path: Path) -> list[FileEntry] | None:
+    """The files of a seeds folder, or a single article or corpus file; None when there is no
+    such file or folder."""
     path = Path(path)
     if path.is_file():
-        root, files = path.parent, [(path, None)]
-    elif path.is_dir():
-        root, files = path, list(iter_files(path))
-    else:
-        return None
-    return [(file, file.relative_to(root).as_posix(), reason) for file, reason in files]
+        return [FileEntry(str(path), path.name, None, path.stat())]
+    if path.is_dir():
+        return list(iter_files(path))
+    return None
 
 
 def load_articles(path: Path) -> LoadResult:
@@ -97,11 +123,11 @@ def load_articles(path: Path) -> LoadResult:
     if files is None:
         result.skipped.append(Skip(str(path), "no such file or folder"))
         return result
-    for file, source, reason in files:
-        if reason:
-            result.skipped.append(Skip(source, reason))
+    for entry in files:
+        if entry.reason:
+            result.skipped.append(Skip(entry.source, entry.reason))
             continue
-        _load_file(file, source, result)
+        _load_file(Path(entry.path), entry.source, result)
     return result
 
 

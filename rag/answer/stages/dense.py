@@ -27,8 +27,8 @@ class DenseStage(Stage):
             raise StoreUnavailable(
                 f"the index store is unavailable: dense search failed: {type(exc).__name__}: {exc}"
             ) from exc
-        id_to_row = ctx.snapshot.id_to_row
-        rows = [id_to_row[i] for i in found["ids"][0] if i in id_to_row][:ctx.candidates]
+        found_rows = (ctx.snapshot.row_of(i) for i in found["ids"][0])
+        rows = [row for row in found_rows if row is not None][:ctx.candidates]
         if len(rows) < ctx.candidates and len(found["ids"][0]) >= asked:
             # An update added more rows than the slack covers: search our own rows exactly.
             return self._exact(ctx)
