@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+from dataclasses import replace
 import sys
 import uuid
 
@@ -9,7 +10,8 @@ import httpx
 import pytest
 
 from rag.errors import StoreUnavailable
-from rag.index import snapshot as snap
+from rag.index import snapshot_files as snap
+from rag.index.snapshot_files import chain
 from rag.index.build import fingerprint, rebuild
 from rag.index.embedding import get_embedder
 from rag.index.store import Store
@@ -20,9 +22,13 @@ TRAM = ("The city council approved the new tram line on Tuesday after a four-hou
 
 
 def chroma_articles(settings):
+    """The serving snapshot's articles and rows as Chroma holds them: the rows born by it and
+    not yet removed by it (the collection also keeps rows removed an update ago)."""
     store = Store(settings)
     pointer = store.current()
-    got = store.collection(pointer.snapshot).get(include=["metadatas"])
+    got = store.collection(pointer.collection_name).get(
+        where={"$and": [{"born": {"$lte": pointer.seq}}, {"died": {"$gt": pointer.seq}}]},
+        include=["metadatas"])
     return {m["article_id"] for m in got["metadatas"]}, len(got["ids"])
 
 
@@ -54,11 +60,13 @@ def test_incremental_rebuild_cycle(store_settings, seeds_copy):
     ids, count = chroma_articles(settings)
     assert ids == {"000_91fdc298d10704eb"} and count == first.chunks
 
-    # Only the serving snapshot and the one before it are kept, in Chroma and on disk.
+    # Updated in place: one collection, and on disk the folders of the serving snapshot and the
+    # one before it (each a delta over the folders it rests on).
     store = Store(settings)
-    assert len(store.collections()) <= 2
-    assert store.current().snapshot in store.collections()
-    assert len(list((settings.index_dir / "snapshots").iterdir())) <= 2
+    assert store.collections() == [store.current().collection_name] == [first.snapshot]
+    folders = {p.name for p in (settings.index_dir / "snapshots").iterdir()}
+    assert folders == set(chain(settings.index_dir, removed.snapshot)) | set(
+        chain(settings.index_dir, updated.snapshot))
 
 
 def test_answers_from_either_store(store_settings, seeds_copy):
@@ -75,7 +83,7 @@ def test_answers_from_either_store(store_settings, seeds_copy):
 def test_chunks_carry_title_and_date(seed_settings):
     store = Store(seed_settings)
     pointer = store.current()
-    got = store.collection(pointer.snapshot).get(include=["metadatas", "documents"])
+    got = store.collection(pointer.collection_name).get(include=["metadatas", "documents"])
     for meta in got["metadatas"]:
         assert meta["title"].startswith("Xiaomi raises 2025")
         assert meta["published"] == "2025-11-21T10:20:00"
@@ -132,7 +140,9 @@ def _as_built_before_the_rename(settings) -> str:
     pointer = store.current()
     old_name = pointer.snapshot.replace(f"{settings.collection}-s", f"{settings.collection}-g", 1)
     store.collection(pointer.snapshot).modify(name=old_name)
-    meta = {k: v for k, v in pointer.as_metadata().items() if k != "snapshot"}
+    # Nor did it know collections updated in place.
+    meta = {k: v for k, v in pointer.as_metadata().items()
+            if k not in ("snapshot", "collection", "seq", "deleted_rows")}
     store.client.get_collection(f"{settings.collection}-meta").modify(
         metadata={"kind": "pointer", **meta, "generation": old_name})
     (settings.index_dir / "generations").mkdir()
@@ -228,7 +238,7 @@ def test_a_failed_read_of_the_serving_snapshot_stops_the_rebuild(store_settings,
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 1, 0, 1)
     assert again.embedded_chunks == len(embedder.texts) == again.chunks - seed_only.chunks
     assert all(text.startswith("Tram line approved") for text in embedder.texts)
-    assert set(Store(settings).collections()) == {serving.snapshot, again.snapshot}
+    assert Store(settings).collections() == [seed_only.snapshot]  # updated in place
 
 
 def test_a_serving_collection_deleted_by_hand_is_built_again(store_settings, seeds_copy):
@@ -248,16 +258,23 @@ def test_garbage_collection_keeps_what_served_and_what_serves(store_settings, se
     first = rebuild(settings)
     write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
     second = rebuild(settings)
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM + " The mayor welcomed the vote.")
+    third = rebuild(settings)
     store = Store(settings)
+    serving_then = store.current()
+    assert second.in_place and third.in_place and store.collections() == [first.snapshot]
     built, orphan = store.new_snapshot_name(), store.new_snapshot_name()
     store.create_collection(built)
     store.create_collection(orphan)
-    # A rebuild that started while `first` served and built `built`, while another machine's
-    # rebuild moved the pointer on to `second`.
-    _collect_garbage(store, settings.index_dir, built=built, serving=first.snapshot)
-    assert set(store.collections()) == {first.snapshot, second.snapshot, built}
-    assert {p.name for p in (settings.index_dir / "snapshots").iterdir()} == {first.snapshot,
-                                                                             second.snapshot}
+    (settings.index_dir / "snapshots" / "news-s20200101000000-abcdef").mkdir()  # a killed one's
+    # A compaction that started while `third` served and built `built`, while another machine's
+    # rebuild had moved the pointer on (here: back to `second`).
+    store.set_current(replace(serving_then, snapshot=second.snapshot))
+    _collect_garbage(store, settings.index_dir, built=(built, built), serving=serving_then)
+    assert set(store.collections()) == {first.snapshot, built}
+    # The folders the serving snapshots rest on stay; they all rest on the first one.
+    assert {p.name for p in (settings.index_dir / "snapshots").iterdir()} == {
+        first.snapshot, second.snapshot, third.snapshot}
 
 
 def _jsonl(path, *records):
@@ -304,8 +321,12 @@ def test_a_record_moved_to_another_file_is_cited_from_there(tmp_path):
     moved = rebuild(settings)
     assert (moved.added, moved.updated, moved.removed) == (0, 0, 0)
     assert moved.embedded_chunks == 0 and moved.chunks == first.chunks  # copied, not re-embedded
-    got = Store(settings).collection(Store(settings).current().snapshot).get(include=["metadatas"])
-    assert {m["source"] for m in got["metadatas"]} == {"b.jsonl"}
+    # Carried to new rows that name the new file; the old rows are marked removed by it.
+    assert chroma_articles(settings) == ({"tram"}, first.chunks)
+    pointer = Store(settings).current()
+    got = Store(settings).collection(pointer.collection_name).get(include=["metadatas"])
+    live = [m for m in got["metadatas"] if m["died"] > pointer.seq]
+    assert {m["source"] for m in live} == {"b.jsonl"} and len(got["ids"]) == 2 * first.chunks
     snapshot = snap.load_cached(settings.index_dir, Store(settings).current().snapshot)
     assert {r["source"] for r in snapshot.records} == {"b.jsonl"}
     assert snapshot.articles["tram"].source == "b.jsonl"

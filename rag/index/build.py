@@ -216,8 +216,8 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
         chunks=summary.chunks, summary=pointer_summary, collection=built.collection_name,
         seq=built.seq, deleted_rows=0 if whole else pointer.deleted_rows + deleted))
     _update_marker(settings).unlink(missing_ok=True)
-    _collect_garbage(store, settings.index_dir, built=built,
-                     serving=pointer if pointer else None)
+    _collect_garbage(store, settings.index_dir, built=(built.name, built.collection_name),
+                     serving=pointer)
     return summary, built
 
 
@@ -428,7 +428,7 @@ def _check_width(embedder: Embedder, vectors: np.ndarray, width: int | None) -> 
     return vectors.shape[1]
 
 
-def _collect_garbage(store: Store, index_dir: Path, built: snap.Snapshot,
+def _collect_garbage(store: Store, index_dir: Path, built: tuple[str, str],
                      serving: Pointer | None) -> None:
     """Drop collections and cache folders that no longer serve: all but the new snapshot's, the
     one serving when the rebuild started (a reader may still be finishing a request on it) and
@@ -442,12 +442,13 @@ def _collect_garbage(store: Store, index_dir: Path, built: snap.Snapshot,
         log.warning("garbage collection skipped: the store could not be read (%s)", exc)
         return
     pointers = [p for p in (serving, current) if p is not None]
-    keep_collections = {built.collection_name} | {p.collection_name for p in pointers}
+    snapshot, collection = built
+    keep_collections = {collection} | {p.collection_name for p in pointers}
     for name in names:
         if name not in keep_collections:
             store.drop(name)
     keep_folders = set()
-    for name in [built.name] + [p.snapshot for p in pointers]:
+    for name in [snapshot] + [p.snapshot for p in pointers]:
         keep_folders.update(files.chain(index_dir, name))
     for root in files.CACHE_ROOTS:
         if (index_dir / root).is_dir():

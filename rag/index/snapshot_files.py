@@ -200,9 +200,11 @@ def load_from_collection(collection, name: str, fingerprint: str, seq: int = 0,
 
 def load(index_dir: Path, name: str, fingerprint: str, collection_factory, seq: int = 0,
          collection: str | None = None, have: Snapshot | None = None) -> Snapshot:
-    """The cached snapshot, or one derived from Chroma and then cached."""
+    """The cached snapshot, or one derived from Chroma and then cached. `collection` and `seq`:
+    the pointer's, which name where its rows are (a cache copied from elsewhere may not)."""
     cached = load_cached(index_dir, name, have)
     if cached is not None:
+        cached.collection, cached.seq = collection, seq
         return cached
     snapshot = load_from_collection(collection_factory(collection or name), name, fingerprint, seq)
     snapshot.name = name

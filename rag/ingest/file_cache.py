@@ -228,7 +228,7 @@ class FileCache:
         """Every present file's articles and skips, in file order."""
         generation, memo = self._memo.get(str(self.path), ("", {}))
         if generation != self._before or not generation:
-            memo = {source: json.loads(data)
+            memo = {source: _decoded(data)
                     for source, data in self.db.execute("SELECT source, data FROM files")}
         else:
             for source in [s for s in memo if s not in present]:
@@ -236,15 +236,21 @@ class FileCache:
             for source in fresh:
                 row = self.db.execute("SELECT data FROM files WHERE source = ?", (source,)).fetchone()
                 if row:
-                    memo[source] = json.loads(row[0])
+                    memo[source] = _decoded(row[0])
         self._memo[str(self.path)] = (self._after, memo)
         for source in present:
-            data = memo.get(source)
-            if data is None:
-                continue
-            scan.articles.extend(ArticleState(**a) for a in data["articles"])
-            scan.skipped.extend(Skip(s, r) for s, r in data["skipped"])
-            scan.unsafe_urls += data["unsafe_urls"]
+            held = memo.get(source)
+            if held is not None:
+                states, skipped, unsafe_urls = held
+                scan.articles.extend(states)
+                scan.skipped.extend(skipped)
+                scan.unsafe_urls += unsafe_urls
+
+
+def _decoded(data: str) -> tuple[list[ArticleState], list[Skip], int]:
+    data = json.loads(data)
+    return ([ArticleState(**a) for a in data["articles"]],
+            [Skip(s, r) for s, r in data["skipped"]], data["unsafe_urls"])
 
 
 def scan_articles(seeds: Path, index_dir: Path) -> Scan:
