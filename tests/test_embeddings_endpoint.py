@@ -2,7 +2,7 @@
 
 import shutil
 
-from rag.index import snapshot as snap
+from rag.index import snapshot_files as snap
 from rag.index.embedding import OpenAIEmbedder, get_embedder
 from rag.index.build import fingerprint, rebuild
 from rag.service import RagService
@@ -42,8 +42,10 @@ TRAM = ("The city council approved the new tram line on Tuesday after a four-hou
 
 
 def served_width(settings, snapshot_name: str) -> int:
-    """How wide the vectors are in Chroma and in the local cache of a snapshot."""
-    got = Store(settings).collection(snapshot_name).get(limit=1, include=["embeddings"])
+    """How wide the vectors are in Chroma and in the local cache of the serving snapshot."""
+    pointer = Store(settings).current()
+    assert pointer.snapshot == snapshot_name
+    got = Store(settings).collection(pointer.collection_name).get(limit=1, include=["embeddings"])
     cached = snap.load_cached(settings.index_dir, snapshot_name)
     assert cached.vectors.shape[1] == len(got["embeddings"][0])
     return cached.vectors.shape[1]
@@ -90,7 +92,9 @@ def test_models_of_other_widths_build_answer_and_switch(store_settings, seeds_co
     assert store.current().snapshot == switched.snapshot != removed.snapshot
     assert store.current().fingerprint.startswith("openai:hash-1536")
     assert served_width(wider, switched.snapshot) == 1536
-    assert set(store.collections()) == {removed.snapshot, switched.snapshot}
+    # The removal was made in place; the new model's vectors went to a new collection.
+    assert removed.in_place and not switched.in_place
+    assert set(store.collections()) == {first.snapshot, switched.snapshot}
 
     llm.requests.clear()
     answer = RagService(wider, llm=None).answer(SEED_QUESTION)
