@@ -5,17 +5,19 @@ an index of the rest.
 
     .venv/bin/python -m benchmarks.updates --sizes 1000 8000
     .venv/bin/python -m benchmarks.updates --sizes 1000 10000 100000 --repeats 1 --name updates-curve
-    .venv/bin/python -m benchmarks.updates --sizes --news ../shared/eval/newsqa/corpus.jsonl.gz
+    .venv/bin/python -m benchmarks.updates --sizes --memory 8000 --news ../shared/eval/newsqa/corpus.jsonl.gz
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import hashlib
 import json
 import shutil
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -148,6 +150,58 @@ def measure_size(work: Path, size: int, repeats: int) -> dict:
             "process_update": process, "peak_rss_mb": peak_rss_mb()}
 
 
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RssPeak:
+    """The highest resident size seen while it runs (sampled every 5 ms)."""
+
+    def __enter__(self):
+        self.peak, self._stop = _rss_mb(), threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _rss_mb())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+
+def measure_server_memory(work: Path, size: int, updates: int = 3) -> dict:
+    """The service a `rag serve` runs (the model left out: a stricter ratio), serving an
+    archive, then updated through it as POST /api/rebuild does."""
+    from rag.service import RagService
+
+    shutil.rmtree(work, ignore_errors=True)
+    seeds = work / "seeds"
+    write_archive(seeds, size)
+    settings = settings_for(work, seeds)
+    build(settings, embedder=StandInEmbedder())
+    gc.collect()
+    service = RagService(settings, store=Store(settings), embedder=StandInEmbedder(), llm=None)
+    service.answer("What did the port authority approve?")
+    rounds = []
+    for round_ in range(updates):
+        gc.collect()
+        before = _rss_mb()
+        _change(seeds, size, round_)
+        with RssPeak() as peak:
+            summary = service.rebuild()
+            service.answer("What did the port authority approve?")
+        rounds.append({"rss_before_mb": round(before, 1), "peak_mb": round(peak.peak, 1),
+                       "ratio": round(peak.peak / before, 3), "line": summary.line()})
+    return {"articles": size, "rounds": rounds, "max_ratio": max(r["ratio"] for r in rounds)}
+
+
 def measure_news(work: Path, corpus: Path, added: int = 68) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     seeds = work / "seeds"
@@ -170,6 +224,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 8000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--news", type=Path)
+    parser.add_argument("--memory", type=int, default=0,
+                        help="also measure a serving process's memory over updates at this size")
     parser.add_argument("--work", type=Path, default=Path(".cache/bench/updates"))
     parser.add_argument("--name", default="updates")
     args = parser.parse_args()
@@ -182,6 +238,8 @@ def main() -> None:
     if len(result["sizes"]) >= 2:
         first, last = result["sizes"][0], result["sizes"][-1]
         result["ratio_largest_to_smallest"] = round(last["update_median_s"] / first["update_median_s"], 2)
+    if args.memory:
+        result["server_memory"] = measure_server_memory(args.work / "memory", args.memory)
     if args.news:
         result["news"] = measure_news(args.work / "news", args.news)
     save(args.name, result)

@@ -20,10 +20,10 @@ from typing import Callable
 
 import numpy as np
 
-from rag.index import inplace, snapshot as snap, snapshot_files as files
+from rag.index import inplace, rows, snapshot as snap, snapshot_files as files
 from rag.ingest.file_cache import ArticleState, scan_articles
-from rag.ingest.chunking import Chunk, chunk_article
-from rag.ingest.cleaning import CLEANING_VERSION, Article
+from rag.ingest.chunking import chunk_article
+from rag.ingest.cleaning import CLEANING_VERSION
 from rag.config import Settings
 from rag.errors import RebuildInProgress, StoreUnavailable
 from rag.index.embedding import Embedder, embedder_name, get_embedder
@@ -31,12 +31,10 @@ from rag.index.store import Pointer, Store, collection_missing
 
 log = logging.getLogger(__name__)
 PIPELINE_VERSION = 1
-COPY_BATCH = 1000
 # Compaction: a whole build into a fresh collection once this share of the rows ever deleted
 # from the collection (and at least COMPACT_MIN_ROWS) stands against its live rows.
 COMPACT_SHARE = 0.25
 COMPACT_MIN_ROWS = 1000
-EMBED_BATCH = 256
 
 Progress = Callable[[str, int, int], None]
 
@@ -265,28 +263,6 @@ def _unchanged(summary: BuildSummary, previous: snap.Snapshot) -> BuildSummary:
     return summary
 
 
-def _new_rows(chunks: list[Chunk], raw_hashes: dict[str, str], seq: int):
-    ids = [snap.row_id(c.article_id, c.n, seq) for c in chunks]
-    metas = [snap.chunk_metadata(c, raw_hashes[c.article_id], seq) for c in chunks]
-    records = [snap.record_from_metadata(m, c.text) for m, c in zip(metas, chunks)]
-    return ids, metas, records
-
-
-def _carried(previous: snap.Snapshot, moved: list[Article], raw_hashes: dict[str, str], seq: int):
-    """Chunks of articles that moved to another file, under new row ids: same text and vectors,
-    the new file named."""
-    chunks, rows = [], []
-    for article in moved:
-        entry = previous.articles[article.id]
-        first = previous.first_row[article.id]
-        for row in range(first, first + entry.chunks):
-            record = previous.records[row]
-            chunks.append(Chunk(article.id, record["n"], record["text"], record["title"],
-                                record["published"], article.source, record["url"], entry.sha256))
-            rows.append(row)
-    return chunks, previous.vectors[rows].astype(np.float32)
-
-
 def _update_in_place(settings, store, embedder, pointer, previous, to_embed, moved, removed,
                      raw_hashes, report, show_bar) -> tuple[snap.Snapshot, int]:
     seq = pointer.seq + 1
@@ -301,12 +277,12 @@ def _update_in_place(settings, store, embedder, pointer, previous, to_embed, mov
     try:
         report("chunking", 0, len(to_embed))
         chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
-        ids, metas, records = _new_rows(chunks, raw_hashes, seq)
-        vectors = _embed_and_add(embedder, chunks, ids, metas, collection, report, show_bar,
+        ids, metas, records = rows.new_rows(chunks, raw_hashes, seq)
+        vectors = rows.embed_and_add(embedder, chunks, ids, metas, collection, report, show_bar,
                                  previous.vectors.shape[1] if len(previous) else None)
-        moved_chunks, moved_vectors = _carried(previous, moved, raw_hashes, seq)
-        moved_ids, moved_metas, moved_records = _new_rows(moved_chunks, raw_hashes, seq)
-        _add(collection, moved_ids, moved_vectors, [c.text for c in moved_chunks], moved_metas)
+        moved_chunks, moved_vectors = rows.carried(previous, moved, raw_hashes, seq)
+        moved_ids, moved_metas, moved_records = rows.new_rows(moved_chunks, raw_hashes, seq)
+        rows.add(collection, moved_ids, moved_vectors, [c.text for c in moved_chunks], moved_metas)
         dropping = removed | {a.id for a in to_embed if a.id in previous.articles} | {a.id for a in moved}
         report("marking removed rows", 0, len(dropping))
         dead_ids = inplace.mark_dead(collection, previous, dropping, seq)
@@ -333,13 +309,13 @@ def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_ha
     name = store.new_snapshot_name()
     collection = store.create_collection(name)
     try:
-        ids, metas, texts, copied = _copy_unchanged(previous, kept, raw_hashes, collection,
+        ids, metas, texts, copied = rows.copy_unchanged(previous, kept, raw_hashes, collection,
                                                     report, seq)
         report("chunking", 0, len(to_embed))
         chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
-        new_ids, new_metas, _ = _new_rows(chunks, raw_hashes, seq)
+        new_ids, new_metas, _ = rows.new_rows(chunks, raw_hashes, seq)
         width = copied.shape[1] if copied is not None else None
-        embedded = _embed_and_add(embedder, chunks, new_ids, new_metas, collection, report,
+        embedded = rows.embed_and_add(embedder, chunks, new_ids, new_metas, collection, report,
                                   show_bar, width)
         ids += new_ids
         metas += new_metas
@@ -366,66 +342,6 @@ def _digest(raw_hashes: dict[str, str]) -> str:
     for article_id in sorted(raw_hashes):
         digest.update(f"{article_id}\x1f{raw_hashes[article_id]}\n".encode("utf-8"))
     return digest.hexdigest()
-
-
-def _add(collection, ids, vectors, texts, metas) -> None:
-    for start in range(0, len(ids), COPY_BATCH):
-        end = start + COPY_BATCH
-        collection.add(ids=ids[start:end], embeddings=vectors[start:end],
-                       documents=texts[start:end], metadatas=metas[start:end])
-
-
-def _copy_unchanged(previous, kept: list[Article], raw_hashes: dict[str, str], collection, report,
-                    seq: int):
-    """Carry unchanged articles' chunks, vectors included, into the new collection (no vectors:
-    None, since no width is known for them)."""
-    if previous is None or not kept:
-        return [], [], [], None
-    chunks, vectors = _carried(previous, kept, raw_hashes, seq)
-    ids, metas, _ = _new_rows(chunks, raw_hashes, seq)
-    texts = [c.text for c in chunks]
-    for start in range(0, len(ids), COPY_BATCH):
-        _add(collection, ids[start:start + COPY_BATCH], vectors[start:start + COPY_BATCH],
-             texts[start:start + COPY_BATCH], metas[start:start + COPY_BATCH])
-        report("copying unchanged chunks", min(start + COPY_BATCH, len(ids)), len(ids))
-    return ids, metas, texts, vectors
-
-
-def _embed_and_add(embedder: Embedder, chunks: list[Chunk], ids: list[str], metas: list[dict],
-                   collection, report, show_bar: bool, width: int | None) -> np.ndarray | None:
-    """The new chunks' vectors (None for no chunks), as wide as the copied ones (`width`)."""
-    if not chunks:
-        return np.zeros((0, width or embedder.dimension), dtype=np.float32)
-    bar = None
-    if show_bar:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", dynamic_ncols=True)
-    out = []
-    for start in range(0, len(chunks), EMBED_BATCH):
-        batch = chunks[start:start + EMBED_BATCH]
-        vectors = embedder.embed([c.embed_text for c in batch])
-        width = _check_width(embedder, vectors, width)
-        collection.add(ids=ids[start:start + EMBED_BATCH], embeddings=vectors,
-                       documents=[c.text for c in batch],
-                       metadatas=metas[start:start + EMBED_BATCH])
-        out.append(vectors)
-        report("embedding", start + len(batch), len(chunks))
-        if bar:
-            bar.update(len(batch))
-    if bar:
-        bar.close()
-    return np.concatenate(out)
-
-
-def _check_width(embedder: Embedder, vectors: np.ndarray, width: int | None) -> int:
-    # Same embedder name, other width: the model behind the name changed, and the unchanged
-    # articles' vectors cannot share a collection with the new ones.
-    if width is not None and vectors.shape[1] != width:
-        raise ValueError(f"{embedder.name} now gives {vectors.shape[1]}-wide vectors where the "
-                         f"index holds {width}-wide ones: the model behind that name changed; "
-                         "name the new model differently to re-embed everything")
-    return vectors.shape[1]
 
 
 def _collect_garbage(store: Store, index_dir: Path, built: tuple[str, str],

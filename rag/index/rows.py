@@ -1,0 +1,96 @@
+"""Rows written to a Chroma collection: new chunks embedded and added, and the chunks of articles
+carried from the snapshot before (unchanged, or moved to another file) added with their vectors
+under new row ids."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.index import snapshot as snap
+from rag.index.embedding import Embedder
+from rag.ingest.chunking import Chunk
+
+COPY_BATCH = 1000
+EMBED_BATCH = 256
+
+
+def new_rows(chunks: list[Chunk], raw_hashes: dict[str, str], seq: int):
+    ids = [snap.row_id(c.article_id, c.n, seq) for c in chunks]
+    metas = [snap.chunk_metadata(c, raw_hashes[c.article_id], seq) for c in chunks]
+    records = [snap.record_from_metadata(m, c.text) for m, c in zip(metas, chunks)]
+    return ids, metas, records
+
+
+def carried(previous: snap.Snapshot, moved: list, raw_hashes: dict[str, str], seq: int):
+    """Chunks of articles that moved to another file, under new row ids: same text and vectors,
+    the new file named."""
+    chunks, rows = [], []
+    for article in moved:
+        entry = previous.articles[article.id]
+        first = previous.first_row[article.id]
+        for row in range(first, first + entry.chunks):
+            record = previous.records[row]
+            chunks.append(Chunk(article.id, record["n"], record["text"], record["title"],
+                                record["published"], article.source, record["url"], entry.sha256))
+            rows.append(row)
+    return chunks, previous.vectors[rows].astype(np.float32)
+
+
+def add(collection, ids, vectors, texts, metas) -> None:
+    for start in range(0, len(ids), COPY_BATCH):
+        end = start + COPY_BATCH
+        collection.add(ids=ids[start:end], embeddings=vectors[start:end],
+                       documents=texts[start:end], metadatas=metas[start:end])
+
+
+def copy_unchanged(previous, kept: list, raw_hashes: dict[str, str], collection, report,
+                    seq: int):
+    """Carry unchanged articles' chunks, vectors included, into the new collection (no vectors:
+    None, since no width is known for them)."""
+    if previous is None or not kept:
+        return [], [], [], None
+    chunks, vectors = carried(previous, kept, raw_hashes, seq)
+    ids, metas, _ = new_rows(chunks, raw_hashes, seq)
+    texts = [c.text for c in chunks]
+    for start in range(0, len(ids), COPY_BATCH):
+        add(collection, ids[start:start + COPY_BATCH], vectors[start:start + COPY_BATCH],
+             texts[start:start + COPY_BATCH], metas[start:start + COPY_BATCH])
+        report("copying unchanged chunks", min(start + COPY_BATCH, len(ids)), len(ids))
+    return ids, metas, texts, vectors
+
+
+def embed_and_add(embedder: Embedder, chunks: list[Chunk], ids: list[str], metas: list[dict],
+                   collection, report, show_bar: bool, width: int | None) -> np.ndarray | None:
+    """The new chunks' vectors (None for no chunks), as wide as the copied ones (`width`)."""
+    if not chunks:
+        return np.zeros((0, width or embedder.dimension), dtype=np.float32)
+    bar = None
+    if show_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", dynamic_ncols=True)
+    out = []
+    for start in range(0, len(chunks), EMBED_BATCH):
+        batch = chunks[start:start + EMBED_BATCH]
+        vectors = embedder.embed([c.embed_text for c in batch])
+        width = check_width(embedder, vectors, width)
+        collection.add(ids=ids[start:start + EMBED_BATCH], embeddings=vectors,
+                       documents=[c.text for c in batch],
+                       metadatas=metas[start:start + EMBED_BATCH])
+        out.append(vectors)
+        report("embedding", start + len(batch), len(chunks))
+        if bar:
+            bar.update(len(batch))
+    if bar:
+        bar.close()
+    return np.concatenate(out)
+
+
+def check_width(embedder: Embedder, vectors: np.ndarray, width: int | None) -> int:
+    # Same embedder name, other width: the model behind the name changed, and the unchanged
+    # articles' vectors cannot share a collection with the new ones.
+    if width is not None and vectors.shape[1] != width:
+        raise ValueError(f"{embedder.name} now gives {vectors.shape[1]}-wide vectors where the "
+                         f"index holds {width}-wide ones: the model behind that name changed; "
+                         "name the new model differently to re-embed everything")
+    return vectors.shape[1]

@@ -1,0 +1,177 @@
+"""Updates that cost what changed, over the fakes: only changed files are read, the boilerplate
+signal follows the folder, snapshots saved as deltas read back whole in another process, and
+compaction bounds the rows that deletions leave. The real-Chroma twin: tests/test_updates.py."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.index import build as indexing, snapshot_files
+from rag.index.snapshot_files import MAX_CHAIN
+from rag.ingest import file_cache
+from tests.conftest import write_article
+from tests.fakes import FakeEmbedder, FakeStore
+from tests.fast.conftest import fast_service, fast_settings
+
+FURNITURE = "Sign up for the Morning Brief, our daily newsletter, delivered every weekday."
+
+
+def story(n: int, furniture: bool = False) -> str:
+    body = (f"The harbour authority of port number {n} approved a dredging plan on Monday. "
+            f"It will cost {100 + n} million euros and take {n % 9 + 2} years, officials said.")
+    return body + (f"\n\n{FURNITURE}" if furniture else "")
+
+
+@pytest.fixture
+def archive(tmp_path):
+    settings = fast_settings(tmp_path)
+    for n in range(6):
+        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
+    service = fast_service(settings)
+    service.rebuild()
+    return service
+
+
+def counting_reads(monkeypatch) -> list[str]:
+    read = []
+    real = file_cache.load_file
+
+    def load_file(path, source):
+        read.append(source)
+        return real(path, source)
+
+    monkeypatch.setattr(file_cache, "load_file", load_file)
+    return read
+
+
+def test_only_changed_files_are_read(archive, monkeypatch):
+    read = counting_reads(monkeypatch)
+    seeds = archive.settings.seeds_dir
+    write_article(seeds, "port-9.txt", "Port 9 dredging approved", story(9))
+    (seeds / "port-2.txt").unlink()
+    summary = archive.rebuild()
+    assert (summary.added, summary.removed, summary.unchanged) == (1, 1, 5)
+    assert read == ["port-9.txt"] and summary.in_place
+    read.clear()
+    assert archive.rebuild().unchanged == 6 and read == []
+
+
+def articles_of(service) -> dict[str, str]:
+    return {a.id: a.sha256 for a in service.articles()}
+
+
+def test_boilerplate_found_across_files_as_they_come_and_go(archive, tmp_path):
+    """A paragraph in two articles is text; a third makes it furniture and cleaning drops it
+    from all three; the same index as cleaning the whole folder at once, both ways."""
+    seeds = archive.settings.seeds_dir
+    for n in (0, 1):
+        write_article(seeds, f"port-{n}.txt", f"Port {n} dredging approved", story(n, furniture=True))
+    archive.rebuild()
+    assert FURNITURE in archive.answer("What does the Morning Brief newsletter deliver?").answer
+    write_article(seeds, "port-7.txt", "Port 7 dredging approved", story(7, furniture=True))
+    third = archive.rebuild()
+    assert (third.added, third.updated) == (1, 2)  # the first two lost their furniture
+    fresh = fast_service(fast_settings(tmp_path / "fresh", seeds_dir=seeds))
+    fresh.rebuild()
+    assert articles_of(archive) == articles_of(fresh)
+    assert all(FURNITURE not in r["text"] for r in archive.serving.records)
+
+    (seeds / "port-7.txt").unlink()
+    gone = archive.rebuild()
+    assert (gone.removed, gone.updated) == (1, 2)  # the furniture is text again
+    fresh = fast_service(fast_settings(tmp_path / "fresh-again", seeds_dir=seeds))
+    fresh.rebuild()
+    assert articles_of(archive) == articles_of(fresh)
+
+
+def same_snapshot(a, b):
+    assert a.name == b.name and a.ids == b.ids and a.records == b.records
+    assert np.array_equal(a.vectors, b.vectors)
+    assert a.stories == b.stories and a.article_order == b.article_order
+    assert {k: vars(v) for k, v in a.articles.items()} == {k: vars(v) for k, v in b.articles.items()}
+    for words in (["harbour", "dredg"], ["million", "euro", "port"]):
+        assert np.allclose(a.bm25.scores(words), b.bm25.scores(words))
+        assert np.allclose(a.article_bm25.scores(words), b.article_bm25.scores(words))
+
+
+def test_deltas_read_back_as_the_snapshot_the_server_made(archive):
+    index_dir, seeds = archive.settings.index_dir, archive.settings.seeds_dir
+    for n in range(10, 10 + MAX_CHAIN + 2):
+        write_article(seeds, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
+        (seeds / f"port-{n - 10}.txt").unlink(missing_ok=True)
+        archive.rebuild()
+        served = archive.serving
+        info = json.loads((snapshot_files.folder(index_dir, served.name) / "info.json").read_text())
+        # Each folder holds what its update changed, until a chain grows long: then it is whole.
+        assert len(snapshot_files.chain(index_dir, served.name)) <= MAX_CHAIN + 1
+        if info["base"]:
+            assert len((snapshot_files.folder(index_dir, served.name) / "chunks.jsonl")
+                       .read_text().splitlines()) == served.articles[f"port-{n}"].chunks
+        # Another process, reading the folders alone, gets the very snapshot the server made.
+        same_snapshot(snapshot_files.load_cached(index_dir, served.name), served)
+    assert any(json.loads((p / "info.json").read_text())["base"] is None
+               for p in (index_dir / "snapshots").iterdir())
+
+
+def test_a_server_follows_another_process_by_applying_its_delta(archive, monkeypatch):
+    """A `rag rebuild` in another process moves the pointer; the server reads that update's
+    folder only, on top of the snapshot it holds."""
+    other = fast_service(archive.settings, store=archive.store, embedder=archive.embedder)
+    write_article(archive.settings.seeds_dir, "port-9.txt", "Port 9 dredging approved", story(9))
+    before = archive.serving
+    other.rebuild()
+    applied = []
+    real = snapshot_files._apply
+
+    def counting(index_dir, name, base):
+        applied.append(name)
+        return real(index_dir, name, base)
+
+    monkeypatch.setattr(snapshot_files, "_apply", counting)
+    archive.refresh(force=True)
+    assert applied == [other.serving.name] and archive.serving.base == before.name
+    same_snapshot(archive.serving, other.serving)
+    assert "109 million euros" in archive.answer("How much will port 9's dredging cost?").answer
+
+
+def test_deletions_are_compacted_into_a_new_collection(archive, monkeypatch):
+    monkeypatch.setattr(indexing, "COMPACT_MIN_ROWS", 1)
+    monkeypatch.setattr(indexing, "COMPACT_SHARE", 0.1)
+    seeds, store = archive.settings.seeds_dir, archive.store
+    first = store.current()
+    (seeds / "port-0.txt").unlink()
+    removal = archive.rebuild()
+    collection = store.collection(first.collection_name)
+    # Removed rows wait an update (a reader may still be on the snapshot before) ...
+    assert removal.in_place and collection.count() > removal.chunks
+    write_article(seeds, "port-9.txt", "Port 9 dredging approved", story(9))
+    # ... and then they are deleted; past the share, the next update compacts.
+    assert archive.rebuild().in_place and store.current().deleted_rows > 0
+    write_article(seeds, "port-10.txt", "Port 10 dredging approved", story(10))
+    compacted = archive.rebuild()
+    # A whole build that carries the live rows' vectors and embeds only the new article.
+    assert not compacted.in_place
+    assert compacted.embedded_chunks == archive.serving.articles["port-10"].chunks
+    pointer = store.current()
+    assert pointer.deleted_rows == 0 and store.collection(pointer.collection_name).count() == compacted.chunks
+    assert "110 million euros" in archive.answer("How much will port 10's dredging cost?").answer
+    # The old collection stays while a reader may be finishing on it, and goes with the next update.
+    assert store.collections() == sorted([first.collection_name, pointer.collection_name])
+    write_article(seeds, "port-11.txt", "Port 11 dredging approved", story(11))
+    assert archive.rebuild().in_place and store.collections() == [pointer.collection_name]
+
+
+def test_a_cache_of_another_folder_or_cleaning_is_not_used(tmp_path, monkeypatch):
+    settings = fast_settings(tmp_path)
+    write_article(settings.seeds_dir, "port-1.txt", "Port 1 dredging approved", story(1))
+    service = fast_service(settings, store=FakeStore(), embedder=FakeEmbedder())
+    service.rebuild()
+    read = counting_reads(monkeypatch)
+    moved = tmp_path / "elsewhere"
+    settings.seeds_dir.rename(moved)
+    service.rebuild(seeds=moved)
+    assert read == ["port-1.txt"]
+    monkeypatch.setattr(file_cache, "SCHEMA", "another cleaning")
+    service.rebuild(seeds=moved)
+    assert read == ["port-1.txt", "port-1.txt"]
