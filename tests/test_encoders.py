@@ -3,6 +3,9 @@ by one backend serves the others."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from importlib.util import find_spec
 
 import numpy as np
@@ -77,3 +80,21 @@ def test_the_converted_model_is_reused(cache, monkeypatch):
     compiled("openvino", "bf16", cache)
     assert len([p for p in cache.iterdir() if p.name.startswith("minilm-openvino-")]) == 1
     assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no scratch folders left
+
+
+def test_openvino_is_imported_without_its_telemetry(tmp_path):
+    if not find_spec("openvino"):
+        pytest.skip("openvino is not installed")
+    """A plain `import openvino` resolves www.google-analytics.com (checked with this guard)."""
+    log = tmp_path / "attempts.log"
+    log.write_text("")
+    code = (f"import sys; sys.argv = ['x', {str(log)!r}]\n"
+            "import tests.helpers.no_network, time\n"
+            "from rag.index.encoders import _import_openvino\n"
+            "_import_openvino().Core()\n"
+            "time.sleep(1)  # its sender runs in a thread\n")
+    env = {**os.environ, "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert log.read_text() == "", f"outbound attempts: {log.read_text()}"
+    assert not (tmp_path / "intel").exists()

@@ -56,9 +56,10 @@ class Plan:
 def plan(backend: str, precision: str, flags: set[str], installed=None) -> Plan:
     """Which backend and precision to run, from the settings and the CPU found.
 
-    auto: OpenVINO where it is installed (measured fastest at full quality, in bf16 and in fp32:
-    docs/benchmarks.md), else torch; bf16 only on CPUs with bf16 units. ONNX Runtime int8 is
-    never chosen by itself: its dynamic quantisation moved top-10 neighbours too much.
+    auto: OpenVINO where it is installed (the fastest measured, with torch's vectors, in bf16
+    and in fp32: docs/benchmarks.md), else torch; bf16 only on CPUs with bf16 units. ONNX
+    Runtime int8 is never chosen by itself: it moved a tenth of the top-10 neighbours on news
+    and ran slower than OpenVINO bf16.
     """
     installed = installed or (lambda name: find_spec(name) is not None)
     if backend not in BACKENDS:
