@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -59,8 +59,15 @@ class Settings(BaseSettings):
     embed_model: str = "all-MiniLM-L6-v2"
     embed_base_url: str | None = None
     embed_api_key: str | None = None
-    embed_precision: str = "auto"  # auto | fp32 | bf16
+    embed_precision: str = "auto"  # auto | fp32 | bf16 | int8 (int8: the onnx backend only)
     embed_batch_size: int = 64
+    # Which engine runs the bundled model: auto | torch | openvino | onnx. auto takes OpenVINO
+    # where installed (bf16 on CPUs with bf16 units, else fp32), else torch; all give the same
+    # vector space, so an index built by one serves the others (docs/benchmarks.md).
+    embed_backend: Literal["auto", "torch", "openvino", "onnx"] = "auto"
+    # Where the converted OpenVINO/ONNX model is kept; unset: ~/.cache/newsrag/encoders.
+    embed_cache_dir: Path | None = None
+    embed_threads: int = Field(default=0, ge=0)  # openvino and onnx; 0: their default (every core)
 
     # Chroma: embedded (PersistentClient under index_dir) unless CHROMA_HOST is set.
     chroma_host: str | None = Field(

