@@ -192,10 +192,7 @@ class OpenVINOEncoder:
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         core = ov.Core()
-        self._graph = core.read_model(str(ir / "model.xml"))
-        self._model = core.compile_model(self._graph, "CPU", config)
-        self._core, self._config, self._bulk = core, config, None
-        self._bulk_lock = threading.Lock()
+        self._model = core.compile_model(core.read_model(str(ir / "model.xml")), "CPU", config)
         self.precision = precision
 
     @staticmethod
@@ -212,29 +209,6 @@ class OpenVINOEncoder:
         # One request per call: a compiled model's default request is not safe across threads.
         request = self._model.create_infer_request()
         return np.array(request.infer(batch)[0], dtype=np.float32)
-
-    def many(self, batches: list[dict[str, np.ndarray]]) -> list[np.ndarray]:
-        """Several batches at once, as OpenVINO's throughput mode runs them: one stream per
-        group of cores, requests in flight on each (about 7% more chunks per second than one
-        batch at a time on 2 cores; a question's single text keeps the latency mode)."""
-        import openvino
-
-        with self._bulk_lock:
-            if self._bulk is None:
-                self._bulk = self._core.compile_model(
-                    self._graph, "CPU", {**self._config, "PERFORMANCE_HINT": "THROUGHPUT"})
-            queue = openvino.AsyncInferQueue(
-                self._bulk, self._bulk.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
-            out: list[np.ndarray | None] = [None] * len(batches)
-
-            def done(request, number):
-                out[number] = np.array(request.get_output_tensor(0).data, dtype=np.float32)
-
-            queue.set_callback(done)
-            for number, batch in enumerate(batches):
-                queue.start_async(batch, number)
-            queue.wait_all()
-        return out
 
 
 class OnnxEncoder:
@@ -333,9 +307,7 @@ class CompiledEmbedder:
         encodings = self._tokenizer.encode_batch([str(t).strip() for t in texts])
         batches = length_batches([len(e.ids) for e in encodings], self.batch_size)
         arrays = [_inputs([encodings[i] for i in batch]) for batch in batches]
-        many = getattr(self._encoder, "many", None)
-        vectors = many(arrays) if many is not None and len(batches) > 1 else map(self._encoder, arrays)
-        for batch, found in zip(batches, vectors):
+        for batch, found in zip(batches, map(self._encoder, arrays)):
             out[batch] = found
         return out
 
