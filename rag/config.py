@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # Where the converted OpenVINO/ONNX model is kept; unset: ~/.cache/newsrag/encoders.
     embed_cache_dir: Path | None = None
     embed_threads: int = Field(default=0, ge=0)  # openvino and onnx; 0: their default (every core)
+    # Processes embedding a large rebuild (rag/index/embed_pool.py); 0: one per 4 cores from 8 up.
+    embed_workers: int = Field(default=0, ge=0)
 
     # Chroma: embedded (PersistentClient under index_dir) unless CHROMA_HOST is set.
     chroma_host: str | None = Field(

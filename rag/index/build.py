@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from rag.index import inplace, rows, snapshot as snap, snapshot_files as files
+from rag.index import embed_pool, inplace, rows, snapshot as snap, snapshot_files as files
 from rag.ingest.file_cache import ArticleState, scan_articles
 from rag.ingest.chunking import chunk_article
 from rag.ingest.cleaning import CLEANING_VERSION
@@ -219,6 +219,22 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     return summary, built
 
 
+@contextmanager
+def _bulk(settings: Settings, embedder: Embedder, texts: int):
+    """The embedder for this many texts: a pool of processes for a large rebuild with the
+    bundled model where there are cores for several (rag/index/embed_pool.py)."""
+    workers = embed_pool.workers_for(settings)
+    if (workers < 2 or texts < embed_pool.MIN_TEXTS or settings.embed_base_url
+            or embedder.name != embedder_name(settings)):
+        yield embedder
+        return
+    pool = embed_pool.EmbedderPool(settings, embedder, workers)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 def _update_marker(settings: Settings) -> Path:
     return settings.index_dir / "update-in-progress"
 
@@ -278,8 +294,9 @@ def _update_in_place(settings, store, embedder, pointer, previous, to_embed, mov
         report("chunking", 0, len(to_embed))
         chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
         ids, metas, records = rows.new_rows(chunks, raw_hashes, seq)
-        vectors = rows.embed_and_add(embedder, chunks, ids, metas, collection, report, show_bar,
-                                 previous.vectors.shape[1] if len(previous) else None)
+        with _bulk(settings, embedder, len(chunks)) as bulk:
+            vectors = rows.embed_and_add(bulk, chunks, ids, metas, collection, report, show_bar,
+                                         previous.vectors.shape[1] if len(previous) else None)
         moved_chunks, moved_vectors = rows.carried(previous, moved, raw_hashes, seq)
         moved_ids, moved_metas, moved_records = rows.new_rows(moved_chunks, raw_hashes, seq)
         rows.add(collection, moved_ids, moved_vectors, [c.text for c in moved_chunks], moved_metas)
@@ -315,8 +332,9 @@ def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_ha
         chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
         new_ids, new_metas, _ = rows.new_rows(chunks, raw_hashes, seq)
         width = copied.shape[1] if copied is not None else None
-        embedded = rows.embed_and_add(embedder, chunks, new_ids, new_metas, collection, report,
-                                  show_bar, width)
+        with _bulk(settings, embedder, len(chunks)) as bulk:
+            embedded = rows.embed_and_add(bulk, chunks, new_ids, new_metas, collection, report,
+                                          show_bar, width)
         ids += new_ids
         metas += new_metas
         texts += [c.text for c in chunks]
