@@ -22,8 +22,9 @@ def new_rows(chunks: list[Chunk], raw_hashes: dict[str, str], seq: int):
 
 
 def carried(previous: snap.Snapshot, moved: list, raw_hashes: dict[str, str], seq: int):
-    """Chunks of articles that moved to another file, under new row ids: same text and vectors,
-    the new file named."""
+    """Chunks of articles carried from the snapshot before (moved to another file, or all the
+    unchanged ones in a compaction) under new row ids: same text and vectors, the file they are
+    in now named."""
     chunks, rows = [], []
     for article in moved:
         entry = previous.articles[article.id]
@@ -54,14 +55,14 @@ def copy_unchanged(previous, kept: list, raw_hashes: dict[str, str], collection,
     texts = [c.text for c in chunks]
     for start in range(0, len(ids), COPY_BATCH):
         add(collection, ids[start:start + COPY_BATCH], vectors[start:start + COPY_BATCH],
-             texts[start:start + COPY_BATCH], metas[start:start + COPY_BATCH])
+            texts[start:start + COPY_BATCH], metas[start:start + COPY_BATCH])
         report("copying unchanged chunks", min(start + COPY_BATCH, len(ids)), len(ids))
     return ids, metas, texts, vectors
 
 
 def embed_and_add(embedder: Embedder, chunks: list[Chunk], ids: list[str], metas: list[dict],
-                   collection, report, show_bar: bool, width: int | None) -> np.ndarray | None:
-    """The new chunks' vectors (None for no chunks), as wide as the copied ones (`width`)."""
+                  collection, report, show_bar: bool, width: int | None) -> np.ndarray:
+    """The new chunks' vectors (none: an empty array), as wide as the copied ones (`width`)."""
     if not chunks:
         return np.zeros((0, width or embedder.dimension), dtype=np.float32)
     bar = None
