@@ -4,6 +4,8 @@ under new row ids."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from rag.index import snapshot as snap
@@ -71,17 +73,25 @@ def embed_and_add(embedder: Embedder, chunks: list[Chunk], ids: list[str], metas
 
         bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", dynamic_ncols=True)
     out = []
-    for start in range(0, len(chunks), EMBED_BATCH):
-        batch = chunks[start:start + EMBED_BATCH]
-        vectors = embedder.embed([c.embed_text for c in batch])
-        width = check_width(embedder, vectors, width)
-        collection.add(ids=ids[start:start + EMBED_BATCH], embeddings=vectors,
-                       documents=[c.text for c in batch],
-                       metadatas=metas[start:start + EMBED_BATCH])
-        out.append(vectors)
-        report("embedding", start + len(batch), len(chunks))
-        if bar:
-            bar.update(len(batch))
+    # Chroma writes one batch while the encoder works on the next: both release the GIL, and
+    # the encoder's threads leave some of the cores idle. One write in flight at a time.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-add") as writer:
+        writing = None
+        for start in range(0, len(chunks), EMBED_BATCH):
+            batch = chunks[start:start + EMBED_BATCH]
+            vectors = embedder.embed([c.embed_text for c in batch])
+            width = check_width(embedder, vectors, width)
+            if writing is not None:
+                writing.result()  # a failed write stops the rebuild here
+            writing = writer.submit(collection.add, ids=ids[start:start + EMBED_BATCH],
+                                    embeddings=vectors, documents=[c.text for c in batch],
+                                    metadatas=metas[start:start + EMBED_BATCH])
+            out.append(vectors)
+            report("embedding", start + len(batch), len(chunks))
+            if bar:
+                bar.update(len(batch))
+        if writing is not None:
+            writing.result()
     if bar:
         bar.close()
     return np.concatenate(out)
