@@ -183,18 +183,29 @@ class FileCache:
         for source in gone:
             if source not in fresh:
                 self.db.execute("DELETE FROM files WHERE source = ?", (source,))
+        # Re-read files: the states still valid, by position (the file is unchanged).
+        kept: dict[str, dict[int, dict]] = {}
         if flipped:
-            # Articles in unchanged files whose furniture changed: read and cleaned again.
-            for source, keys in self.db.execute("SELECT source, keys FROM files"):
-                if source not in fresh and source in scan.paths and any(
-                        flipped.intersection(k) for k in json.loads(keys)):
+            # Articles in unchanged files whose furniture changed: read and cleaned again (the
+            # file is parsed again; its other articles keep their states).
+            for source, keys, data in self.db.execute("SELECT source, keys, data FROM files"):
+                if source in fresh or source not in scan.paths:
+                    continue
+                touched = [bool(flipped.intersection(k)) for k in json.loads(keys)]
+                if any(touched):
+                    states = json.loads(data)["articles"]
+                    kept[source] = {i: state for i, (state, hit) in enumerate(zip(states, touched))
+                                    if not hit}
                     loaded = load_file(Path(scan.paths[source]), source)
                     fresh[source] = (cached[source], loaded)
                     new_keys[source] = [sorted(short_paragraph_keys(a.text)) for a in loaded.articles]
                     scan.read_files += 1
         for source, (stamp, loaded) in fresh.items():
             states = []
-            for raw in loaded.articles:
+            for position, raw in enumerate(loaded.articles):
+                if position in kept.get(source, {}):
+                    states.append(kept[source][position])
+                    continue
                 state, cleaned = _state(raw, scan.shared)
                 states.append(asdict(state))
                 if cleaned is not None:

@@ -175,3 +175,26 @@ def test_a_cache_of_another_folder_or_cleaning_is_not_used(tmp_path, monkeypatch
     monkeypatch.setattr(file_cache, "SCHEMA", "another cleaning")
     service.rebuild(seeds=moved)
     assert read == ["port-1.txt", "port-1.txt"]
+
+
+def test_a_crossing_in_a_collection_file_cleans_only_the_articles_it_touches(tmp_path, monkeypatch):
+    settings = fast_settings(tmp_path)
+    settings.seeds_dir.mkdir(parents=True)
+    records = [{"id": f"port-{n}", "title": f"Port {n} dredging approved",
+                "text": story(n, furniture=n < 2), "published": "2025-11-20"}
+               for n in range(4)]
+    (settings.seeds_dir / "wire.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    service = fast_service(settings)
+    service.rebuild()
+    cleaned = []
+    real = file_cache.clean_article
+    monkeypatch.setattr(file_cache, "clean_article",
+                        lambda raw, shared: cleaned.append(raw.id) or real(raw, shared))
+    write_article(settings.seeds_dir, "port-7.txt", "Port 7 dredging approved", story(7, furniture=True))
+    crossed = service.rebuild()
+    assert (crossed.added, crossed.updated) == (1, 2)
+    # The collection file is parsed again, but only the two articles holding the line are cleaned.
+    assert sorted(cleaned) == ["port-0", "port-1", "port-7"]
+    fresh = fast_service(fast_settings(tmp_path / "fresh", seeds_dir=settings.seeds_dir))
+    fresh.rebuild()
+    assert articles_of(service) == articles_of(fresh)
