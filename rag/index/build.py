@@ -176,7 +176,7 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     kept = [a for a in articles if a.id in old and old[a.id].sha256 == a.sha256]
     changed = [a for a in articles if not (a.id in old and old[a.id].sha256 == a.sha256)]
     report("cleaning", 0, len(changed))
-    to_embed = [cleaned for cleaned in map(scan.article, changed) if cleaned is not None]
+    to_embed = scan.cleaned_articles(changed)
     summary.added = sum(1 for a in to_embed if a.id not in before)
     summary.updated = len(to_embed) - summary.added
     removed = before - {a.id for a in articles}

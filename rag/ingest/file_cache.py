@@ -58,15 +58,31 @@ class Scan:
     paths: dict[str, str] = field(default_factory=dict)
     shared: set[str] = field(default_factory=set)
 
-    def article(self, state: ArticleState) -> Article | None:
-        """The cleaned article (read again from its file if this scan did not clean it)."""
-        if state.id in self.cleaned and self.cleaned[state.id].source == state.source:
-            return self.cleaned[state.id]
-        for raw in load_file(Path(self.paths[state.source]), state.source).articles:
-            if raw.id == state.id:
-                cleaned = clean_article(raw, self.shared)
-                return cleaned if isinstance(cleaned, Article) else None
-        return None
+    def cleaned_articles(self, states: list[ArticleState]) -> list[Article]:
+        """The cleaned articles of `states`, in their order: those this scan cleaned, the others
+        read again from their files (each file once: a collection file holding thousands of
+        them, after a new embedder say, is not parsed once per article). An article no longer
+        in its file, or left with nothing by cleaning, is left out."""
+        wanted: dict[str, set[str]] = {}
+        for state in states:
+            found = self.cleaned.get(state.id)
+            if found is None or found.source != state.source:
+                wanted.setdefault(state.source, set()).add(state.id)
+        reread: dict[tuple[str, str], Article] = {}
+        for source, ids in wanted.items():
+            for raw in load_file(Path(self.paths[source]), source).articles:
+                if raw.id in ids and (source, raw.id) not in reread:
+                    cleaned = clean_article(raw, self.shared)
+                    if isinstance(cleaned, Article):
+                        reread[(source, raw.id)] = cleaned
+        out = []
+        for state in states:
+            found = self.cleaned.get(state.id)
+            if found is None or found.source != state.source:
+                found = reread.get((state.source, state.id))
+            if found is not None:
+                out.append(found)
+        return out
 
 
 def _state(raw: RawArticle, shared: set[str]) -> tuple[ArticleState, Article | None]:

@@ -198,3 +198,20 @@ def test_a_crossing_in_a_collection_file_cleans_only_the_articles_it_touches(tmp
     fresh = fast_service(fast_settings(tmp_path / "fresh", seeds_dir=settings.seeds_dir))
     fresh.rebuild()
     assert articles_of(service) == articles_of(fresh)
+
+
+def test_a_new_chunking_reads_a_collection_file_once(tmp_path, monkeypatch):
+    """Every article must be embedded again, none of its file changed: the file is parsed once
+    for all of them, not once per article."""
+    settings = fast_settings(tmp_path)
+    settings.seeds_dir.mkdir(parents=True)
+    records = [{"id": f"port-{n}", "title": f"Port {n} dredging approved", "text": story(n)}
+               for n in range(5)]
+    (settings.seeds_dir / "wire.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    store, embedder = FakeStore(), FakeEmbedder()
+    first = fast_service(settings, store=store, embedder=embedder).rebuild()
+    read = counting_reads(monkeypatch)
+    rechunked = fast_service(settings.model_copy(update={"chunk_size": 120, "chunk_overlap": 20}),
+                             store=store, embedder=embedder).rebuild()
+    assert rechunked.updated == 5 and rechunked.embedded_chunks == rechunked.chunks >= first.chunks
+    assert read == ["wire.jsonl"]
