@@ -159,9 +159,3 @@ def group_stories(ids: list[str], sketches: np.ndarray, stories: dict[str, str] 
     for story in set(grouped.values()):
         grouped[story] = story
     return grouped
-
-
-def find_stories(texts: dict[str, str], threshold: float = NEAR_DUPLICATE_JACCARD) -> dict[str, str]:
-    """Stories among texts (article id -> text), all compared."""
-    ids = sorted(texts)
-    return group_stories(ids, sketch_texts([texts[a] for a in ids]), threshold=threshold)

@@ -24,6 +24,11 @@ def _delete(collection, ids: list[str]) -> None:
         collection.delete(ids=ids[start:start + BATCH])
 
 
+def _update(collection, ids: list[str], metas: list[dict]) -> None:
+    for start in range(0, len(ids), BATCH):
+        collection.update(ids=ids[start:start + BATCH], metadatas=metas[start:start + BATCH])
+
+
 def tidy(collection, serving: int, dead_ids: list[str] | None = None,
          interrupted: bool = True) -> int:
     """Before an update on snapshot `serving`: rows dead by the serving snapshot (an update
@@ -40,10 +45,7 @@ def tidy(collection, serving: int, dead_ids: list[str] | None = None,
     if marked["ids"]:
         log.warning("%d rows marked removed by an unfinished update are live again",
                     len(marked["ids"]))
-        revived = [{**meta, "died": ALIVE} for meta in marked["metadatas"]]
-        for start in range(0, len(revived), BATCH):
-            collection.update(ids=marked["ids"][start:start + BATCH],
-                              metadatas=revived[start:start + BATCH])
+        _update(collection, marked["ids"], [{**meta, "died": ALIVE} for meta in marked["metadatas"]])
     dead = _ids(collection, {"died": {"$lte": serving}})
     _delete(collection, dead)
     return len(orphans) + len(dead)
@@ -58,8 +60,7 @@ def mark_dead(collection, previous: Snapshot, articles: set[str], seq: int) -> l
         for row in range(first, first + entry.chunks):
             ids.append(previous.ids[row])
             metas.append(record_metadata(previous.records[row], entry, entry.born, seq))
-    for start in range(0, len(ids), BATCH):
-        collection.update(ids=ids[start:start + BATCH], metadatas=metas[start:start + BATCH])
+    _update(collection, ids, metas)
     return ids
 
 

@@ -48,10 +48,6 @@ def coverage(query_tokens: list[str], passage_tokens: set[str], weights: list[fl
     return found / total if total else 0.0
 
 
-def tokenize_many(texts: list[str]) -> list[list[str]]:
-    return [tokenize(t) for t in texts]
-
-
 K1 = 1.5
 B = 0.75
 
@@ -122,11 +118,6 @@ class Bm25Index:
         counts = sparse.csc_matrix(_widen(counts, len(vocab)), dtype=np.float32)
         return cls(vocab, [counts] if counts.shape[0] else [], np.arange(counts.shape[0]),
                    np.diff(counts.indptr).astype(np.float64), float(counts.sum()))
-
-    @classmethod
-    def build(cls, token_lists: list[list[str]], vocab: Vocabulary | None = None) -> "Bm25Index":
-        vocab = vocab if vocab is not None else Vocabulary()
-        return cls.from_counts(vocab, vocab.counts(token_lists))
 
     def derive(self, keep: np.ndarray, added: sparse.spmatrix,
                removed: sparse.spmatrix | None = None) -> "Bm25Index":

@@ -39,11 +39,14 @@ def carried(previous: snap.Snapshot, moved: list, raw_hashes: dict[str, str], se
     return chunks, previous.vectors[rows].astype(np.float32)
 
 
-def add(collection, ids, vectors, texts, metas) -> None:
+def add(collection, ids, vectors, texts, metas, report=None) -> None:
+    """Rows with their vectors, in batches; `report(done, total)` after each."""
     for start in range(0, len(ids), COPY_BATCH):
         end = start + COPY_BATCH
         collection.add(ids=ids[start:end], embeddings=vectors[start:end],
                        documents=texts[start:end], metadatas=metas[start:end])
+        if report:
+            report(min(end, len(ids)), len(ids))
 
 
 def copy_unchanged(previous, kept: list, raw_hashes: dict[str, str], collection, report,
@@ -55,10 +58,8 @@ def copy_unchanged(previous, kept: list, raw_hashes: dict[str, str], collection,
     chunks, vectors = carried(previous, kept, raw_hashes, seq)
     ids, metas, _ = new_rows(chunks, raw_hashes, seq)
     texts = [c.text for c in chunks]
-    for start in range(0, len(ids), COPY_BATCH):
-        add(collection, ids[start:start + COPY_BATCH], vectors[start:start + COPY_BATCH],
-            texts[start:start + COPY_BATCH], metas[start:start + COPY_BATCH])
-        report("copying unchanged chunks", min(start + COPY_BATCH, len(ids)), len(ids))
+    add(collection, ids, vectors, texts, metas,
+        lambda done, total: report("copying unchanged chunks", done, total))
     return ids, metas, texts, vectors
 
 

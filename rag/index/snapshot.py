@@ -239,8 +239,8 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
     gone = np.array([previous.article_row[a] for a in removed if a in previous.article_row],
                     dtype=np.int64)
     keep_articles = np.setdiff1d(np.arange(len(previous.article_order)), gone)
-    keep_rows = (np.flatnonzero(~np.isin(previous.row_article, gone)) if gone.size
-                 else np.arange(len(previous)))
+    gone_rows = np.isin(previous.row_article, gone)
+    keep_rows = np.flatnonzero(~gone_rows)
     # Old article rows -> their rows now (the kept ones move up over the removed).
     renumber = np.full(len(previous.article_order) + 1, -1, dtype=np.int64)
     renumber[keep_articles] = np.arange(len(keep_articles))
@@ -254,10 +254,12 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
 
     vocab = previous.bm25.vocab
     chunk_counts = _counts(vocab, new.chunk_counts, lambda: _chunk_tokens(new.records))
-    texts = _article_texts(new.records, new_order)
+    # Whole texts only where counts or sketches are not given (a cache gives both).
+    texts = (_article_texts(new.records, new_order)
+             if new.article_counts is None or new.sketches is None else None)
     article_counts = _counts(vocab, new.article_counts, lambda: [tokenize(t) for t in texts])
     # What the removed rows counted, tokenized again (cheaper than keeping row-major copies).
-    gone_records = [previous.records[r] for r in np.flatnonzero(np.isin(previous.row_article, gone))]
+    gone_records = [previous.records[r] for r in np.flatnonzero(gone_rows)]
     gone_order = [previous.article_order[a] for a in gone]
     removed_chunks = vocab.counts(_chunk_tokens(gone_records))
     removed_articles = vocab.counts([tokenize(t) for t in _article_texts(gone_records, gone_order)])
