@@ -10,6 +10,7 @@ supported."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.answer.question_type import names_in
 from rag.index.lexical import tokenize
@@ -36,7 +37,9 @@ def _numbers(text: str) -> set[str]:
     return digits | words
 
 
+@lru_cache(maxsize=256)
 def _windows(passage: str) -> list[set[str]]:
+    # Every claim of an answer is held against the same few passages: split and tokenize once.
     sentences = [set(tokenize(s)) for s in split_sentences(passage)] or [set(tokenize(passage))]
     return [set().union(*sentences[i:i + WINDOW_SENTENCES])
             for i in range(max(1, len(sentences) - WINDOW_SENTENCES + 1))]
@@ -74,8 +77,10 @@ def best_support(claim: str, passages: list[str]) -> int | None:
     """The 1-based number of the passage that supports the claim best, or None."""
     best, best_share = None, 0.0
     for n, passage in enumerate(passages, start=1):
-        if supported(claim, [passage]) and share(claim, [passage]) > best_share:
-            best, best_share = n, share(claim, [passage])
+        if supported(claim, [passage]):
+            found = share(claim, [passage])
+            if found > best_share:
+                best, best_share = n, found
     return best
 
 
