@@ -215,3 +215,33 @@ def test_a_new_chunking_reads_a_collection_file_once(tmp_path, monkeypatch):
                              store=store, embedder=embedder).rebuild()
     assert rechunked.updated == 5 and rechunked.embedded_chunks == rechunked.chunks >= first.chunks
     assert read == ["wire.jsonl"]
+
+
+def test_article_ids_that_look_like_row_ids_are_found(tmp_path):
+    """Row ids are `article::n@snapshot`; an article's own id may hold "::" and "@" (ids come
+    from files and records), and its rows must still be found as its own, before and after an
+    update."""
+    settings = fast_settings(tmp_path)
+    settings.seeds_dir.mkdir(parents=True)
+    odd = ["wire@2::1", "a::b@7", "@3"]
+    # Three different stories (near-identical texts would be folded into one as copies).
+    texts = ["The tram line through the old town opens in May, the transit agency said on Monday.",
+             "Farmers in the valley expect a record apple harvest after a mild and rainy spring.",
+             "The city library will lend musical instruments from next year, its director said."]
+    records = [{"id": article_id, "title": text.split(",")[0], "text": text}
+               for article_id, text in zip(odd, texts)]
+    (settings.seeds_dir / "wire.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    service = fast_service(settings)
+    service.rebuild()
+    write_article(settings.seeds_dir, "port-9.txt", "Port 9 dredging approved", story(9))
+    assert service.rebuild().in_place
+    snapshot = service.serving
+    for n, article_id in enumerate(odd):
+        entry = snapshot.articles[article_id]
+        row_ids = [snapshot.ids[snapshot.first_row[article_id] + i] for i in range(entry.chunks)]
+        assert [snapshot.row_of(r) for r in row_ids] == [
+            snapshot.first_row[article_id] + i for i in range(entry.chunks)]
+        question = ["When does the tram line open?", "What harvest do the valley farmers expect?",
+                    "What will the city library lend?"][n]
+        answer = service.answer(question)
+        assert {c.article_id for c in answer.citations} == {article_id}, question
