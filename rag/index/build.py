@@ -22,7 +22,6 @@ import numpy as np
 
 from rag.index import embed_pool, inplace, rows, snapshot as snap, snapshot_files as files
 from rag.ingest.file_cache import ArticleState, scan_articles
-from rag.ingest.chunking import chunk_article
 from rag.ingest.cleaning import CLEANING_VERSION
 from rag.config import Settings
 from rag.errors import RebuildInProgress, StoreUnavailable
@@ -220,11 +219,11 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
 
 
 @contextmanager
-def _bulk(settings: Settings, embedder: Embedder, texts: int):
-    """The embedder for this many texts: a pool of processes for a large rebuild with the
+def _bulk(settings: Settings, embedder: Embedder, articles: list):
+    """The embedder for these articles: a pool of processes for a large rebuild with the
     bundled model where there are cores for several (rag/index/embed_pool.py)."""
     workers = embed_pool.workers_for(settings)
-    if (workers < 2 or texts < embed_pool.MIN_TEXTS or settings.embed_base_url
+    if (workers < 2 or _chunks_about(articles, settings) < embed_pool.MIN_TEXTS or settings.embed_base_url
             or embedder.name != embedder_name(settings)):
         yield embedder
         return
@@ -233,6 +232,12 @@ def _bulk(settings: Settings, embedder: Embedder, texts: int):
         yield pool
     finally:
         pool.close()
+
+
+def _chunks_about(articles: list, settings: Settings) -> int:
+    # Chunks are cut while the first ones embed; about four characters make a token.
+    step = max(settings.chunk_size - settings.chunk_overlap, 1) * 4
+    return sum(len(a.text) // step + 1 for a in articles)
 
 
 def _update_marker(settings: Settings) -> Path:
@@ -291,12 +296,9 @@ def _update_in_place(settings, store, embedder, pointer, previous, to_embed, mov
     marker.write_text(str(seq))
     name = store.new_snapshot_name()
     try:
-        report("chunking", 0, len(to_embed))
-        chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
-        ids, metas, records = rows.new_rows(chunks, raw_hashes, seq)
-        with _bulk(settings, embedder, len(chunks)) as bulk:
-            vectors = rows.embed_and_add(bulk, chunks, ids, metas, collection, report, show_bar,
-                                         previous.vectors.shape[1] if len(previous) else None)
+        with _bulk(settings, embedder, to_embed) as bulk:
+            fresh = rows.embed_and_add(bulk, to_embed, settings, raw_hashes, seq, collection, report,
+                                       show_bar, previous.vectors.shape[1] if len(previous) else None)
         moved_chunks, moved_vectors = rows.carried(previous, moved, raw_hashes, seq)
         moved_ids, moved_metas, moved_records = rows.new_rows(moved_chunks, raw_hashes, seq)
         rows.add(collection, moved_ids, moved_vectors, [c.text for c in moved_chunks], moved_metas)
@@ -305,9 +307,9 @@ def _update_in_place(settings, store, embedder, pointer, previous, to_embed, mov
         dead_ids = inplace.mark_dead(collection, previous, dropping, seq)
         report("deriving the snapshot", 0, 0)
         width = previous.vectors.shape[1] if len(previous) else embedder.dimension
-        new = snap.NewRows(ids + moved_ids, records + moved_records,
-                           np.concatenate([v.reshape(-1, width) for v in (vectors, moved_vectors)]),
-                           snap.manifest_from_metadata(metas + moved_metas))
+        new = snap.NewRows(fresh.ids + moved_ids, fresh.records + moved_records,
+                           np.concatenate([v.reshape(-1, width) for v in (fresh.vectors, moved_vectors)]),
+                           snap.manifest_from_metadata(fresh.metas + moved_metas))
         built = snap.derive(previous, name, dropping, new, seq, pointer.collection_name,
                             dead_ids=dead_ids)
         report("saving", 0, 0)
@@ -328,17 +330,14 @@ def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_ha
     try:
         ids, metas, texts, copied = rows.copy_unchanged(previous, kept, raw_hashes, collection,
                                                     report, seq)
-        report("chunking", 0, len(to_embed))
-        chunks = [c for a in to_embed for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
-        new_ids, new_metas, _ = rows.new_rows(chunks, raw_hashes, seq)
         width = copied.shape[1] if copied is not None else None
-        with _bulk(settings, embedder, len(chunks)) as bulk:
-            embedded = rows.embed_and_add(bulk, chunks, new_ids, new_metas, collection, report,
-                                          show_bar, width)
-        ids += new_ids
-        metas += new_metas
-        texts += [c.text for c in chunks]
-        blocks = [v for v in (copied, embedded) if v is not None and len(v)]
+        with _bulk(settings, embedder, to_embed) as bulk:
+            fresh = rows.embed_and_add(bulk, to_embed, settings, raw_hashes, seq, collection, report,
+                                       show_bar, width)
+        ids += fresh.ids
+        metas += fresh.metas
+        texts += [c.text for c in fresh.chunks]
+        blocks = [v for v in (copied, fresh.vectors) if v is not None and len(v)]
         # An empty snapshot still has vectors of the model's width, for whoever adds to it.
         vectors = (np.concatenate(blocks) if blocks
                    else np.zeros((0, embedder.dimension), dtype=np.float32))

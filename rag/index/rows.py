@@ -4,13 +4,16 @@ under new row ids."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass
 
 import numpy as np
 
 from rag.index import snapshot as snap
 from rag.index.embedding import Embedder
-from rag.ingest.chunking import Chunk
+from rag.ingest.chunking import Chunk, chunk_article
 
 COPY_BATCH = 1000
 EMBED_BATCH = 256
@@ -63,39 +66,81 @@ def copy_unchanged(previous, kept: list, raw_hashes: dict[str, str], collection,
     return ids, metas, texts, vectors
 
 
-def embed_and_add(embedder: Embedder, chunks: list[Chunk], ids: list[str], metas: list[dict],
-                  collection, report, show_bar: bool, width: int | None) -> np.ndarray:
-    """The new chunks' vectors (none: an empty array), as wide as the copied ones (`width`)."""
-    if not chunks:
-        return np.zeros((0, width or embedder.dimension), dtype=np.float32)
+def chunked_ahead(articles: list, chunk_size: int, chunk_overlap: int) -> Iterator[list[Chunk]]:
+    """Each article's chunks, in order, cut in a thread ahead of the consumer: the sentence
+    splitter is Python and runs while the encoder, which releases the GIL, leaves a core idle."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunking")
+    try:
+        yield from pool.map(lambda a: chunk_article(a, chunk_size, chunk_overlap), articles)
+    finally:
+        # A failed rebuild does not wait for the rest of the folder to be chunked.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _batches(chunk_lists: Iterable[list[Chunk]], size: int) -> Iterator[tuple[list[Chunk], int]]:
+    """Chunks in batches of about `size`, each with how many articles are done with it."""
+    batch, articles = [], 0
+    for chunks in chunk_lists:
+        batch += chunks
+        articles += 1
+        if len(batch) >= size:
+            yield batch, articles
+            batch = []
+    if batch:
+        yield batch, articles
+
+
+@dataclass
+class Embedded:
+    chunks: list[Chunk]
+    ids: list[str]
+    metas: list[dict]
+    records: list[dict]
+    vectors: np.ndarray | None
+
+
+def embed_and_add(embedder: Embedder, articles: list, settings, raw_hashes: dict[str, str], seq: int,
+                  collection, report, show_bar: bool, width: int | None) -> Embedded:
+    """The articles chunked, embedded and added to the collection, as wide as the copied
+    vectors (`width`). Progress counts articles: their chunks are known only as they are cut."""
+    done = Embedded([], [], [], [], None)
+    if not articles:
+        done.vectors = np.zeros((0, width or embedder.dimension), dtype=np.float32)
+        return done
     bar = None
     if show_bar:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", dynamic_ncols=True)
-    out = []
+        bar = tqdm(total=len(articles), unit="article", desc="embedding", dynamic_ncols=True)
+    out, finished, writing = [], 0, None
     # Chroma writes one batch while the encoder works on the next: both release the GIL, and
     # the encoder's threads leave some of the cores idle. One write in flight at a time.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-add") as writer:
-        writing = None
-        for start in range(0, len(chunks), EMBED_BATCH):
-            batch = chunks[start:start + EMBED_BATCH]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-add") as writer, \
+            closing(chunked_ahead(articles, settings.chunk_size, settings.chunk_overlap)) as ahead:
+        for batch, articles_done in _batches(ahead, EMBED_BATCH):
+            ids, metas, records = new_rows(batch, raw_hashes, seq)
             vectors = embedder.embed([c.embed_text for c in batch])
             width = check_width(embedder, vectors, width)
             if writing is not None:
                 writing.result()  # a failed write stops the rebuild here
-            writing = writer.submit(collection.add, ids=ids[start:start + EMBED_BATCH],
-                                    embeddings=vectors, documents=[c.text for c in batch],
-                                    metadatas=metas[start:start + EMBED_BATCH])
+            writing = writer.submit(collection.add, ids=ids, embeddings=vectors,
+                                    documents=[c.text for c in batch], metadatas=metas)
+            for part, items in zip((done.chunks, done.ids, done.metas, done.records),
+                                   (batch, ids, metas, records)):
+                part += items
             out.append(vectors)
-            report("embedding", start + len(batch), len(chunks))
+            report("embedding", articles_done, len(articles))
             if bar:
-                bar.update(len(batch))
+                bar.update(articles_done - finished)
+            finished = articles_done
         if writing is not None:
             writing.result()
     if bar:
         bar.close()
-    return np.concatenate(out)
+    # The width of no vectors is asked only then: a remote embedder asks its server for it.
+    done.vectors = (np.concatenate(out) if out
+                    else np.zeros((0, width or embedder.dimension), dtype=np.float32))
+    return done
 
 
 def check_width(embedder: Embedder, vectors: np.ndarray, width: int | None) -> int:

@@ -9,7 +9,7 @@ import pytest
 from rag.errors import RebuildInProgress
 from rag.index.snapshot_files import chain
 from tests.conftest import SEEDS, write_article
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, FakeStore
 from tests.fast.conftest import BlockingEmbedder, fast_service, fast_settings
 
 TRAM = ("The city council approved the new tram line on Tuesday after a four-hour debate. "
@@ -155,3 +155,48 @@ def test_a_background_rebuild_runs_alone_and_then_serves(tmp_path):
     state = service.rebuild_state.public()
     assert state["state"] == "idle" and state["last_summary"]["added"] == 1
     assert not service.answer(TRAM_QUESTION).refused
+
+
+class FailsOnBatch(FakeEmbedder):
+    def __init__(self, fail_at: int | None):
+        super().__init__()
+        self.fail_at = fail_at
+
+    def embed(self, texts):
+        if len(self.calls) == self.fail_at:
+            raise RuntimeError("embedding server went away")
+        return super().embed(texts)
+
+
+def test_articles_are_embedded_in_batches_as_they_are_chunked(tmp_path, monkeypatch):
+    """Progress counts articles up to all of them; a batch that fails mid-way stops the rebuild
+    with nothing of it served, however many articles were still to be cut."""
+    from rag.index import build, rows
+
+    monkeypatch.setattr(rows, "EMBED_BATCH", 3)
+    settings = fast_settings(tmp_path)
+    for n in range(12):
+        write_article(settings.seeds_dir, f"tram-{n:02}.txt", f"Tram line {n} approved",
+                      TRAM.replace("Tuesday", f"day {n}"))
+    store, events = FakeStore(), []
+
+    def progress(stage, done, total):
+        if stage == "embedding":
+            events.append((done, total))
+
+    failing = FailsOnBatch(fail_at=2)
+    with pytest.raises(RuntimeError, match="went away"):
+        build.rebuild(settings, progress=progress, store=store, embedder=failing)
+    assert len(failing.calls) == 2 and store.current() is None and store.collections() == []
+
+    events.clear()
+    embedder = FailsOnBatch(fail_at=None)
+    summary = build.rebuild(settings, progress=progress, store=store, embedder=embedder)
+    assert summary.added == 12 and summary.embedded_chunks == summary.chunks
+    assert len(embedder.calls) > 1 and all(len(batch) >= 3 for batch in embedder.calls[:-1])
+    assert events[-1] == (12, 12)
+    assert [done for done, _ in events] == sorted(done for done, _ in events)
+    assert sum(map(len, embedder.calls)) == summary.chunks
+    service = fast_service(settings, store=store, embedder=embedder)
+    answer = service.answer("How much will tram line 7 cost?")
+    assert not answer.refused and "420 million euros" in answer.answer
