@@ -28,11 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 240.0
 
 
-def start_server(threads: int, port: int) -> subprocess.Popen:
-    sys.path.insert(0, str(ROOT))
-    from tests.helpers.qwen import gguf
+def start_server(threads: int, port: int, model: Path | None = None) -> subprocess.Popen:
+    if model is None:
+        sys.path.insert(0, str(ROOT))
+        from tests.helpers.qwen import gguf
 
-    proc = subprocess.Popen([sys.executable, "-m", "rag.llm_server", "--model", str(gguf(ROOT / ".cache" / "models")),
+        model = gguf(ROOT / ".cache" / "models")
+    proc = subprocess.Popen([sys.executable, "-m", "rag.llm_server", "--model", str(model),
                              "--port", str(port), "--threads", str(threads), "--alias", "qwen"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in proc.stdout:
@@ -82,9 +84,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=18779)
+    parser.add_argument("--model", type=Path, help="a GGUF file (default: the tests' Qwen 0.5B)")
+    parser.add_argument("--model-label", default="Qwen2.5-Coder-0.5B-Instruct Q4_K_M")
+    parser.add_argument("--name", default="llm-answers", help="benchmarks/results/<name>.json")
+    parser.add_argument("--skip-naive", action="store_true")
     args = parser.parse_args()
     assert "holdout" not in args.questions, "never on the held-out set here"
-    server = start_server(args.threads, args.port)
+    server = start_server(args.threads, args.port, args.model)
     base_url = f"http://127.0.0.1:{args.port}/v1"
     try:
         base = Settings(index_dir=Path(args.index_dir))
@@ -94,12 +100,13 @@ def main() -> None:
         corpus, questions = Path(args.corpus), Path(args.questions)
         ours_llm = evaluate(with_llm, corpus, questions, limit=args.limit, progress=False)
         ours_extractive = evaluate(base, corpus, questions, limit=args.limit, progress=False)
-        naive = naive_answers(Path(args.naive_dir), load_questions(questions, args.limit), base_url)
+        naive = (None if args.skip_naive else
+                 naive_answers(Path(args.naive_dir), load_questions(questions, args.limit), base_url))
     finally:
         server.terminate()
         server.wait(10)
     keep = ("answers", "latency", "settings")
-    save("llm-answers", {"model": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M, xllamacpp, "
+    save(args.name, {"model": f"{args.model_label}, xllamacpp, "
                                   f"{args.threads} threads, temperature 0, timeout {TIMEOUT_S:.0f} s",
                          "questions": f"the first {args.limit} of {args.questions}",
                          "ours_llm": {k: ours_llm[k] for k in keep},
