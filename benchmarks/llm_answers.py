@@ -2,11 +2,12 @@
 (rag eval with the model configured: citations checked, post-hoc attribution, fallbacks), our
 extractive answer, and the naive llama-index query engine (`as_query_engine()` with its default
 prompt over the naive index) on the same model. Qwen2.5-Coder-0.5B-Instruct (the tests' model,
-tests/helpers/qwen.py) served by rag/llm_server.py on loopback, temperature 0.
+tests/helpers/qwen.py), or the 1.5B one (`make bench-model`, `--model 1.5b`), served by
+rag/llm_server.py on loopback, temperature 0.
 
     .venv/bin/python -m benchmarks.llm_answers --corpus ../shared/eval/newsqa/corpus.jsonl.gz \
         --questions ../shared/eval/newsqa/dev.jsonl --index-dir .cache/eval/newsqa-corpus \
-        --naive-dir .cache/bench/newsqa-dev/naive --limit 30
+        --naive-dir .cache/bench/newsqa-dev/naive --limit 30 [--model 1.5b --name llm-answers-1.5b]
 
 The naive index is the one `benchmarks.quality` builds (the whole corpus, default splitter).
 """
@@ -28,12 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 240.0
 
 
-def start_server(threads: int, port: int, model: Path | None = None) -> subprocess.Popen:
-    if model is None:
-        sys.path.insert(0, str(ROOT))
-        from tests.helpers.qwen import gguf
+def start_server(threads: int, port: int, model: str) -> subprocess.Popen:
+    sys.path.insert(0, str(ROOT))
+    from tests.helpers.qwen import MODELS, gguf
 
-        model = gguf(ROOT / ".cache" / "models")
+    model = gguf(ROOT / ".cache" / "models", MODELS[model]) if model in MODELS else Path(model)
     proc = subprocess.Popen([sys.executable, "-m", "rag.llm_server", "--model", str(model),
                              "--port", str(port), "--threads", str(threads), "--alias", "qwen"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -84,8 +84,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=18779)
-    parser.add_argument("--model", type=Path, help="a GGUF file (default: the tests' Qwen 0.5B)")
-    parser.add_argument("--model-label", default="Qwen2.5-Coder-0.5B-Instruct Q4_K_M")
+    parser.add_argument("--model", default="0.5b",
+                        help="0.5b (the tests' Qwen), 1.5b (make bench-model) or a GGUF file")
+    parser.add_argument("--model-label", help="how the results name the model")
     parser.add_argument("--name", default="llm-answers", help="benchmarks/results/<name>.json")
     parser.add_argument("--skip-naive", action="store_true")
     args = parser.parse_args()
@@ -106,7 +107,9 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     keep = ("answers", "latency", "settings")
-    save(args.name, {"model": f"{args.model_label}, xllamacpp, "
+    label = args.model_label or {"0.5b": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+                                 "1.5b": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M"}.get(args.model, args.model)
+    save(args.name, {"model": f"{label}, xllamacpp, "
                                   f"{args.threads} threads, temperature 0, timeout {TIMEOUT_S:.0f} s",
                          "questions": f"the first {args.limit} of {args.questions}",
                          "ours_llm": {k: ours_llm[k] for k in keep},
