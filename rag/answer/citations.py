@@ -161,11 +161,15 @@ def _attributed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
     sources = [strip_instructions(p.text) for p in passages]
     for start, end in reversed(claim_spans(text)):
         claim = text[start:end]
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", claim)]
-        cited = [sources[n - 1] for n in numbers if 1 <= n <= len(sources)]
-        if numbers and supported(claim, cited):
-            continue
+        numbers = [n for n in map(int, re.findall(r"\[(\d+)\]", claim)) if 1 <= n <= len(sources)]
         bare = strip_markers(claim)
+        if numbers and supported(claim, [sources[n - 1] for n in numbers]):
+            # Several markers where one of their passages says it all: only that one is a
+            # source of the claim (a second article cited beside it is not).
+            alone = best_support(bare, [sources[n - 1] for n in numbers]) if len(set(numbers)) > 1 else None
+            if alone:
+                text = text[:start] + with_marker(bare, numbers[alone - 1]) + text[end:]
+            continue
         if len(tokenize(bare)) < 2:  # a connective or a stray marker, not a claim
             text = text[:start] + bare + text[end:]
             continue

@@ -44,6 +44,30 @@ def test_a_wrong_marker_is_moved_to_the_passage_that_says_it(llm_service, fake_l
     assert answer.mode == "llm" and answer.answer == f"{TARGET[:-1]} [{right}]."
 
 
+def test_a_claim_cited_to_several_passages_keeps_the_one_that_says_it(llm_service, fake_llm):
+    """A second passage cited beside the one that holds the whole claim is not a source of it;
+    a claim that joins two passages keeps both."""
+    def reply(messages):
+        numbered = PASSAGE.findall(messages[-1]["content"])
+        other = next(n for n, text in numbered if "400,000" not in text and "700 million" not in text)
+        target = next(n for n, text in numbered if "400,000" in text)
+        return f"{TARGET[:-1]} [{other}][{target}]."
+    fake_llm.reply = reply
+    answer = llm_service.answer(SEED_QUESTION)
+    right = passage_with(fake_llm, "400,000")
+    assert answer.mode == "llm" and answer.answer == f"{TARGET[:-1]} [{right}]."
+    assert [c.n for c in answer.citations] == [right]
+
+    target_n, profit_n = passage_with(fake_llm, "400,000"), passage_with(fake_llm, "700 million")
+    assert target_n != profit_n  # the seed article says them in two passages
+    joined = ("Xiaomi raised its full-year 2025 delivery target to over 400,000 units and its "
+              "EV and AI division achieved a profit of 700 million yuan")
+    fake_llm.reply = f"{joined} [{target_n}][{profit_n}]."
+    answer = llm_service.answer(SEED_QUESTION)
+    assert answer.answer == f"{joined} [{target_n}][{profit_n}]."
+    assert {c.n for c in answer.citations} == {target_n, profit_n}
+
+
 def test_a_changed_number_or_another_company_is_not_supported(llm_service, fake_llm):
     fake_llm.reply = (f"{TARGET} Xiaomi raised its full-year 2025 delivery target to over 900,000 "
                       "units. Tesla raised its full-year 2025 delivery target to over 400,000 units.")
