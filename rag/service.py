@@ -262,7 +262,8 @@ class RagService:
         def extract(reason: str | None = None) -> Iterator[Event]:
             mode = "extractive-fallback" if reason else "extractive"
             yield from extractive_answer(found, self.embedder.quick, self.settings.answer_sentences,
-                                         timings, mode, reason, focus=question)
+                                         timings, mode, reason, focus=question,
+                                         encode=self.embedder.embed)
 
         if refuse:
             events = refusal(found, timings)

@@ -45,10 +45,12 @@ def refusal(retrieval: Retrieval, timings: dict) -> Iterator[Event]:
 
 def extractive_answer(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray], count: int,
                       timings: dict, mode: str = "extractive", reason: str | None = None,
-                      focus: str | None = None) -> Iterator[Event]:
-    """`focus` is the question as typed when the searched query was rewritten from it."""
+                      focus: str | None = None,
+                      encode: Callable[[list[str]], np.ndarray] | None = None) -> Iterator[Event]:
+    """`focus` is the question as typed when the searched query was rewritten from it;
+    `encode` the full sentence encoder, for marking a name asked by its kind."""
     started = time.perf_counter()
-    picks = extractive.pick_sentences(retrieval, embed, count, focus)
+    picks = extractive.pick_sentences(retrieval, embed, count, focus, encode)
     if not picks:
         yield from refusal(retrieval, timings)
         return

@@ -59,6 +59,7 @@ class QuestionFocus:
     names: tuple[str, ...]  # the names the question itself mentions, as written
     numbers: tuple[str, ...]
     terms: tuple[str, ...]  # stemmed content words, question words left out
+    head: str | None = None  # what the answer is ("which Chinese chipmaker": "Chinese chipmaker")
 
     @property
     def key_terms(self) -> tuple[str, ...]:
@@ -96,9 +97,45 @@ def names_in(text: str) -> list[str]:
     return [text[start:end] for start, end in name_spans(text)]
 
 
+# Words that end the noun after "which" or "what": verbs, adverbs, prepositions, clause words.
+_HEAD_STOP = frozenset("""is are was were be been do does did has have had will would can could
+should may might must of in on at by for from to into with about after before since during that
+which who whom whose where when why how and or but than as this these its their his her
+recently currently now just also still already said says announced""".split())
+_AUXILIARY = frozenset("is are was were do does did has have had will would can could should one".split())
+# For the questions that name no noun: the kind of thing a person, place or time is.
+_TYPE_HEADS = {"person": "person", "place": "place"}
+
+
+def head_noun(question: str) -> str | None:
+    """The noun a "which"/"what" question asks for, with its modifiers: "which popular singer
+    will..." gives "popular singer"; "what is it" gives none. Up to three words, ended by a verb
+    form, an adverb, a function word or punctuation ("which company's stock" gives "company")."""
+    # "What is their destination?", "What is the rule called?": the noun after the article.
+    pattern = r"\b(?:which|what)\s+(?:(?:is|was|are|were)\s+(?:the|its|their|his|her)\s+)?([^?.,;:!\"“”]*)"
+    for match in re.finditer(pattern, question, re.I):
+        words = match.group(1).split()
+        if not words or words[0].lower() in _AUXILIARY:
+            continue
+        out: list[str] = []
+        for word in words:
+            possessive = re.search(r"[’']s$", word) is not None
+            word = re.sub(r"[’']s$", "", word)
+            lowered = word.lower()
+            if (lowered in _HEAD_STOP or (lowered.endswith("ly") and len(lowered) > 4)
+                    or lowered.endswith("ed")):
+                break
+            out.append(word)
+            if possessive or len(out) == 3:
+                break
+        if out:
+            return " ".join(out)
+    return _TYPE_HEADS.get(answer_type(question))
+
+
 @lru_cache(maxsize=512)
 def read_focus(question: str) -> QuestionFocus:
     """Cached: the gate, the sentence picker and the span all read the same question."""
     terms = tuple(t for t in tokenize(question) if t not in QUESTION_WORDS)
     return QuestionFocus(answer_type(question), tuple(dict.fromkeys(names_in(question))),
-                         tuple(dict.fromkeys(_NUMBER.findall(question))), terms)
+                         tuple(dict.fromkeys(_NUMBER.findall(question))), terms, head_noun(question))

@@ -5,6 +5,9 @@ the one nearest the question's own words in the sentence."""
 from __future__ import annotations
 
 import re
+from typing import Callable
+
+import numpy as np
 
 from rag.answer.question_type import QuestionFocus, name_spans
 from rag.index.lexical import tokenize
@@ -46,27 +49,82 @@ _MARKERS = re.compile(r"\[\d+\]")
 _TIME_WORDS = re.compile(rf"^(?:{_MONTH}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 
 
-def _names(sentence: str, person: bool) -> list[tuple[int, int]]:
-    """Names in the sentence, days and months aside ("Beijing-based" gives "Beijing"); for a
-    person, without a leading title, and no acronyms."""
+# A news dateline opens a sentence without being part of it: "WASHINGTON —", "Rome, Italy (CNN)".
+_DATELINE = re.compile(r"^\s*(?:[A-Z][\w.]*(?:[ ,]+[A-Z][\w.]*)*\s*\((?:CNN|AP|Reuters|AFP)[^)]*\)"
+                       r"|[A-Z][A-Z.]+(?:[ ,]+[A-Z][A-Za-z.]+)*\s+[–—-])\s*")
+# A title in quotes, without the punctuation inside the closing quote mark.
+_QUOTED = re.compile(r"[“\"]([^”\"]{2,80}?)[,.!?]?[”\"]")
+
+
+def opening(sentence: str) -> int:
+    """Where the sentence proper starts: after a dateline and an opening quote mark."""
+    match = _DATELINE.match(sentence)
+    start = match.end() if match else 0
+    return start + len(sentence[start:]) - len(sentence[start:].lstrip("“\"‘'( "))
+
+
+# Titles and ranks before a name are not the name: "Former Vice President Mike Pence".
+_RANK = re.compile(r"^(?:(?:Former|Late|Then|Vice|Deputy|Acting|Interim|Prime Minister|President|"
+                   r"Chancellor|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Gov\.?|Sen\.?|Rep\.?|Pope|Judge|Justice|Coach|"
+                   r"King|Queen|Prince|Princess|Sir|Dame|Lt\.?|Gen\.?|Col\.?|Capt\.?)\s+)+")
+_TRAILING_RANK = re.compile(r"\s+(?:Rep|Sen|Gov|Gen|Lt|Dr|Mr|Mrs|Ms)$")
+# One run of capitals can hold several names: "Italy's President Sergio Mattarella",
+# "the Baltimore Ravens and Lamar Jackson".
+_NAME_SPLIT = re.compile(r"[’']s\s+|\s+and\s+")
+
+
+def _name_parts(sentence: str, start: int, end: int, first: int,
+                known: frozenset[str] | None) -> list[tuple[int, int]]:
+    """The names inside one run of capitalised words, each without ranks before it."""
+    out = []
+    cuts = [start] + [x for m in _NAME_SPLIT.finditer(sentence, start, end) for x in m.span()] + [end]
+    for a, b in zip(cuts[::2], cuts[1::2]):
+        # A word capitalised only because it opens the sentence ("There", "Producers of David
+        # Attenborough"), unless the passages write it capitalised elsewhere (`known`; None:
+        # trusted). A run of capitals ("Lu Weibing") is a name, whatever opens the sentence.
+        if a == first and known is not None:
+            word = re.match(r"([\w’'\-]+)(\s+(?:(?:of|the|de|and|&)\s+)+)?", sentence[a:b])
+            alone = word.end() == b - a or word.group(2) is not None
+            if alone and not word.group(1).isupper() and word.group(1).lower() not in known:
+                a += word.end()
+        rank = _RANK.match(sentence[a:b])
+        if rank and rank.end() < b - a:
+            a += rank.end()
+        joiner = re.match(r"(?:(?:of|the|de|and|&)\s+)+", sentence[a:b])  # "[President] of Xiaomi"
+        if joiner and joiner.end() < b - a:
+            a += joiner.end()
+        name = sentence[a:b]
+        trimmed = _TRAILING_RANK.sub("", re.sub(r"-based$|[’']s$|[’']$", "", name))
+        b -= len(name) - len(trimmed)
+        if a < b:
+            out.append((a, b))
+    return out
+
+
+def _names(sentence: str, person: bool, known: frozenset[str] | None = None) -> list[tuple[int, int]]:
+    """Names in the sentence, days and months aside ("Beijing-based" gives "Beijing"), without
+    ranks before them; for a person, no acronyms. A dateline is not a name in the sentence, nor
+    a word capitalised only because it opens the sentence (see _name_parts)."""
     spans = []
-    for start, end in name_spans(sentence):
-        name = sentence[start:end]
-        trimmed = re.sub(r"-based$|[’']s$", "", name)
-        end -= len(name) - len(trimmed)
-        name = trimmed
-        if person:
-            title = _TITLE.match(name)
-            if title and title.end() < len(name):
-                start, name = start + title.end(), name[title.end():]
-            if name.isupper():  # "EV", "SMIC": acronyms are not people
-                continue
-        if name and not _TIME_WORDS.match(name):
-            spans.append((start, end))
+    first = opening(sentence)
+    for run_start, run_end in name_spans(sentence):
+        if run_start < first:
+            continue
+        for start, end in _name_parts(sentence, run_start, run_end, first, known):
+            name = sentence[start:end]
+            if person:
+                title = _TITLE.match(name)  # "CEO Tim Cook"
+                if title and title.end() < len(name):
+                    start, name = start + title.end(), name[title.end():]
+                if name.isupper():  # "EV", "SMIC": acronyms are not people
+                    continue
+            if name and not _TIME_WORDS.match(name):
+                spans.append((start, end))
     return spans
 
 
-def _candidates(sentence: str, focus: QuestionFocus) -> tuple[list[tuple[int, int]], float]:
+def _candidates(sentence: str, focus: QuestionFocus,
+                known: frozenset[str] | None = None) -> tuple[list[tuple[int, int]], float]:
     """Spans of the asked type, and how sure the type is (a plain number for "how much" is
     a weaker match than an amount of money)."""
     kind, strength = focus.answer_type, 1.0
@@ -76,7 +134,10 @@ def _candidates(sentence: str, focus: QuestionFocus) -> tuple[list[tuple[int, in
             spans = [m.span() for m in _DIGITS.finditer(sentence)]
             strength = 0.25
     else:
-        spans = _names(sentence, kind == "person")
+        spans = _names(sentence, kind == "person", known)
+        if kind != "person":  # titles of shows, songs, books, laws: "Succession", "Break My Soul"
+            spans += [m.span(1) for m in _QUOTED.finditer(sentence)
+                      if len(m.group(1).split()) <= 6 and m.start() >= opening(sentence)]
         if kind == "person":  # a full name, not a lone capitalised word, is a person
             full = [s for s in spans if " " in sentence[s[0]:s[1]]]
             spans, strength = (full, 1.0) if full else (spans, 0.5)
@@ -95,24 +156,73 @@ def answer_span(sentence: str, focus: QuestionFocus) -> tuple[int, int] | None:
     return best_span(sentence, focus)[0]
 
 
-def best_span(sentence: str, focus: QuestionFocus) -> tuple[tuple[int, int] | None, float]:
-    """The answer span and how well it matches the asked type (0 when there is none)."""
-    if focus.answer_type in ("reason", "statement"):  # answered by a clause, not a span
-        return None, 0.0
+def _anchors(sentence: str, focus: QuestionFocus) -> list[int]:
+    lowered = sentence.lower()
+    return [m.start() for term in focus.terms if len(term) > 2
+            for m in re.finditer(re.escape(term[:5]), lowered)]
+
+
+def _typed(sentence: str, focus: QuestionFocus,
+           known: frozenset[str] | None) -> tuple[str, list[tuple[int, int]], float]:
     # Citation markers are not numbers: blanked out, so that offsets still match the text.
     sentence = _MARKERS.sub(lambda m: " " * len(m.group(0)), sentence)
-    spans, strength = _candidates(sentence, focus)
+    spans, strength = _candidates(sentence, focus, known)
+    spans = list(dict.fromkeys((a, b) for a, b in spans if 0 <= a < b <= len(sentence)))
+    return sentence, spans, strength
+
+
+def best_span(sentence: str, focus: QuestionFocus,
+              known: frozenset[str] | None = None) -> tuple[tuple[int, int] | None, float]:
+    """The answer span and how well it matches the asked type (0 when there is none): of the
+    candidates, the one nearest the question's own words."""
+    if focus.answer_type in ("reason", "statement"):  # answered by a clause, not a span
+        return None, 0.0
+    sentence, spans, strength = _typed(sentence, focus, known)
     if not spans:
         return None, 0.0
-    lowered = sentence.lower()
-    anchors = [m.start() for term in focus.terms if len(term) > 2
-               for m in re.finditer(re.escape(term[:5]), lowered)]
-    spans = [(a, b) for a, b in spans if 0 <= a < b <= len(sentence)]
-    if not spans:
-        return None, 0.0
+    anchors = _anchors(sentence, focus)
     if not anchors:
         return spans[0], strength
     return min(spans, key=lambda s: min(abs(s[0] - a) for a in anchors)), strength
+
+
+# A name or title asked for by its kind ("which planet", "which team"): each candidate's
+# meaning against the kind's counts this much more than nearness to the question's words.
+W_KIND, W_NEAR = 1.0, 0.3
+_NAME_KINDS = ("name", "person", "place", "other")
+
+
+def _near(sentence: str, span: tuple[int, int], anchors: list[int]) -> float:
+    """1 next to a word of the question, falling off with the characters between."""
+    if not anchors:
+        return 0.0
+    gap = min(min(abs(span[0] - a), abs(span[1] - a)) for a in anchors)
+    return 1.0 / (1.0 + gap / 30.0)
+
+
+def mark_span(sentence: str, focus: QuestionFocus, encode: Callable[[list[str]], np.ndarray] | None,
+              known: frozenset[str] | None = None) -> tuple[tuple[int, int] | None, float | None]:
+    """The answer span of a sentence, and how near in meaning it is to the kind of thing asked
+    for (None when that was not measured). For a name asked by its kind ("which planet"), the
+    candidate whose meaning is nearest that kind ("Jupiter", not "There" or "NASA"), with
+    nearness to the question's words second; `encode` gives unit vectors of short texts.
+    Otherwise, or without `encode`, best_span's choice."""
+    if encode is None or focus.head is None or focus.answer_type not in _NAME_KINDS:
+        return best_span(sentence, focus, known)[0], None
+    sentence, spans, _ = _typed(sentence, focus, known)
+    if not spans:
+        return None, None
+    words = focus.head.split()
+    # "which show took home": the head may run into a verb; its shortest prefix is the noun's
+    # modifier or the noun, so the best of the prefixes stands for the kind.
+    kinds = [" ".join(words[:n]) for n in range(1, len(words) + 1)]
+    vectors = encode(kinds + [sentence[a:b] for a, b in spans])
+    similarity = (vectors[len(kinds):] @ vectors[:len(kinds)].T).max(axis=1)
+    anchors = _anchors(sentence, focus)
+    scores = [W_KIND * float(sim) + W_NEAR * _near(sentence, span, anchors)
+              for span, sim in zip(spans, similarity)]
+    best = int(np.argmax(scores))
+    return spans[best], float(similarity[best])
 
 
 def span_in_answer(text: str, focus: QuestionFocus) -> tuple[int, int] | None:
