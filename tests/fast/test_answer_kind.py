@@ -1,0 +1,58 @@
+"""The span marked as the answer: the kind of thing a question asks for, names without datelines,
+ranks or sentence-opening words, and a name chosen by its meaning against that kind."""
+
+import numpy as np
+import pytest
+
+from rag.answer.question_type import head_noun, read_focus
+from rag.answer.spans import best_span, mark_span
+
+
+@pytest.mark.parametrize("question, head", [
+    ("Which Chinese chipmaker reported record revenue?", "Chinese chipmaker"),
+    ("Which company's stock fell the most?", "company"),
+    ("What is their destination?", "destination"),
+    ("Which popular singer will headline the festival?", "popular singer"),
+    ("Who won the race?", "person"),
+    ("Where did the storm make landfall?", "place"),
+    ("What is it?", None),
+])
+def test_the_kind_of_thing_a_question_asks_for(question, head):
+    assert head_noun(question) == head
+
+
+def marked(sentence: str, question: str, known=None) -> str | None:
+    span, _ = best_span(sentence, read_focus(question), known)
+    return sentence[span[0]:span[1]] if span else None
+
+
+def test_a_dateline_is_not_the_answer():
+    sentence = "WASHINGTON — Mike Pence announced his campaign for the presidency on Wednesday."
+    assert marked(sentence, "Who announced a campaign for the presidency?") == "Mike Pence"
+
+
+def test_ranks_before_a_name_are_not_part_of_it():
+    sentence = "Former Vice President Mike Pence announced his campaign on Wednesday."
+    assert marked(sentence, "Who announced his campaign on Wednesday?") == "Mike Pence"
+
+
+def test_a_word_capitalised_only_because_it_opens_the_sentence_is_not_a_name():
+    sentence = "Legendary striker Pelé died on Thursday in Sao Paulo."
+    focus = read_focus("Which football star died on Thursday?")
+    span, _ = best_span(sentence, focus, frozenset({"pelé", "sao", "paulo"}))
+    assert sentence[span[0]:span[1]] != "Legendary"
+
+
+def test_the_candidate_nearest_the_kind_in_meaning_is_marked():
+    """With an encoder in which "planet" is near "Jupiter", Jupiter is marked for "which planet",
+    not NASA, which stands nearer the question's own words."""
+    vectors = {"planet": [1.0, 0.0], "Jupiter": [0.9, 0.1], "NASA": [0.0, 1.0]}
+
+    def encode(texts):
+        out = np.array([vectors.get(t, [0.5, 0.5]) for t in texts], dtype=np.float32)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    sentence = "The probe launched by NASA will reach Jupiter in 2031."
+    focus = read_focus("Which planet will the probe launched by NASA reach?")
+    span, fit = mark_span(sentence, focus, encode)
+    assert sentence[span[0]:span[1]] == "Jupiter" and fit > 0.9
