@@ -163,10 +163,11 @@ def _attributed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
         claim = text[start:end]
         numbers = [n for n in map(int, re.findall(r"\[(\d+)\]", claim)) if 1 <= n <= len(sources)]
         bare = strip_markers(claim)
-        if numbers and supported(claim, [sources[n - 1] for n in numbers]):
+        cited = [sources[n - 1] for n in numbers]
+        if numbers and supported(claim, cited):
             # Several markers where one of their passages says it all: only that one is a
             # source of the claim (a second article cited beside it is not).
-            alone = best_support(bare, [sources[n - 1] for n in numbers]) if len(set(numbers)) > 1 else None
+            alone = best_support(bare, cited) if len(set(numbers)) > 1 else None
             if alone:
                 text = text[:start] + with_marker(bare, numbers[alone - 1]) + text[end:]
             continue

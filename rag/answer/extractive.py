@@ -75,12 +75,13 @@ def known_names(retrieval: Retrieval) -> frozenset[str]:
 
 
 def score_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray],
-                    focus: str | None = None) -> list[Pick]:
+                    focus: str | None = None, known: frozenset[str] | None = None) -> list[Pick]:
     """Every candidate sentence of the passages, best first.
 
     `embed` gives cheap sentence vectors (see LocalEmbedder.quick). `focus` is the question as
     the user typed it: for a follow-up its own words ("its profit") say what to pick, while the
-    searched query also carries the subject from earlier turns."""
+    searched query also carries the subject from earlier turns. `known`: known_names of the
+    passages, when the caller has them already."""
     pool = candidates(retrieval)
     if not pool:
         return []
@@ -93,7 +94,7 @@ def score_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarra
     similarity = sentence_vectors @ question_vectors.T
     # A follow-up's own words (the second vector) say most about what is being asked now.
     dense = similarity[:, 0] if len(texts) == 1 else 0.3 * similarity[:, 0] + 0.7 * similarity[:, 1]
-    known = known_names(retrieval)
+    known = known if known is not None else known_names(retrieval)
     scored = []
     for (index, position, sentence), cosine in zip(pool, dense):
         tokens = set(tokenize(sentence))
@@ -120,12 +121,13 @@ def pick_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray
 
     `encode` (the full sentence encoder) marks the answer of a name asked by its kind
     ("which planet") by meaning; without it the span nearest the question's words is marked."""
-    scored = score_sentences(retrieval, embed, focus)
+    known = known_names(retrieval)  # split once for scoring and for marking by meaning
+    scored = score_sentences(retrieval, embed, focus, known)
     if not scored:
         return []
     asked = read_focus(focus or retrieval.query)
     if encode is not None:
-        scored = _by_answer_kind(scored, asked, encode, known_names(retrieval))
+        scored = _by_answer_kind(scored, asked, encode, known)
     article = retrieval.passages[scored[0].passage].article_id
     picks, words = [scored[0]], len(scored[0].sentence.split())
     for pick in scored[1:]:

@@ -4,9 +4,9 @@ llama-index's OpenAILike, under one hard deadline per request."""
 from __future__ import annotations
 
 import queue
-from collections import namedtuple
 import threading
 import time
+from collections import namedtuple
 from html import escape
 from typing import Iterator
 

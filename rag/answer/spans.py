@@ -136,8 +136,9 @@ def _candidates(sentence: str, focus: QuestionFocus,
     else:
         spans = _names(sentence, kind == "person", known)
         if kind != "person":  # titles of shows, songs, books, laws: "Succession", "Break My Soul"
+            first = opening(sentence)
             spans += [m.span(1) for m in _QUOTED.finditer(sentence)
-                      if len(m.group(1).split()) <= 6 and m.start() >= opening(sentence)]
+                      if len(m.group(1).split()) <= 6 and m.start() >= first]
         if kind == "person":  # a full name, not a lone capitalised word, is a person
             full = [s for s in spans if " " in sentence[s[0]:s[1]]]
             spans, strength = (full, 1.0) if full else (spans, 0.5)
@@ -192,7 +193,7 @@ W_KIND, W_NEAR = 1.0, 0.3
 _NAME_KINDS = ("name", "person", "place", "other")
 
 
-def _near(sentence: str, span: tuple[int, int], anchors: list[int]) -> float:
+def _near(span: tuple[int, int], anchors: list[int]) -> float:
     """1 next to a word of the question, falling off with the characters between."""
     if not anchors:
         return 0.0
@@ -219,7 +220,7 @@ def mark_span(sentence: str, focus: QuestionFocus, encode: Callable[[list[str]],
     vectors = encode(kinds + [sentence[a:b] for a, b in spans])
     similarity = (vectors[len(kinds):] @ vectors[:len(kinds)].T).max(axis=1)
     anchors = _anchors(sentence, focus)
-    scores = [W_KIND * float(sim) + W_NEAR * _near(sentence, span, anchors)
+    scores = [W_KIND * float(sim) + W_NEAR * _near(span, anchors)
               for span, sim in zip(spans, similarity)]
     best = int(np.argmax(scores))
     return spans[best], float(similarity[best])
