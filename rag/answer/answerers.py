@@ -140,7 +140,7 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
         yield delta(checked.text)
     elif rest:
         yield delta(rest)
-    span = span_in_answer(checked.text, read_focus(question))
+    span = checked.span or span_in_answer(checked.text, read_focus(question))
     yield {"event": "answer", "answer": Answer(
         answer=checked.text, refused=False, citations=checked.citations, mode="llm",
         query=retrieval.query, unsupported=checked.unsupported, timings=timings,

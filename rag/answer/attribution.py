@@ -24,6 +24,7 @@ _NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d")
 _NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve
 thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
 seventy eighty ninety hundred thousand million billion trillion dozen""".split())
+_DIGIT_GROUPS = re.compile(r"(?<=\d)[,.](?=\d)")
 _TRAILING = re.compile(r"""([.!?…]["”’')\]]*)?\s*$""")
 
 
@@ -31,7 +32,7 @@ def strip_markers(text: str) -> str:
     return _MARKERS.sub("", text)
 
 
-def _numbers(text: str) -> set[str]:
+def numbers_in(text: str) -> set[str]:
     digits = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
     words = {w for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
     return digits | words
@@ -59,7 +60,7 @@ def supported(claim: str, passages: list[str]) -> bool:
     if share(claim, passages) < GROUNDING_MIN_SHARE:
         return False
     source = " ".join(passages)
-    if not _numbers(claim) <= _numbers(source):
+    if not numbers_in(claim) <= numbers_in(source):
         return False
     # A name's words must all be in the passages; the first word of a sentence counts only if
     # the passages have it too, which a capitalised common word usually does.
@@ -67,10 +68,15 @@ def supported(claim: str, passages: list[str]) -> bool:
     return all(set(tokenize(name)) <= available for name in names_in(claim))
 
 
+def asked_words(question: str) -> frozenset[str]:
+    return frozenset(tokenize(question))
+
+
 def says_something(text: str, question: str) -> bool:
-    """More than markers and the question's own words: a bare "[2]" is never an answer."""
-    asked = set(tokenize(question))
-    return len(set(tokenize(_MARKERS.sub(" ", text))) - asked) >= MIN_NEW_WORDS
+    """More than markers and the question's own words: a bare "[2]" is never an answer. A
+    number is one word ("400,000" is not two)."""
+    text = _DIGIT_GROUPS.sub("", _MARKERS.sub(" ", text))
+    return len(set(tokenize(text)) - asked_words(question)) >= MIN_NEW_WORDS
 
 
 def best_support(claim: str, passages: list[str]) -> int | None:

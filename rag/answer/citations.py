@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from rag.answer.attribution import (best_support, says_something, strip_markers, supported,
                                     with_marker)
 from rag.answer.retrieval import Passage
+from rag.answer.terse import quote_reply
 from rag.index.lexical import tokenize
 from rag.ingest.sentences import claim_spans, split_sentences
 from rag.models import Citation, Copy
@@ -131,6 +132,7 @@ class CheckedAnswer:
     unsupported: list[str] = field(default_factory=list)
     not_covered: bool = False  # the model said the passages do not answer
     rejected: str | None = None  # why the answer cannot be shown (the extractive one replaces it)
+    span: tuple[int, int] | None = None  # the answer span, where the checks already know it
 
 
 def check_answer(text: str, passages: list[Passage], question: str = "") -> CheckedAnswer:
@@ -144,7 +146,8 @@ def check_answer(text: str, passages: list[Passage], question: str = "") -> Chec
     if not text or text.strip(" .").upper() == NOT_COVERED:
         return CheckedAnswer(text, not_covered=True)
     if not says_something(text, question):
-        return CheckedAnswer(text, rejected="the LLM answer says nothing beyond the question")
+        return _quoted(text, question, passages, cited) or CheckedAnswer(
+            text, rejected="the LLM answer says nothing beyond the question")
     had_citations = bool(cited)
     text, cited = _attributed(text, passages)
     if not cited:
@@ -152,6 +155,18 @@ def check_answer(text: str, passages: list[Passage], question: str = "") -> Chec
                              if had_citations else "the LLM answer cited no passage it rests on")
     return CheckedAnswer(text, citations=_llm_citations(text, cited, passages),
                          unsupported=unsupported_sentences(text))
+
+
+def _quoted(reply: str, question: str, passages: list[Passage],
+            cited: list[int]) -> CheckedAnswer | None:
+    """A terse reply shown in the passage sentence that says it (rag/answer/terse.py)."""
+    quote = quote_reply(reply, question, [strip_instructions(p.text) for p in passages], cited,
+                        blocked=lambda sentence: sentence == REMOVED or is_instruction(sentence))
+    if quote is None:
+        return None
+    text, n, span = quote
+    return CheckedAnswer(text, citations=[citation(n, passages[n - 1], strip_markers(text))],
+                         span=span)
 
 
 def _attributed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:

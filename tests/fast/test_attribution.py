@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.attribution import strip_markers
 from tests.conftest import SEED_QUESTION
 from tests.fast.test_llm import after_last_reset
 
@@ -105,3 +106,25 @@ def test_the_llm_answer_marks_its_answer_span(llm_service, fake_llm):
     answer = llm_service.answer(SEED_QUESTION)
     span = answer.answer_span
     assert span is not None and answer.answer[span.start:span.end] == "400,000"
+
+
+def test_a_terse_reply_is_shown_in_the_passage_sentence_that_says_it(llm_service, fake_llm):
+    for reply in ("400,000 [1]", "Xiaomi plans to deliver 400,000 electric vehicles in 2025 [2]."):
+        fake_llm.reply = reply
+        answer = llm_service.answer(SEED_QUESTION)
+        assert answer.mode == "llm", reply
+        [cited] = answer.citations
+        sentence = strip_markers(answer.answer)
+        # A sentence of the cited passage word for word, which the model's reply sits in.
+        assert sentence in passages_of(fake_llm)[cited.n] and cited.highlight == sentence, reply
+        assert answer.answer.endswith(f" [{cited.n}].") and "400,000" in sentence
+        span = answer.answer_span
+        assert answer.answer[span.start:span.end] in ("400,000", "400,000 units"), reply
+
+
+def test_a_terse_reply_no_passage_sentence_says_is_never_an_answer(llm_service, fake_llm):
+    for reply in ("650,000 [1]", "Tesla."):
+        fake_llm.reply = reply
+        answer = llm_service.answer(SEED_QUESTION)
+        assert answer.mode == "extractive-fallback", reply
+        assert "says nothing" in answer.fallback_reason
