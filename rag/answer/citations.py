@@ -160,8 +160,7 @@ def check_answer(text: str, passages: list[Passage], question: str = "") -> Chec
 def _quoted(reply: str, question: str, passages: list[Passage],
             cited: list[int]) -> CheckedAnswer | None:
     """A terse reply shown in the passage sentence that says it (rag/answer/terse.py)."""
-    quote = quote_reply(reply, question, [strip_instructions(p.text) for p in passages], cited,
-                        blocked=lambda sentence: sentence == REMOVED or is_instruction(sentence))
+    quote = quote_reply(reply, question, [p.text for p in passages], cited, blocked=is_instruction)
     if quote is None:
         return None
     text, n, span = quote

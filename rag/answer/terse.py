@@ -22,9 +22,9 @@ _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 def quote_reply(reply: str, question: str, sources: list[str], cited: list[int],
                 blocked=lambda sentence: False) -> tuple[str, int, tuple[int, int] | None] | None:
     """(the quoted sentence with its marker, its 1-based passage number, the span of the model's
-    words in it) for a terse reply, or None. `sources` are the passages as the model saw them,
-    `cited` the passages its markers named (tried first, then the rest in rank order);
-    `blocked` says which sentences may never be quoted (instruction-like text)."""
+    words in it) for a terse reply, or None. `sources` are the passages' texts, `cited` the
+    passages its markers named (tried first, then the rest in rank order); `blocked` says which
+    sentences may never be quoted (instruction-like text)."""
     bare = strip_markers(reply)
     asked = asked_words(question)
     new = set(tokenize(bare)) - asked
