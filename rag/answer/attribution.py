@@ -24,6 +24,7 @@ _NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d")
 _NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve
 thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
 seventy eighty ninety hundred thousand million billion trillion dozen""".split())
+_DOTTED = re.compile(r"\b(?:[A-Z]\.\s?){2,}")
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[,.](?=\d)")
 _TRAILING = re.compile(r"""([.!?…]["”’')\]]*)?\s*$""")
 
@@ -38,17 +39,27 @@ def numbers_in(text: str) -> set[str]:
     return digits | words
 
 
+def _dotless(text: str) -> str:
+    """Dotted acronyms written as one word: "U.S." and "U. S." as "US"."""
+    return _DOTTED.sub(lambda m: re.sub(r"[.\s]", "", m.group()) + (" " if m.group()[-1].isspace() else ""),
+                       text)
+
+
+def _words(text: str) -> list[str]:
+    return tokenize(_dotless(text))
+
+
 @lru_cache(maxsize=256)
 def _windows(passage: str) -> list[set[str]]:
     # Every claim of an answer is held against the same few passages: split and tokenize once.
-    sentences = [set(tokenize(s)) for s in split_sentences(passage)] or [set(tokenize(passage))]
+    sentences = [set(_words(s)) for s in split_sentences(passage)] or [set(_words(passage))]
     return [set().union(*sentences[i:i + WINDOW_SENTENCES])
             for i in range(max(1, len(sentences) - WINDOW_SENTENCES + 1))]
 
 
 def share(claim: str, passages: list[str]) -> float:
     """The largest share of the claim's content words found within one window of sentences."""
-    words = set(tokenize(_MARKERS.sub(" ", claim)))
+    words = set(_words(_MARKERS.sub(" ", claim)))
     if not words:
         return 1.0
     return max((len(words & window) / len(words) for p in passages for window in _windows(p)),
@@ -64,8 +75,8 @@ def supported(claim: str, passages: list[str]) -> bool:
         return False
     # A name's words must all be in the passages; the first word of a sentence counts only if
     # the passages have it too, which a capitalised common word usually does.
-    available = set(tokenize(source))
-    return all(set(tokenize(name)) <= available for name in names_in(claim))
+    available = set(_words(source))
+    return all(set(_words(name)) <= available for name in names_in(_dotless(claim)))
 
 
 def asked_words(question: str) -> frozenset[str]:

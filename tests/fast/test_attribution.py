@@ -142,3 +142,12 @@ def test_a_terse_reply_is_never_quoted_from_instruction_like_text():
     quoted = check_answer("400,000 [1]", [passage], SEED_QUESTION)
     assert quoted.text == "Xiaomi raised its delivery target to 400,000 units [1]."
     assert quoted.text[slice(*quoted.span)] == "400,000"
+
+
+def test_a_dotted_acronym_and_its_plain_spelling_are_one_name():
+    from rag.answer.attribution import supported
+
+    passage = ["Former Vice President Mike Pence dropped out of the 2024 U.S. presidential race."]
+    assert supported("Mike Pence dropped out of the 2024 US presidential race.", passage)
+    assert supported("Mike Pence dropped out of the 2024 U. S. presidential race.", passage)
+    assert not supported("Mike Pence dropped out of the 2024 UK presidential race.", passage)
