@@ -163,12 +163,30 @@ def _anchors(sentence: str, focus: QuestionFocus) -> list[int]:
             for m in re.finditer(re.escape(term[:5]), lowered)]
 
 
+# A work asked for ("which show", "what painting", "a new song, titled:") is written in quotes in
+# news copy: where the sentence quotes a title, the names around it (the network, the museum) are
+# not the answer.
+_WORKS = frozenset(tokenize("show shows series song single album book novel film movie painting "
+                            "play musical franchise documentary podcast sitcom drama opera poem "
+                            "titled"))
+
+
+def _asks_for_work(focus: QuestionFocus) -> bool:
+    # The kind asked for when the question names one ("which author's books": an author), else
+    # any word of the question ("which of these shows", "titled:").
+    words = set(tokenize(focus.head)) if focus.head else set(focus.terms)
+    return bool(words & _WORKS)
+
+
 def _typed(sentence: str, focus: QuestionFocus,
            known: frozenset[str] | None) -> tuple[str, list[tuple[int, int]], float]:
     # Citation markers are not numbers: blanked out, so that offsets still match the text.
     sentence = _MARKERS.sub(lambda m: " " * len(m.group(0)), sentence)
     spans, strength = _candidates(sentence, focus, known)
     spans = list(dict.fromkeys((a, b) for a, b in spans if 0 <= a < b <= len(sentence)))
+    if focus.answer_type in ("name", "other") and _asks_for_work(focus):
+        titles = {m.span(1) for m in _QUOTED.finditer(sentence)}
+        spans = [s for s in spans if s in titles] or spans
     return sentence, spans, strength
 
 

@@ -56,3 +56,16 @@ def test_the_candidate_nearest_the_kind_in_meaning_is_marked():
     focus = read_focus("Which planet will the probe launched by NASA reach?")
     span, fit = mark_span(sentence, focus, encode)
     assert sentence[span[0]:span[1]] == "Jupiter" and fit > 0.9
+
+
+@pytest.mark.parametrize("sentence, question, title", [
+    ("The HBO drama “Succession” won the top prize at the Emmys on Monday, beating Netflix.",
+     "Which show took home the award for best drama series?", "Succession"),
+    ('Activists glued themselves to the frame of John Constable\'s "The Hay Wain" in London.',
+     "Activists glued their hands to which John Constable painting?", "The Hay Wain"),
+    ('Beyoncé\'s latest single, "Break My Soul," dropped late Monday on Columbia Records.',
+     "Beyoncé released a new song this week, titled:", "Break My Soul"),
+])
+def test_a_work_asked_for_is_the_title_in_quotes(sentence, question, title):
+    assert marked(sentence, question) == title
+
