@@ -133,9 +133,27 @@ def head_noun(question: str) -> str | None:
     return _TYPE_HEADS.get(answer_type(question))
 
 
+# "Which NFL star", "which professional golfer": a person asked by what they are, so a full name
+# and not the team, tour or institution named beside it.
+_PEOPLE = frozenset("""star celebrity athlete player golfer boxer swimmer driver quarterback
+footballer coach singer rapper musician actor actress comedian artist author writer novelist
+director filmmaker producer host presenter journalist anchor broadcaster pundit candidate
+politician lawmaker senator congressman congresswoman mp minister leader governor mayor justice
+judge billionaire entrepreneur executive ceo founder astronaut scientist activist chef
+monarch""".split())
+
+
+def _asked_kind(question: str, head: str | None) -> str:
+    kind = answer_type(question)
+    if kind == "name" and head and re.sub(r"s$", "", head.split()[-1].lower()) in _PEOPLE:
+        return "person"
+    return kind
+
+
 @lru_cache(maxsize=512)
 def read_focus(question: str) -> QuestionFocus:
     """Cached: the gate, the sentence picker and the span all read the same question."""
     terms = tuple(t for t in tokenize(question) if t not in QUESTION_WORDS)
-    return QuestionFocus(answer_type(question), tuple(dict.fromkeys(names_in(question))),
-                         tuple(dict.fromkeys(_NUMBER.findall(question))), terms, head_noun(question))
+    head = head_noun(question)
+    return QuestionFocus(_asked_kind(question, head), tuple(dict.fromkeys(names_in(question))),
+                         tuple(dict.fromkeys(_NUMBER.findall(question))), terms, head)

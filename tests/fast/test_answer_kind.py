@@ -69,3 +69,10 @@ def test_the_candidate_nearest_the_kind_in_meaning_is_marked():
 def test_a_work_asked_for_is_the_title_in_quotes(sentence, question, title):
     assert marked(sentence, question) == title
 
+
+
+def test_a_person_asked_by_what_they_are_is_a_full_name():
+    sentence = "Unlike PGA Tour players, Dustin Johnson clinched the LIV Golf title on Sunday."
+    question = "Which professional golfer clinched the LIV Golf championship?"
+    assert read_focus(question).answer_type == "person"
+    assert marked(sentence, question) == "Dustin Johnson"
