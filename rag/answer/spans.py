@@ -143,10 +143,14 @@ def _candidates(sentence: str, focus: QuestionFocus,
             full = [s for s in spans if " " in sentence[s[0]:s[1]]]
             spans, strength = (full, 1.0) if full else (spans, 0.5)
     given = set(focus.key_terms) | set(focus.terms)
+    # A name may repeat the kind asked for: "Northeastern University" for "which university".
+    kind_word = set(tokenize(focus.head.split()[-1])) if focus.head else set()
     out = []
     for start, end in spans:
         words = tokenize(sentence[start:end])
-        if words and sum(w in given for w in words) * 2 >= len(words) and kind != "role":
+        said = {w for w in words if w in given}
+        if (words and len(said) * 2 >= len(words) and kind != "role"
+                and not (said <= kind_word and len(words) > len(said))):
             continue  # mostly the question's own words: not its answer
         out.append((start, end))
     return out, strength

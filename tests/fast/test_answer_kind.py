@@ -76,3 +76,13 @@ def test_a_person_asked_by_what_they_are_is_a_full_name():
     question = "Which professional golfer clinched the LIV Golf championship?"
     assert read_focus(question).answer_type == "person"
     assert marked(sentence, question) == "Dustin Johnson"
+
+
+def test_a_name_may_repeat_the_kind_asked_for():
+    sentence = "Northeastern University’s law school apologised after it sent 4,000 letters by mistake."
+    assert marked(sentence, "Which university apologised after it sent 4,000 letters?") == \
+        "Northeastern University"
+    # A name that repeats another word of the question is still the question's own.
+    sentence = "Harriet Hageman, backed by Donald Trump, won the Wyoming primary on Tuesday."
+    assert marked(sentence, "Wyoming elected which Trump-backed Republican in the primary?") == \
+        "Harriet Hageman"
