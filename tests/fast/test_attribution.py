@@ -120,6 +120,9 @@ def test_a_terse_reply_is_shown_in_the_passage_sentence_that_says_it(llm_service
         assert answer.answer.endswith(f" [{cited.n}].") and "400,000" in sentence
         span = answer.answer_span
         assert answer.answer[span.start:span.end] in ("400,000", "400,000 units"), reply
+        # The stream showed the reply as it came, then the quoted sentence replaced it.
+        events = list(llm_service.stream(SEED_QUESTION))
+        assert after_last_reset(events) == events[-1]["answer"].answer == answer.answer
 
 
 def test_a_terse_reply_no_passage_sentence_says_is_never_an_answer(llm_service, fake_llm):
