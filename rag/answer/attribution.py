@@ -66,16 +66,18 @@ def share(claim: str, passages: list[str]) -> float:
                default=0.0)
 
 
-def supported(claim: str, passages: list[str]) -> bool:
+def supported(claim: str, passages: list[str], question: str = "") -> bool:
+    """`question`: its numbers and names are the asker's premise, which a claim may restate
+    ("the 70-vehicle crash") without the passage repeating them; what the claim adds must be there."""
     claim = _MARKERS.sub(" ", claim)
     if share(claim, passages) < GROUNDING_MIN_SHARE:
         return False
     source = " ".join(passages)
-    if not numbers_in(claim) <= numbers_in(source):
+    if not numbers_in(claim) - numbers_in(question) <= numbers_in(source):
         return False
-    # A name's words must all be in the passages; the first word of a sentence counts only if
-    # the passages have it too, which a capitalised common word usually does.
-    available = set(_words(source))
+    # A name's words must all be in the passages (or the question); the first word of a sentence
+    # counts only if they have it too, which a capitalised common word usually does.
+    available = set(_words(source)) | set(_words(question))
     return all(set(_words(name)) <= available for name in names_in(_dotless(claim)))
 
 
@@ -90,11 +92,11 @@ def says_something(text: str, question: str) -> bool:
     return len(set(tokenize(text)) - asked_words(question)) >= MIN_NEW_WORDS
 
 
-def best_support(claim: str, passages: list[str]) -> int | None:
+def best_support(claim: str, passages: list[str], question: str = "") -> int | None:
     """The 1-based number of the passage that supports the claim best, or None."""
     best, best_share = None, 0.0
     for n, passage in enumerate(passages, start=1):
-        if supported(claim, [passage]):
+        if supported(claim, [passage], question):
             found = share(claim, [passage])
             if found > best_share:
                 best, best_share = n, found

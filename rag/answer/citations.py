@@ -149,7 +149,7 @@ def check_answer(text: str, passages: list[Passage], question: str = "") -> Chec
         return _quoted(text, question, passages, cited) or CheckedAnswer(
             text, rejected="the LLM answer says nothing beyond the question")
     had_citations = bool(cited)
-    text, cited = _attributed(text, passages)
+    text, cited = _attributed(text, passages, question)
     if not cited:
         return CheckedAnswer(text, rejected="the LLM answer is not supported by the passages it cites"
                              if had_citations else "the LLM answer cited no passage it rests on")
@@ -168,7 +168,7 @@ def _quoted(reply: str, question: str, passages: list[Passage],
                          span=span)
 
 
-def _attributed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
+def _attributed(text: str, passages: list[Passage], question: str) -> tuple[str, list[int]]:
     """Each claim cited by the passages that support it: its own markers when they do, else
     the best supporting passage, else none. Works on spans of the text itself, last first so
     that earlier offsets stay valid; returns the text and the valid citations."""
@@ -178,17 +178,17 @@ def _attributed(text: str, passages: list[Passage]) -> tuple[str, list[int]]:
         numbers = [n for n in map(int, re.findall(r"\[(\d+)\]", claim)) if 1 <= n <= len(sources)]
         bare = strip_markers(claim)
         cited = [sources[n - 1] for n in numbers]
-        if numbers and supported(claim, cited):
+        if numbers and supported(claim, cited, question):
             # Several markers where one of their passages says it all: only that one is a
             # source of the claim (a second article cited beside it is not).
-            alone = best_support(bare, cited) if len(set(numbers)) > 1 else None
+            alone = best_support(bare, cited, question) if len(set(numbers)) > 1 else None
             if alone:
                 text = text[:start] + with_marker(bare, numbers[alone - 1]) + text[end:]
             continue
         if len(tokenize(bare)) < 2:  # a connective or a stray marker, not a claim
             text = text[:start] + bare + text[end:]
             continue
-        best = best_support(bare, sources)
+        best = best_support(bare, sources, question)
         text = text[:start] + (with_marker(bare, best) if best else bare) + text[end:]
     return check_markers(text, len(passages))
 

@@ -154,3 +154,17 @@ def test_a_dotted_acronym_and_its_plain_spelling_are_one_name():
     assert supported("Mike Pence dropped out of the 2024 US presidential race.", passage)
     assert supported("Mike Pence dropped out of the 2024 U. S. presidential race.", passage)
     assert not supported("Mike Pence dropped out of the 2024 UK presidential race.", passage)
+
+
+def test_a_claim_may_restate_the_questions_numbers_and_names():
+    from rag.answer.attribution import supported
+
+    passage = ["Excessive winds blew dirt from farm fields across the highway, leaving zero "
+               "visibility, and 72 vehicles crashed south of Springfield."]
+    question = "What caused a 70-vehicle crash in Illinois this week?"
+    claim = "The 70-vehicle crash in Illinois was caused by excessive winds blowing dirt from farm fields."
+    assert supported(claim, passage, question)
+    # Without the question, 70 and Illinois are the claim's own, and the passage has neither.
+    assert not supported(claim, passage)
+    # What the claim adds must still be in the passage.
+    assert not supported(claim.replace("farm fields", "Indiana fields"), passage, question)
