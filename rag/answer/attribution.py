@@ -67,17 +67,19 @@ def share(claim: str, passages: list[str]) -> float:
 
 
 def supported(claim: str, passages: list[str], question: str = "") -> bool:
-    """`question`: its numbers and names are the asker's premise, which a claim may restate
-    ("the 70-vehicle crash") without the passage repeating them; what the claim adds must be there."""
+    """`question`: its numbers are the asker's premise, which a claim may restate ("the
+    70-vehicle crash") without the passage repeating them; what the claim adds must be there."""
     claim = _MARKERS.sub(" ", claim)
     if share(claim, passages) < GROUNDING_MIN_SHARE:
         return False
     source = " ".join(passages)
     if not numbers_in(claim) - numbers_in(question) <= numbers_in(source):
         return False
-    # A name's words must all be in the passages (or the question); the first word of a sentence
-    # counts only if they have it too, which a capitalised common word usually does.
-    available = set(_words(source)) | set(_words(question))
+    # A name's words must all be in the passages, even names the question gives ("What did Tesla
+    # report?" answered "Tesla reported ..." from a passage about Xiaomi is the subject swapped);
+    # the first word of a sentence counts only if they have it too, which a capitalised common
+    # word usually does.
+    available = set(_words(source))
     return all(set(_words(name)) <= available for name in names_in(_dotless(claim)))
 
 

@@ -156,15 +156,18 @@ def test_a_dotted_acronym_and_its_plain_spelling_are_one_name():
     assert not supported("Mike Pence dropped out of the 2024 UK presidential race.", passage)
 
 
-def test_a_claim_may_restate_the_questions_numbers_and_names():
+def test_a_claim_may_restate_the_questions_numbers_but_not_swap_its_subject():
     from rag.answer.attribution import supported
 
-    passage = ["Excessive winds blew dirt from farm fields across the highway, leaving zero "
-               "visibility, and 72 vehicles crashed south of Springfield."]
+    passage = ["Excessive winds blew dirt from farm fields across the highway in Illinois, "
+               "leaving zero visibility, and 72 vehicles crashed south of Springfield."]
     question = "What caused a 70-vehicle crash in Illinois this week?"
     claim = "The 70-vehicle crash in Illinois was caused by excessive winds blowing dirt from farm fields."
     assert supported(claim, passage, question)
-    # Without the question, 70 and Illinois are the claim's own, and the passage has neither.
+    # Without the question, 70 is the claim's own number, and the passage does not have it.
     assert not supported(claim, passage)
     # What the claim adds must still be in the passage.
     assert not supported(claim.replace("farm fields", "Indiana fields"), passage, question)
+    # A name the question gives is no premise: Tesla's figures are not in a passage about Xiaomi.
+    assert not supported("Tesla raised its full-year 2025 delivery target to over 400,000 units.",
+                         [TARGET], "What delivery target did Tesla set?")
