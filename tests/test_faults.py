@@ -127,7 +127,9 @@ def test_two_rebuilds_at_once_one_is_refused(tmp_path, seeds_copy):
     settings = make_settings(tmp_path, seeds_dir=seeds_copy)
     env = rag_env(settings)
     assert index_cli(env).returncode == 0
-    synthetic_articles(seeds_copy, count=40)
+    # Enough articles that the first rebuild holds the lock for longer than a second process
+    # takes to start (40 were done in about 1.5 s, and the second sometimes missed it).
+    synthetic_articles(seeds_copy, count=400)
     first = subprocess.Popen([sys.executable, "-m", "rag.cli", "index"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = settings.index_dir / "rebuild.lock"
@@ -145,5 +147,5 @@ def test_two_rebuilds_at_once_one_is_refused(tmp_path, seeds_copy):
     assert first.returncode == 0, err
     assert lock.exists()
     contents = Store(settings).current()
-    assert contents.articles == 41
+    assert contents.articles == 401
     assert "400,000" in ask_cli(env)["answer"]
