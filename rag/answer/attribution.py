@@ -24,7 +24,7 @@ _NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d")
 _NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve
 thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
 seventy eighty ninety hundred thousand million billion trillion dozen""".split())
-_DOTTED = re.compile(r"\b(?:[A-Z]\.\s?){2,}")
+_DOTTED = re.compile(r"\b[A-Z](?:\.\s?[A-Z])+\.")
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[,.](?=\d)")
 _TRAILING = re.compile(r"""([.!?…]["”’')\]]*)?\s*$""")
 
@@ -41,8 +41,7 @@ def numbers_in(text: str) -> set[str]:
 
 def _dotless(text: str) -> str:
     """Dotted acronyms written as one word: "U.S." and "U. S." as "US"."""
-    return _DOTTED.sub(lambda m: re.sub(r"[.\s]", "", m.group()) + (" " if m.group()[-1].isspace() else ""),
-                       text)
+    return _DOTTED.sub(lambda m: re.sub(r"[.\s]", "", m.group()), text)
 
 
 def _words(text: str) -> list[str]:

@@ -26,14 +26,13 @@ def quote_reply(reply: str, question: str, sources: list[str], cited: list[int],
     passages its markers named (tried first, then the rest in rank order); `blocked` says which
     sentences may never be quoted (instruction-like text)."""
     bare = strip_markers(reply)
-    asked = asked_words(question)
-    new = set(tokenize(bare)) - asked
+    said, asked = set(tokenize(bare)), asked_words(question)
+    new = said - asked
     numbers = numbers_in(bare) - numbers_in(question)
     if not new or len(bare.split()) > MAX_REPLY_WORDS:
         return None
     order = [n for n in cited if 1 <= n <= len(sources)]
     order += [n for n in range(1, len(sources) + 1) if n not in order]
-    said = set(tokenize(bare))
     for n in order:
         found = [s for s in split_sentences(sources[n - 1])
                  if not blocked(s) and new <= set(tokenize(s)) and numbers <= numbers_in(s)
