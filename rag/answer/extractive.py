@@ -27,6 +27,11 @@ LEAD_SENTENCES = 3
 # The best sentences whose answers are marked by meaning, and the weight of how well the
 # marked answer fits the kind of thing asked for ("which planet": a planet).
 RERANK, W_KIND_FIT = 6, 0.8  # tuned on news QA dev
+# What a sentence loses per place its article stands below the best-ranked article (at most
+# four places): the answer cites its sentence's article, and a lower-ranked article that only
+# matches the question's words a little better is more often not the story asked about.
+# Chosen out of fold on news QA dev: citation precision 0.81 -> 0.84 at the same accuracy.
+W_ARTICLE_RANK, MAX_RANK_STEPS = 0.1, 4
 MAX_ANSWER_WORDS = 60
 
 
@@ -95,6 +100,7 @@ def score_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarra
     # A follow-up's own words (the second vector) say most about what is being asked now.
     dense = similarity[:, 0] if len(texts) == 1 else 0.3 * similarity[:, 0] + 0.7 * similarity[:, 1]
     known = known if known is not None else known_names(retrieval)
+    article_rank = {hit.article_id: rank for rank, hit in enumerate(retrieval.articles)}
     scored = []
     for (index, position, sentence), cosine in zip(pool, dense):
         tokens = set(tokenize(sentence))
@@ -104,8 +110,9 @@ def score_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarra
         span, type_match = best_span(sentence, asked, known)
         passage = retrieval.passages[index]
         lead = passage.n == 0 and position < LEAD_SENTENCES
+        below = min(article_rank.get(passage.article_id, MAX_RANK_STEPS), MAX_RANK_STEPS)
         score = (W_DENSE * float(cosine) + W_LEXICAL * lexical + W_PASSAGE * passage.score
-                 + W_TYPE * type_match + W_LEAD * lead)
+                 + W_TYPE * type_match + W_LEAD * lead - W_ARTICLE_RANK * below)
         scored.append(Pick(sentence, index, position, score, span))
     scored.sort(key=lambda p: -p.score)
     return scored

@@ -1,0 +1,46 @@
+"""Which article the extractive answer comes from: the sentence is cited with its article, so a
+lower-ranked article must answer clearly better before it is chosen over the best-ranked one."""
+
+import numpy as np
+
+from rag.answer.extractive import pick_sentences
+from rag.answer.retrieval import ArticleHit, Passage, Retrieval
+from rag.index.lexical import tokenize
+
+QUESTION = "How many cars did Xiaomi deliver in October?"
+
+
+def _same_vector(texts):  # meaning ties, so the ranks and the words decide
+    return np.ones((len(texts), 4), dtype=np.float32) / 2.0
+
+
+def _retrieval(first_text: str, second_text: str, first_score: float, second_score: float) -> Retrieval:
+    def passage(row, article, text, score):
+        return Passage(row=row, id=f"{article}:0", article_id=article, n=0, title=article,
+                       published="2025-11-01", source="test", url=None, text=text, score=score)
+    first = passage(0, "ranked-first", first_text, first_score)
+    second = passage(1, "ranked-second", second_text, second_score)
+    articles = [ArticleHit("ranked-first", "ranked-first", "2025-11-01", "test", None, 0.9, [first]),
+                ArticleHit("ranked-second", "ranked-second", "2025-11-01", "test", None, 0.8, [second])]
+    # The passages come by their own score: the second article's passage scores higher.
+    return Retrieval(query=QUESTION, passages=sorted([first, second], key=lambda p: -p.score),
+                     articles=articles, query_tokens=tokenize(QUESTION), query_vector=np.zeros(4))
+
+
+def _answer_article(retrieval: Retrieval) -> str:
+    picks = pick_sentences(retrieval, _same_vector, 1)
+    return retrieval.passages[picks[0].passage].article_id
+
+
+def test_a_slightly_higher_passage_score_in_a_lower_ranked_article_does_not_win():
+    retrieval = _retrieval("Xiaomi delivered more than 40,000 cars in October, the company said.",
+                           "Xiaomi delivered about 39,000 cars in October, a rival outlet said.",
+                           first_score=0.90, second_score=0.95)
+    assert _answer_article(retrieval) == "ranked-first"
+
+
+def test_a_lower_ranked_article_that_answers_clearly_better_is_chosen():
+    retrieval = _retrieval("The carmaker opened a new showroom in Beijing on Friday afternoon.",
+                           "Xiaomi delivered about 39,000 cars in October, a rival outlet said.",
+                           first_score=0.90, second_score=0.95)
+    assert _answer_article(retrieval) == "ranked-second"
