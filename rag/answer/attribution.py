@@ -44,21 +44,22 @@ def _dotless(text: str) -> str:
     return _DOTTED.sub(lambda m: re.sub(r"[.\s]", "", m.group()), text)
 
 
-def _words(text: str) -> list[str]:
+def words_of(text: str) -> list[str]:
+    """Content words, with a dotted acronym as one word ("U.S." is "us", as "US" is)."""
     return tokenize(_dotless(text))
 
 
 @lru_cache(maxsize=256)
 def _windows(passage: str) -> list[set[str]]:
     # Every claim of an answer is held against the same few passages: split and tokenize once.
-    sentences = [set(_words(s)) for s in split_sentences(passage)] or [set(_words(passage))]
+    sentences = [set(words_of(s)) for s in split_sentences(passage)] or [set(words_of(passage))]
     return [set().union(*sentences[i:i + WINDOW_SENTENCES])
             for i in range(max(1, len(sentences) - WINDOW_SENTENCES + 1))]
 
 
 def share(claim: str, passages: list[str]) -> float:
     """The largest share of the claim's content words found within one window of sentences."""
-    words = set(_words(_MARKERS.sub(" ", claim)))
+    words = set(words_of(_MARKERS.sub(" ", claim)))
     if not words:
         return 1.0
     return max((len(words & window) / len(words) for p in passages for window in _windows(p)),
@@ -78,19 +79,19 @@ def supported(claim: str, passages: list[str], question: str = "") -> bool:
     # report?" answered "Tesla reported ..." from a passage about Xiaomi is the subject swapped);
     # the first word of a sentence counts only if they have it too, which a capitalised common
     # word usually does.
-    available = set(_words(source))
-    return all(set(_words(name)) <= available for name in names_in(_dotless(claim)))
+    available = set(words_of(source))
+    return all(set(words_of(name)) <= available for name in names_in(_dotless(claim)))
 
 
 def asked_words(question: str) -> frozenset[str]:
-    return frozenset(tokenize(question))
+    return frozenset(words_of(question))
 
 
 def says_something(text: str, question: str) -> bool:
     """More than markers and the question's own words: a bare "[2]" is never an answer. A
     number is one word ("400,000" is not two)."""
     text = _DIGIT_GROUPS.sub("", _MARKERS.sub(" ", text))
-    return len(set(tokenize(text)) - asked_words(question)) >= MIN_NEW_WORDS
+    return len(set(words_of(text)) - asked_words(question)) >= MIN_NEW_WORDS
 
 
 def best_support(claim: str, passages: list[str], question: str = "") -> int | None:

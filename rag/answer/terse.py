@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 
 from rag.answer.attribution import (asked_words, numbers_in, says_something, strip_markers,
-                                    with_marker)
-from rag.index.lexical import tokenize
+                                    with_marker, words_of)
 from rag.ingest.sentences import split_sentences
 
 MAX_REPLY_WORDS = 30  # longer replies are answers in their own right, checked as such
 MAX_SPAN_WORDS = 10  # the model's words spread wider than this in the sentence: mark by kind
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_WORD = re.compile(r"[A-Z](?:\.[A-Z])+\.|[A-Za-z0-9]+(?:['’][A-Za-z]+)?")  # "U.S." is one word
 
 
 def quote_reply(reply: str, question: str, sources: list[str], cited: list[int],
@@ -26,7 +25,7 @@ def quote_reply(reply: str, question: str, sources: list[str], cited: list[int],
     passages its markers named (tried first, then the rest in rank order); `blocked` says which
     sentences may never be quoted (instruction-like text)."""
     bare = strip_markers(reply)
-    said, asked = set(tokenize(bare)), asked_words(question)
+    said, asked = set(words_of(bare)), asked_words(question)
     new = said - asked
     numbers = numbers_in(bare) - numbers_in(question)
     if not new or len(bare.split()) > MAX_REPLY_WORDS:
@@ -35,13 +34,13 @@ def quote_reply(reply: str, question: str, sources: list[str], cited: list[int],
     order += [n for n in range(1, len(sources) + 1) if n not in order]
     for n in order:
         found = [s for s in split_sentences(sources[n - 1])
-                 if not blocked(s) and new <= set(tokenize(s)) and numbers <= numbers_in(s)
+                 if not blocked(s) and new <= set(words_of(s)) and numbers <= numbers_in(s)
                  and says_something(s, question)]
         if found:
             # The sentence that says most of what the reply says (restated question included),
             # then most of what was asked.
-            sentence = max(found, key=lambda s: (len(said & set(tokenize(s))),
-                                                 len(asked & set(tokenize(s)))))
+            sentence = max(found, key=lambda s: (len(said & set(words_of(s))),
+                                                 len(asked & set(words_of(s)))))
             return with_marker(sentence, n), n, _span_of(sentence, new)
     return None
 
@@ -49,7 +48,7 @@ def quote_reply(reply: str, question: str, sources: list[str], cited: list[int],
 def _span_of(sentence: str, new: set[str]) -> tuple[int, int] | None:
     """The shortest stretch of the sentence holding every one of the model's new words."""
     hits = [(m.start(), m.end(), token) for m in _WORD.finditer(sentence)
-            for token in tokenize(m.group())[:1] if token in new]
+            for token in words_of(m.group())[:1] if token in new]
     best = None
     for i, (start, _, _) in enumerate(hits):
         seen: set[str] = set()

@@ -156,6 +156,16 @@ def test_a_dotted_acronym_and_its_plain_spelling_are_one_name():
     assert not supported("Mike Pence dropped out of the 2024 UK presidential race.", passage)
 
 
+def test_a_terse_reply_spelling_an_acronym_plainly_is_quoted_from_its_dotted_spelling():
+    from rag.answer.terse import quote_reply
+
+    sources = ["The deal was struck on Monday. The U.S. Senate confirmed the nominee on Tuesday."]
+    quoted, n, span = quote_reply("The US Senate [1]", "Which body confirmed the nominee?", sources, [1])
+    assert (quoted, n) == ("The U.S. Senate confirmed the nominee on Tuesday [1].", 1)
+    assert quoted[slice(*span)] == "U.S. Senate"
+    assert quote_reply("The UK Senate [1]", "Which body confirmed the nominee?", sources, [1]) is None
+
+
 def test_a_claim_may_restate_the_questions_numbers_but_not_swap_its_subject():
     from rag.answer.attribution import supported
 
