@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.answer.attribution import (best_support, says_something, strip_markers, supported,
-                                    with_marker)
+from rag.answer.attribution import (best_support, says_something, share, strip_markers,
+                                    supported, with_marker)
 from rag.answer.retrieval import Passage
 from rag.answer.terse import quote_reply
 from rag.index.lexical import tokenize
@@ -184,6 +184,10 @@ def _attributed(text: str, passages: list[Passage], question: str) -> tuple[str,
             alone = best_support(bare, cited, question) if len(set(numbers)) > 1 else None
             if alone:
                 text = text[:start] + with_marker(bare, numbers[alone - 1]) + text[end:]
+            else:
+                better = _better_ranked(bare, sources, passages, numbers, question)
+                if better:
+                    text = text[:start] + with_marker(bare, better) + text[end:]
             continue
         if len(tokenize(bare)) < 2:  # a connective or a stray marker, not a claim
             text = text[:start] + bare + text[end:]
@@ -191,6 +195,22 @@ def _attributed(text: str, passages: list[Passage], question: str) -> tuple[str,
         best = best_support(bare, sources, question)
         text = text[:start] + (with_marker(bare, best) if best else bare) + text[end:]
     return check_markers(text, len(passages))
+
+
+def _better_ranked(claim: str, sources: list[str], passages: list[Passage], numbers: list[int],
+                   question: str) -> int | None:
+    """The passage of a better-ranked article that says the claim as fully as the one cited, if
+    any: two articles telling the same story, the answer cites the one the search ranked first
+    (passages come in rank order, so an article ranks where its first passage stands)."""
+    cited_articles = {passages[n - 1].article_id for n in numbers}
+    first_cited = min(n for n in numbers)
+    said = share(claim, [sources[n - 1] for n in numbers])
+    for n in range(1, first_cited):
+        if (passages[n - 1].article_id not in cited_articles
+                and supported(claim, [sources[n - 1]], question)
+                and share(claim, [sources[n - 1]]) >= said):
+            return n
+    return None
 
 
 def _highlight(passage: Passage, claims: list[str]) -> str | None:

@@ -181,3 +181,32 @@ def test_a_claim_may_restate_the_questions_numbers_but_not_swap_its_subject():
     # A name the question gives is no premise: Tesla's figures are not in a passage about Xiaomi.
     assert not supported("Tesla raised its full-year 2025 delivery target to over 400,000 units.",
                          [TARGET], "What delivery target did Tesla set?")
+
+
+def _passages(*texts_by_article: tuple[str, str]):
+    from rag.answer.retrieval import Passage
+
+    return [Passage(row=i, id=f"{article}:{i}", article_id=article, n=i, title=article, published=None,
+                    source=f"{article}.md", url=None, text=text, score=1.0 - i / 10)
+            for i, (article, text) in enumerate(texts_by_article)]
+
+
+def test_of_two_articles_saying_the_same_the_better_ranked_one_is_cited():
+    from rag.answer.citations import check_answer
+
+    other = "Rivals were caught off guard. " + TARGET
+    passages = _passages(("best-ranked", TARGET + " " + PROFIT), ("ranked-second", other))
+    checked = check_answer(TARGET.rstrip(".") + " [2].", passages, SEED_QUESTION)
+    assert [c.article_id for c in checked.citations] == ["best-ranked"]
+    assert checked.text == TARGET.rstrip(".") + " [1]."
+
+
+def test_a_claim_only_a_lower_ranked_article_supports_keeps_its_citation():
+    from rag.answer.citations import check_answer
+
+    passages = _passages(("best-ranked", PROFIT), ("ranked-second", TARGET))
+    checked = check_answer(TARGET.rstrip(".") + " [2].", passages, SEED_QUESTION)
+    assert [c.article_id for c in checked.citations] == ["ranked-second"]
+    # A passage of the same article ranked higher is not another source: the model's choice stays.
+    passages = _passages(("ranked-second", PROFIT + " " + TARGET), ("ranked-second", TARGET))
+    assert check_answer(TARGET.rstrip(".") + " [2].", passages, SEED_QUESTION).text.endswith("[2].")
