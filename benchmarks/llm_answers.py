@@ -14,6 +14,8 @@ The naive index is the one `benchmarks.quality` builds (the whole corpus, defaul
 `--record FILE` keeps every raw model reply (keyed by the messages sent); `--replay FILE` answers
 from it instead of the model, so a change to the checks after the model (attribution, citations,
 fallbacks) is measured on the very same replies in seconds. Replayed latencies are not the model's.
+Both on one file replay what it holds and ask the model only for prompts it lacks (a question the
+gate used to refuse), adding their replies to it.
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ def _key(messages: list[dict]) -> str:
     return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
 
 
-def keep_replies(path: Path, replay: bool) -> dict:
-    """Record the model's replies to `path`, or (replay) answer from them without a model."""
+def keep_replies(path: Path, replay: bool, record: bool = True) -> dict:
+    """Record the model's replies to `path`, or (replay) answer from them; a prompt with no
+    reply kept goes to the model when `record` too, else fails."""
     from rag.answer.llm import LlmClient
 
     replies = json.loads(path.read_text()) if path.exists() else {}
@@ -65,9 +68,12 @@ def keep_replies(path: Path, replay: bool) -> dict:
 
     def stream(self, messages, timeout_s=None):
         key = _key(messages)
-        if replay:
+        if replay and key in replies:
             yield replies[key]
             return
+        if not record:
+            raise SystemExit(f"{path} holds no reply to one of these prompts: replay it with "
+                             f"--record {path} too, to ask the model for the missing ones")
         pieces = []
         for piece in live(self, messages, timeout_s):
             pieces.append(piece)
@@ -139,9 +145,11 @@ def main() -> None:
     parser.add_argument("--replay", type=Path, help="answer from replies kept by --record")
     args = parser.parse_args()
     assert "holdout" not in args.questions, "never on the held-out set here"
+    if args.record and args.replay and args.record != args.replay:
+        parser.error("--record and --replay together name one file")
     if args.record or args.replay:
-        keep_replies(args.record or args.replay, replay=bool(args.replay))
-    server = None if args.replay else start_server(args.threads, args.port, args.model)
+        keep_replies(args.record or args.replay, replay=bool(args.replay), record=bool(args.record))
+    server = None if args.replay and not args.record else start_server(args.threads, args.port, args.model)
     base_url = f"http://127.0.0.1:{args.port}/v1"
     try:
         base = Settings(index_dir=Path(args.index_dir))
@@ -160,7 +168,9 @@ def main() -> None:
     keep = ("answers", "latency", "settings")
     label = args.model_label or {"0.5b": "Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
                                  "1.5b": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M"}.get(args.model, args.model)
-    how = f"replies replayed from {args.replay} (latencies not the model's)" if args.replay else \
+    how = f"replies replayed from {args.replay}, missing ones from the model (latencies not the " \
+        f"model's)" if args.replay and args.record else \
+        f"replies replayed from {args.replay} (latencies not the model's)" if args.replay else \
         f"xllamacpp, {args.threads} threads, temperature 0, timeout {TIMEOUT_S:.0f} s"
     save(args.name, {"model": f"{label}, {how}",
                          "questions": f"{args.limit} of {args.questions} from number {args.offset + 1}",

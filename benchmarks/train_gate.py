@@ -55,7 +55,7 @@ def collect(settings: Settings, questions: list[Question], seeds: Path | None = 
     for q, vector in zip(questions, vectors):
         found = service.retriever.retrieve(snapshot, collection, RetrievalRequest(
             q.question, vector, settings.top_k, None, parse_as_of(q.as_of)))
-        signals = features(found, snapshot)
+        signals = features(found, snapshot, service.embedder.quick)
         rows.append([signals[name] for name in FEATURES])
     return np.array(rows, dtype=float)
 

@@ -94,7 +94,7 @@ def refusal_sweep(service: RagService, questions) -> None:
     policy = service.refusal_policy
     relevance = np.array([
         policy.relevance(service.retriever.retrieve(
-            snapshot, collection, RetrievalRequest(q.question, v, settings.top_k)), snapshot)
+            snapshot, collection, RetrievalRequest(q.question, v, settings.top_k)), snapshot, service.embedder.quick)
         for q, v in zip(questions, vectors)])
     answerable = np.array([q.answerable for q in questions])
     print("chunks", len(snapshot), "current threshold", round(policy.threshold, 3))

@@ -255,7 +255,7 @@ class RagService:
                                         RetrievalRequest(query, query_vector, self.top_k(top_k), filters,
                                                          asked_at))
         # Timed with the search: the relevance signal is part of deciding what was found.
-        decision = self.refusal_policy.decide(found, snapshot)
+        decision = self.refusal_policy.decide(found, snapshot, self.embedder.quick)
         refuse = decision.refuse
         timings["retrieve_ms"] = _ms(step)
 

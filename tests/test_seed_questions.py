@@ -20,10 +20,11 @@ OFF_TARGET = [q for q in QUESTIONS if not q["answerable"]]
 # Where the answer is a name, number, date or place, the marked span must be it.
 SPAN_KINDS = {"number", "amount", "person", "date", "place", "name"}
 # What the product gets wrong today, kept visible: strict, so a fix shows up as a failure here
-# until the mark is removed. Off-target questions about companies and facts the article mentions
-# in passing (Apple, Samsung in its chip-supply paragraph) or whose words it shares
-# ("third-quarter earnings") pass the gate, and two paraphrases that share almost no words with
-# the article are refused; see the issue-12 note.
+# until the mark is removed. Off-target questions whose words the article shares ("third-quarter
+# earnings", "cars", "deliver", "2025") or about a fact it leaves out pass the gate, and two
+# paraphrases that share almost no words with the article are refused; see the issue-12 note.
+# (Apple's CEO, Samsung's earnings and the SU7's price are refused since the gate reads how well
+# the best sentence answers; the seed questions are among the gate's training questions.)
 KNOWN_MISSES = {
     "How much money did the car business make last quarter?": "gate refuses: no word of it is the article's",
     "Who runs Xiaomi?": "gate refuses: 'runs' is not in the article and the passage embeds far off",
@@ -31,10 +32,7 @@ KNOWN_MISSES = {
     "Why is Xiaomi worried about its earnings?": "'worried' vs 'concerned': the cause sentence is not picked",
     "What did Tesla report in its third-quarter earnings?": "gate: shares 'third-quarter earnings'",
     "How many cars did BYD deliver in 2025?": "gate: shares 'cars', 'deliver', '2025'",
-    "Who is the CEO of Apple?": "gate: Apple is named in the article",
-    "How much did Samsung earn last quarter?": "gate: Samsung is named in the article",
     "How many smartphones did Xiaomi sell in 2024?": "gate: on topic, fact absent",
-    "What is the price of the Xiaomi SU7?": "gate: on topic, fact absent",
 }
 
 

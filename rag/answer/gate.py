@@ -8,7 +8,12 @@ Signals, from the retrieved passages of the best article:
 - `key_coverage`: the share of the question's names and numbers found in the best article's
   retrieved passages ("Tesla" asked, an article about Xiaomi found, is a miss);
 - `staleness`: how long before the window a question names ("this week", "in March 2024") the
-  article was published: an archive whose best match is two years old has no news of this week.
+  article was published: an archive whose best match is two years old has no news of this week;
+- `answer_sentence`: the score of the sentence the extractive answer would lead with
+  (extractive.score_sentences: its meaning against the question, the question's words in it,
+  an answer of the asked type in it): whether one sentence speaks to the question's focus, where
+  the passage-level signals see a passage on the right subject. Its scale follows the sentence
+  weights in extractive.py, so changing those means training the gate again.
 
 Left out: the best article's age for every question. On news QA dev it is the strongest signal
 of all (refusals 0.95 at 5% false refusals), because the unanswerable questions there were asked
@@ -33,9 +38,11 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from rag.answer.extractive import score_sentences
 from rag.answer.question_dates import DAY
 from rag.answer.question_type import QUESTION_WORDS, read_focus
 from rag.answer.retrieval import Passage, Retrieval
@@ -43,7 +50,7 @@ from rag.index.lexical import coverage, tokenize
 from rag.index.snapshot import Snapshot
 from rag.ingest.chunking import embed_text
 
-FEATURES = ("dense", "coverage", "key_coverage", "staleness")
+FEATURES = ("dense", "coverage", "key_coverage", "staleness", "answer_sentence")
 MODEL_FILE = Path(__file__).with_name("gate.json")
 
 
@@ -63,8 +70,10 @@ def _staleness_days(retrieval: Retrieval, published: float) -> float:
     return max(0.0, (time.window.start - published) / DAY)
 
 
-def features(retrieval: Retrieval, snapshot: Snapshot) -> dict[str, float]:
-    """The gate's signals for one retrieval (all zero when nothing was retrieved)."""
+def features(retrieval: Retrieval, snapshot: Snapshot,
+             embed: Callable[[list[str]], np.ndarray]) -> dict[str, float]:
+    """The gate's signals for one retrieval (all zero when nothing was retrieved). `embed` gives
+    the cheap sentence vectors the extractive answer ranks sentences with."""
     if not retrieval.passages:
         return dict.fromkeys(FEATURES, 0.0)
     focus = read_focus(retrieval.query)
@@ -83,7 +92,13 @@ def features(retrieval: Retrieval, snapshot: Snapshot) -> dict[str, float]:
         "coverage": cover,
         "key_coverage": found / len(keys) if keys else 1.0,
         "staleness": math.log1p(_staleness_days(retrieval, published)),
+        "answer_sentence": _answer_sentence(retrieval, embed),
     }
+
+
+def _answer_sentence(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray]) -> float:
+    scored = score_sentences(retrieval, embed)
+    return scored[0].score if scored else 0.0
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,24 @@
 """The refusal decision, in one place: does what was retrieved answer the question at all?
 
 The signal is the relevance gate's probability that the question is answered (rag/answer/gate.py:
-meaning, the question's own words, its names and numbers in the article, and whether the article
-is from the time the question asks about), refused below one threshold. The threshold is the
-model's own, chosen when it was trained; it does not grow with the collection."""
+meaning, the question's own words, its names and numbers in the article, whether the article is
+from the time the question asks about, and how well its best sentence answers), refused below one
+threshold. The threshold is the model's own, chosen when it was trained; it does not grow with
+the collection."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
 
 from rag.answer.gate import features, load_model
 from rag.answer.retrieval import Retrieval
 from rag.config import Settings
 from rag.index.snapshot import Snapshot
+
+Embed = Callable[[list[str]], np.ndarray]
 
 
 @dataclass
@@ -29,13 +35,14 @@ class RefusalPolicy:
         self.threshold = (settings.refusal_threshold if settings.refusal_threshold is not None
                           else self.model.threshold)
 
-    def relevance(self, retrieval: Retrieval, snapshot: Snapshot) -> float:
-        return self.model.probability(features(retrieval, snapshot))
+    def relevance(self, retrieval: Retrieval, snapshot: Snapshot, embed: Embed) -> float:
+        return self.model.probability(features(retrieval, snapshot, embed))
 
-    def decide(self, retrieval: Retrieval, snapshot: Snapshot) -> RefusalDecision:
-        """The one entry point: refuse when nothing was found or the gate says it is not covered."""
+    def decide(self, retrieval: Retrieval, snapshot: Snapshot, embed: Embed) -> RefusalDecision:
+        """The one entry point: refuse when nothing was found or the gate says it is not covered.
+        `embed`: the cheap sentence vectors (LocalEmbedder.quick) the answer sentence is found by."""
         if not retrieval.passages:
             return RefusalDecision(True, 0.0, self.threshold, {})
-        signals = features(retrieval, snapshot)
+        signals = features(retrieval, snapshot, embed)
         score = self.model.probability(signals)
         return RefusalDecision(score < self.threshold, score, self.threshold, signals)

@@ -156,7 +156,7 @@ def relevance_of(service, question: str) -> float:
     vector = service.embedder.embed([question])[0]
     found = service.retriever.retrieve(snapshot, service.store.collection(snapshot.name),
                                        RetrievalRequest(question, vector, service.top_k(None)))
-    return service.refusal_policy.relevance(found, snapshot)
+    return service.refusal_policy.relevance(found, snapshot, service.embedder.quick)
 
 
 def test_the_refusal_decision_does_not_depend_on_the_stage_list(seed_index):
