@@ -11,7 +11,9 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+import numpy as np
 
 from rag.answer import condense, question_dates
 from rag.answer import llm as llm_mod
@@ -39,6 +41,19 @@ _DEFAULT = object()
 
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 1)
+
+
+def _remembered(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]], np.ndarray]:
+    """`embed` that computes each text once: the gate and the extractive answer score the same
+    sentences of one retrieval (with an embeddings server, one request instead of two)."""
+    known: dict[str, np.ndarray] = {}
+
+    def vectors(texts: list[str]) -> np.ndarray:
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            known.update(zip(missing, embed(missing)))
+        return np.stack([known[text] for text in texts]) if texts else embed(texts)
+    return vectors
 
 
 class RagService:
@@ -255,13 +270,14 @@ class RagService:
                                         RetrievalRequest(query, query_vector, self.top_k(top_k), filters,
                                                          asked_at))
         # Timed with the search: the relevance signal is part of deciding what was found.
-        decision = self.refusal_policy.decide(found, snapshot, self.embedder.quick)
+        quick = _remembered(self.embedder.quick)
+        decision = self.refusal_policy.decide(found, snapshot, quick)
         refuse = decision.refuse
         timings["retrieve_ms"] = _ms(step)
 
         def extract(reason: str | None = None) -> Iterator[Event]:
             mode = "extractive-fallback" if reason else "extractive"
-            yield from extractive_answer(found, self.embedder.quick, self.settings.answer_sentences,
+            yield from extractive_answer(found, quick, self.settings.answer_sentences,
                                          timings, mode, reason, focus=question,
                                          encode=self.embedder.embed)
 
