@@ -173,3 +173,23 @@ def test_the_refusal_decision_does_not_depend_on_the_stage_list(seed_index):
 def test_an_unknown_ranking_stage_is_a_clear_configuration_error(seed_index):
     with pytest.raises(ConfigError, match="RAG_RANKING_STAGES: unknown stage.*freshness"):
         seed_index.service(ranking_stages=["dense", "freshness"])
+
+
+def test_sentence_vectors_are_computed_once_per_question():
+    """The gate and the extractive answer score the same sentences: with an embeddings server
+    that is one request for them, not two."""
+    import numpy as np
+
+    from rag.service import _remembered
+
+    asked = []
+
+    def embed(texts):
+        asked.append(list(texts))
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    quick = _remembered(embed)
+    first = quick(["question", "a sentence", "another sentence"])
+    again = quick(["question", "follow-up", "a sentence", "another sentence"])
+    assert asked == [["question", "a sentence", "another sentence"], ["follow-up"]]
+    assert np.array_equal(again[[0, 2, 3]], first) and again.shape == (4, 2)
