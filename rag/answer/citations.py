@@ -203,7 +203,7 @@ def _better_ranked(claim: str, sources: list[str], passages: list[Passage], numb
     any: two articles telling the same story, the answer cites the one the search ranked first
     (passages come in rank order, so an article ranks where its first passage stands)."""
     cited_articles = {passages[n - 1].article_id for n in numbers}
-    first_cited = min(n for n in numbers)
+    first_cited = min(numbers)
     said = share(claim, [sources[n - 1] for n in numbers])
     for n in range(1, first_cited):
         if (passages[n - 1].article_id not in cited_articles

@@ -1,7 +1,7 @@
 """The relevance gate's signals and its model: does the article the answer would cite speak to
 the question's subject, and does it hold what the question asks for?
 
-Signals, from the retrieved passages of the best article:
+Signals, from the retrieved passages (the best article's, where a signal is about the article):
 - `dense`: the best passage's cosine to the question (meaning);
 - `coverage`: the IDF-weighted share of the question's own words in that passage (words of
   asking such as "who", "what", "did" left out);
