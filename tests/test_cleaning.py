@@ -91,3 +91,25 @@ def test_a_keyword_paragraph_goes_when_repetition_agrees():
     cleaned, _ = clean_articles(articles)
     for article in cleaned:
         assert "Advertisement" not in article.text and "about the harbour" in article.text
+
+
+NOTICE = ("We will use the information you have shared for carefully considered and specific "
+          "purposes, where we believe we have a legitimate case to do so, for example to send you "
+          "communications about similar products and services we offer. You can find out more "
+          "about our legitimate interest activity in our Privacy Policy.")
+WIRE = ("The agency said the storm would bring heavy rain to the coast on Friday, with gusts of up "
+        "to 90 kilometres an hour expected in exposed areas and flooding likely along the rivers "
+        "that drain the hills, and it asked residents to avoid travel until Saturday morning.")
+
+
+def test_a_long_privacy_notice_on_every_page_goes_but_a_long_shared_news_paragraph_stays():
+    assert 40 < len(NOTICE.split()) <= 100 and 40 < len(WIRE.split()) <= 100
+    articles = [raw("\n\n".join([f"Story {i} about the harbour and its ships, number {i}.", NOTICE,
+                                 WIRE, BODY[i % 4]]), f"a{i}") for i in range(4)]
+    cleaned, _ = clean_articles(articles)
+    for article in cleaned:
+        assert "legitimate interest" not in article.text
+        assert WIRE in article.text and "about the harbour" in article.text
+    # On one page only, the notice is not known to be furniture: a keyword alone removes nothing.
+    [alone], _ = clean_articles(articles[:1])
+    assert "legitimate interest" in alone.text

@@ -19,6 +19,7 @@ from rag.ingest.sentences import split_sentences
 
 MIN_WORDS = 5
 _SENTENCE_END = re.compile(r"[.!?…][\"”'’)\]]*$")
+_QUESTION_END = re.compile(r"\?[\"”'’)\]]*$")
 # Weights of sentence meaning, question-term coverage, the passage's own retrieval score, whether
 # the sentence holds an answer of the asked type (a number for "how many", a name for "who"), and
 # whether it opens its article (news puts the answer in the lead); tuned on news QA dev.
@@ -60,6 +61,8 @@ def candidates(retrieval: Retrieval) -> list[tuple[int, int, str]]:
             if key in seen or len(sentence.split()) < MIN_WORDS or not _SENTENCE_END.search(sentence):
                 continue
             if is_instruction(sentence):  # article text never gives orders through an answer
+                continue
+            if _QUESTION_END.search(sentence):  # a question asks, it tells nothing (quiz pages)
                 continue
             seen.add(key)
             out.append((index, position, sentence))

@@ -47,8 +47,12 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 # Bump when cleaning changes its output: the next rebuild then re-cleans every article (and
 # re-embeds only those whose cleaned text changed).
-CLEANING_VERSION = 3
+CLEANING_VERSION = 4
 MAX_BOILERPLATE_WORDS = 40
+# A sign-up or privacy notice runs longer than other furniture (The Week's newsletter notice is
+# about 50 words on every page): repeated across pages *and* worded as a notice, it goes up to
+# this length; repetition alone stays limited to short paragraphs (syndicated news repeats).
+MAX_NOTICE_WORDS = 100
 HEADING_MAX_WORDS = 12
 MIN_ARTICLES_FOR_REPETITION = 3
 TAIL_BOILERPLATE_SHARE = 0.5
@@ -153,10 +157,14 @@ def _tail_start(paras: list[_Para]) -> int:
     return len(paras)
 
 
+def _may_be_furniture(paragraph: str, words: int) -> bool:
+    return words <= MAX_BOILERPLATE_WORDS or (words <= MAX_NOTICE_WORDS and bool(_PROMO.search(paragraph)))
+
+
 def clean_text(text: str, shared_keys: set[str] | frozenset[str] = frozenset()) -> str:
     paras = _paragraphs(text)
     for p in paras:
-        p.repeated_across = p.key in shared_keys and p.words <= MAX_BOILERPLATE_WORDS
+        p.repeated_across = p.key in shared_keys and _may_be_furniture(p.text, p.words)
     body = paras[: _tail_start(paras)]
     # Site furniture before the first real paragraph (section names, share bars).
     while len(body) > 1 and body[0].furniture and body[0].words <= HEADING_MAX_WORDS:
@@ -166,8 +174,9 @@ def clean_text(text: str, shared_keys: set[str] | frozenset[str] = frozenset()) 
 
 
 def short_paragraph_keys(text: str) -> set[str]:
-    """The article's short paragraphs, normalised: what may be furniture if others share it."""
-    keys = {_key(p) for p in split_paragraphs(text) if len(p.split()) <= MAX_BOILERPLATE_WORDS}
+    """The article's short paragraphs (and notices), normalised: what may be furniture if others
+    share it."""
+    keys = {_key(p) for p in split_paragraphs(text) if _may_be_furniture(p, len(p.split()))}
     return {k for k in keys if k}
 
 

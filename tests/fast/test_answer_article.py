@@ -44,3 +44,12 @@ def test_a_lower_ranked_article_that_answers_clearly_better_is_chosen():
                            "Xiaomi delivered about 39,000 cars in October, a rival outlet said.",
                            first_score=0.90, second_score=0.95)
     assert _answer_article(retrieval) == "ranked-second"
+
+
+def test_a_question_in_the_passage_is_never_the_answer():
+    # Quiz pages ask what the reader asks: the question matches best, and answers nothing.
+    retrieval = _retrieval("How many of the 40,000 cars Xiaomi delivered in October went to Beijing?",
+                           "Xiaomi delivered about 39,000 cars in October, a rival outlet said.",
+                           first_score=0.95, second_score=0.90)
+    picks = pick_sentences(retrieval, _same_vector, 2)
+    assert [p.sentence for p in picks] == ["Xiaomi delivered about 39,000 cars in October, a rival outlet said."]
