@@ -25,7 +25,9 @@ import hashlib
 import json
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from benchmarks.common import save
@@ -45,13 +47,19 @@ def start_server(threads: int, port: int, model: str) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "rag.llm_server", "--model", str(model),
                              "--port", str(port), "--threads", str(threads), "--alias", "qwen"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in proc.stdout:
-        if line.startswith("READY"):
-            break
     # llama.cpp logs every request: keep draining, or the pipe fills and the server stalls.
-    import threading
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    return proc
+    # Ready when it answers (as the tests and `make run` wait): the "READY" line sometimes never
+    # came although the server was listening, and the benchmark waited on it for good.
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).close()
+            return proc
+        except OSError:
+            time.sleep(1)
+    proc.kill()
+    raise SystemExit(f"the model server on port {port} did not start")
 
 
 def _key(messages: list[dict]) -> str:
