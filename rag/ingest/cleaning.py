@@ -158,7 +158,8 @@ def _tail_start(paras: list[_Para]) -> int:
 
 
 def _may_be_furniture(paragraph: str, words: int) -> bool:
-    return words <= MAX_BOILERPLATE_WORDS or (words <= MAX_NOTICE_WORDS and bool(_PROMO.search(paragraph)))
+    return words <= MAX_BOILERPLATE_WORDS or (
+        words <= MAX_NOTICE_WORDS and bool(_PROMO.search(paragraph)))
 
 
 def clean_text(text: str, shared_keys: set[str] | frozenset[str] = frozenset()) -> str:
