@@ -18,24 +18,21 @@ that `benchmarks.llm_answers --record` kept. Development only: never run it on t
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 from pathlib import Path
 
 from benchmarks.common import RESULTS
-from benchmarks.llm_answers import keep_replies
+from benchmarks.llm_answers import keep_replies, with_local_llm
 from rag.config import Settings
 from rag.eval.run import load_questions, run_questions
+from rag.ingest.loading import load_articles
 from rag.service import RagService
 
 AUDIT = RESULTS / "newsqa-dev-citation-audit.json"
 
 
 def titles(corpus: Path) -> dict[str, str]:
-    opener = gzip.open if corpus.suffix == ".gz" else open
-    with opener(corpus, "rt", encoding="utf-8") as lines:
-        return {row["id"]: f"{row.get('published') or '?'} {row['title']}"
-                for row in map(json.loads, lines)}
+    return {a.id: f"{a.published or '?'} {a.title}" for a in load_articles(corpus).articles}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,9 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(index_dir=args.index_dir)
     if args.replies:
         keep_replies(args.replies, replay=True, record=False)
-        settings = settings.model_copy(update={  # never reached: every reply comes from the file
-            "openai_base_url": "http://127.0.0.1:9/v1", "openai_api_key": "replay",
-            "llm_model": "qwen", "llm_temperature": 0.0})
+        # Never reached: every reply comes from the file (a missing one stops the run).
+        settings = with_local_llm(settings, "http://127.0.0.1:9/v1")
     questions = load_questions(args.questions)[args.offset:]
     questions = questions[:args.limit] if args.limit else questions
     outcomes = run_questions(RagService(settings), questions, progress=False)

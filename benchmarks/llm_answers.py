@@ -62,6 +62,13 @@ def start_server(threads: int, port: int, model: str) -> subprocess.Popen:
     raise SystemExit(f"the model server on port {port} did not start")
 
 
+def with_local_llm(base: Settings, base_url: str) -> Settings:
+    """`base` answering through the benchmark's model server (or its recorded replies)."""
+    return base.model_copy(update={"openai_base_url": base_url, "openai_api_key": "local",
+                                   "llm_model": "qwen", "llm_temperature": 0.0,
+                                   "llm_timeout_s": TIMEOUT_S})
+
+
 def _key(messages: list[dict]) -> str:
     return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
 
@@ -161,9 +168,7 @@ def main() -> None:
     base_url = f"http://127.0.0.1:{args.port}/v1"
     try:
         base = Settings(index_dir=Path(args.index_dir))
-        with_llm = base.model_copy(update={"openai_base_url": base_url, "openai_api_key": "local",
-                                           "llm_model": "qwen", "llm_temperature": 0.0,
-                                           "llm_timeout_s": TIMEOUT_S})
+        with_llm = with_local_llm(base, base_url)
         corpus, questions = Path(args.corpus), questions_from(Path(args.questions), args.offset)
         ours_llm = evaluate(with_llm, corpus, questions, limit=args.limit, progress=False)
         ours_extractive = evaluate(base, corpus, questions, limit=args.limit, progress=False)
