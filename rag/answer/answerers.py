@@ -14,7 +14,7 @@ from rag.answer import extractive
 from rag.answer.citations import NOT_COVERED, MarkerStream, check_answer, citation
 from rag.answer.llm import LlmClient, answer_messages
 from rag.answer.question_type import read_focus
-from rag.answer.retrieval import Retrieval
+from rag.answer.retrieval import Passage, Retrieval
 from rag.answer.spans import span_in_answer
 from rag.errors import LlmError
 from rag.models import Answer, AnswerSpan, NearbyArticle
@@ -97,13 +97,21 @@ class _HoldBack:
         return out
 
 
+def by_article(passages: list[Passage]) -> list[Passage]:
+    """The passages in rank order, each article's together (where its best passage ranks)."""
+    first = {}
+    for index, passage in enumerate(passages):
+        first.setdefault(passage.article_id, index)
+    return sorted(passages, key=lambda p: first[p.article_id])
+
+
 def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Callable,
                timings: dict) -> Iterator[Event]:
     """Stream the LLM's answer through the marker check. On failure or timeout, or when the
     answer cites no passage, the extractive answer follows a reset event; when the LLM says the
     passages do not cover the question, a refusal follows."""
     started = time.perf_counter()
-    passages = retrieval.passages
+    passages = by_article(retrieval.passages)
     markers = MarkerStream(len(passages))
     held = _HoldBack()
 

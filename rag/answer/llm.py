@@ -22,7 +22,8 @@ Rules:
 2. Use only facts stated in the passages. End every sentence with the number of the passage it rests on, in square brackets, like [1] or [2][3].
 3. If the passages do not answer the question, reply with exactly: {NOT_COVERED}
 4. Answer in one or two full sentences. Start with the answer itself (the name, number, date or place asked for), do not repeat the question, add what the passage says about the answer (who said it, when, how much, why), and end each sentence with its passage number in brackets.
-5. Each passage shows its publication date. Questions are asked on the date given; "now", "latest" and "this week" mean as of that date, and a newer passage outranks an older one."""
+5. The passages come best match first, grouped by article. Answer from the first passage that answers the question; use a later one only for what the earlier ones do not say.
+6. Each passage shows its publication date. Questions are asked on the date given; "now", "latest" and "this week" mean as of that date."""
 
 CONDENSE_PROMPT = """Rewrite the user's last question as one standalone question that can be understood without the conversation. Keep names and subjects from earlier turns that the question refers to. Reply with the question only."""
 

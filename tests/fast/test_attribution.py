@@ -8,6 +8,7 @@ import re
 
 from rag.answer.attribution import strip_markers
 from tests.conftest import SEED_QUESTION
+from tests.fakes import FakeLlm
 from tests.fast.test_llm import after_last_reset
 
 PASSAGE = re.compile(r'<passage n="(\d+)"[^>]*>\n(.*?)\n</passage>', re.S)
@@ -210,3 +211,25 @@ def test_a_claim_only_a_lower_ranked_article_supports_keeps_its_citation():
     # A passage of the same article ranked higher is not another source: the model's choice stays.
     passages = _passages(("ranked-second", PROFIT + " " + TARGET), ("ranked-second", TARGET))
     assert check_answer(TARGET.rstrip(".") + " [2].", passages, SEED_QUESTION).text.endswith("[2].")
+
+
+def test_the_model_sees_each_articles_passages_together_and_its_numbers_cite_them():
+    import numpy as np
+
+    from rag.answer.answerers import llm_answer
+    from rag.answer.retrieval import Retrieval
+
+    # Ranked best-ranked, other, best-ranked: the prompt shows both best-ranked passages first.
+    passages = _passages(("best-ranked", PROFIT), ("ranked-second", "Rivals were caught off guard."),
+                         ("best-ranked", TARGET))
+    retrieval = Retrieval(query=SEED_QUESTION, passages=passages, articles=[], query_tokens=[],
+                          query_vector=np.zeros(4))
+    llm = FakeLlm(TARGET.rstrip(".") + " [2].")
+    events = list(llm_answer(llm, SEED_QUESTION, retrieval, fallback=lambda why: iter(()), timings={}))
+    shown = re.findall(r'<passage n="(\d+)" title="([^"]+)"', llm.prompts[0])
+    assert shown == [("1", "best-ranked"), ("2", "best-ranked"), ("3", "ranked-second")]
+    assert "best match first" in llm.requests[0][0]["content"]
+    answer = events[-1]["answer"]
+    assert answer.mode == "llm" and answer.answer == TARGET.rstrip(".") + " [2]."
+    [cited] = answer.citations
+    assert (cited.n, cited.article_id, cited.quote) == (2, "best-ranked", TARGET)
