@@ -111,6 +111,8 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
     answer cites no passage, the extractive answer follows a reset event; when the LLM says the
     passages do not cover the question, a refusal follows."""
     started = time.perf_counter()
+    # Shown best article first, its passages together (and the prompt says so): the small local
+    # model otherwise often cited a later passage of another story (docs/benchmarks.md).
     passages = by_article(retrieval.passages)
     markers = MarkerStream(len(passages))
     held = _HoldBack()
