@@ -14,7 +14,7 @@ from rag.answer import extractive
 from rag.answer.citations import NOT_COVERED, MarkerStream, check_answer, citation
 from rag.answer.llm import LlmClient, answer_messages
 from rag.answer.question_type import read_focus
-from rag.answer.retrieval import Passage, Retrieval
+from rag.answer.retrieval import Retrieval, group_by_article
 from rag.answer.spans import span_in_answer
 from rag.errors import LlmError
 from rag.models import Answer, AnswerSpan, NearbyArticle
@@ -97,14 +97,6 @@ class _HoldBack:
         return out
 
 
-def by_article(passages: list[Passage]) -> list[Passage]:
-    """The passages in rank order, each article's together (where its best passage ranks)."""
-    first = {}
-    for index, passage in enumerate(passages):
-        first.setdefault(passage.article_id, index)
-    return sorted(passages, key=lambda p: first[p.article_id])
-
-
 def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Callable,
                timings: dict) -> Iterator[Event]:
     """Stream the LLM's answer through the marker check. On failure or timeout, or when the
@@ -113,7 +105,7 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
     started = time.perf_counter()
     # Shown best article first, its passages together (and the prompt says so): the small local
     # model otherwise often cited a later passage of another story (docs/benchmarks.md).
-    passages = by_article(retrieval.passages)
+    passages = [p for hit in group_by_article(retrieval.passages) for p in hit.passages]
     markers = MarkerStream(len(passages))
     held = _HoldBack()
 
