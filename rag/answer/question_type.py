@@ -33,13 +33,20 @@ _TYPES = (
     ("statement", re.compile(r"\bwhat (?:did|does|do|has|have|had|will|would) .*\b(?:say|said|tell|"
                              r"announce|report|reveal|claim|warn|mean|think|show|find|found|"
                              r"expect|plan|argue|write|predict)\b", re.I)),
-    # Money and counts asked with "what", or with no question word at all ("Xiaomi EV profit?").
+)
+# Money and counts asked with "what", or with no question word at all ("Xiaomi EV profit?").
+# Only when the question names no other noun it asks for: "which pop singer ... set a record"
+# asks for a singer, "which popular food" (its rising cost) for a food.
+_BY_KEYWORD = (
     ("amount", re.compile(r"\b(?:earn|earned|earnings|profit|profits|revenue|sales|price|cost|"
                           r"worth|valuation|salary|fine|budget|deal)\b", re.I)),
     ("number", re.compile(r"\b(?:target|goal|forecast|estimate|total|tally|score|rate|figure|"
                           r"count|population|record)\b", re.I)),
-    ("name", re.compile(r"\b(?:what|which)\b", re.I)),
 )
+_WHICH = re.compile(r"\b(?:what|which)\b", re.I)
+_RELATIVE_WHO = re.compile(r",\s+who(?:m|se)?\b", re.I)
+# A sentence ends before a capital, but not after an abbreviation ("Sen.", "Jan.") or initial.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)(?<!\b[A-Z]\.)(?<!\b[A-Z][a-z][a-z]\.)\s+(?=[\"“‘']?[A-Z])")
 # Names: capitalised words (with inner capitals, hyphens and apostrophes), joined by "of", "de",
 # "the" and the like inside a name. Sentence-initial words are names only if capitalised inside
 # the question too.
@@ -70,11 +77,26 @@ class QuestionFocus:
         return tuple(dict.fromkeys(out + [n.replace(",", "") for n in self.numbers]))
 
 
+def asking_clause(question: str) -> str:
+    """The sentence of a question that asks: quiz questions open with context ("Cindy Williams,
+    who played Shirley, died at 75. She also appeared in which of these films?")."""
+    sentences = [s for s in _SENTENCE_BREAK.split(question.strip()) if s.strip()]
+    return sentences[-1] if sentences else question
+
+
 def answer_type(question: str) -> str:
+    question = asking_clause(question)
+    noun = _asked_noun(question)
     for name, pattern in _TYPES:
-        if pattern.search(question):
+        match = pattern.search(question)
+        # "West, who changed his name, is acquiring which platform?": a relative "who"
+        # describes the subject; the noun after "which" is what is asked.
+        if match and not (name == "person" and noun and _RELATIVE_WHO.search(question)):
             return name
-    return "other"
+    for name, pattern in _BY_KEYWORD:
+        if pattern.search(question) and (noun is None or pattern.search(noun)):
+            return name
+    return "name" if _WHICH.search(question) else "other"
 
 
 def name_spans(text: str) -> list[tuple[int, int]]:
@@ -110,9 +132,16 @@ _TYPE_HEADS = {"person": "person", "place": "place"}
 def head_noun(question: str) -> str | None:
     """The noun a "which"/"what" question asks for, with its modifiers: "which popular singer
     will..." gives "popular singer"; "what is it" gives none. Up to three words, ended by a verb
-    form, an adverb, a function word or punctuation ("which company's stock" gives "company")."""
+    form, an adverb, a function word or punctuation ("which company's stock" gives "company").
+    For a question that names none, the kind of a person or place asked for."""
+    return _asked_noun(asking_clause(question)) or _TYPE_HEADS.get(answer_type(question))
+
+
+def _asked_noun(question: str) -> str | None:
     # "What is their destination?", "What is the rule called?": the noun after the article.
-    pattern = r"\b(?:which|what)\s+(?:(?:is|was|are|were)\s+(?:the|its|their|his|her)\s+)?([^?.,;:!\"“”]*)"
+    # "Which of these films": the noun after the partitive.
+    pattern = (r"\b(?:which|what)\s+(?:(?:is|was|are|were)\s+(?:the|its|their|his|her)\s+|"
+               r"of\s+(?:the\s+following|the|these|those|its|their|his|her)(?:\s+|\b))?([^?.,;:!\"“”]*)")
     for match in re.finditer(pattern, question, re.I):
         words = match.group(1).split()
         if not words or words[0].lower() in _AUXILIARY:
@@ -130,7 +159,7 @@ def head_noun(question: str) -> str | None:
                 break
         if out:
             return " ".join(out)
-    return _TYPE_HEADS.get(answer_type(question))
+    return None
 
 
 # "Which NFL star", "which professional golfer": a person asked by what they are, so a full name

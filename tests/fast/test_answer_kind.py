@@ -86,3 +86,31 @@ def test_a_name_may_repeat_the_kind_asked_for():
     sentence = "Harriet Hageman, backed by Donald Trump, won the Wyoming primary on Tuesday."
     assert marked(sentence, "Wyoming elected which Trump-backed Republican in the primary?") == \
         "Harriet Hageman"
+
+
+@pytest.mark.parametrize("question, kind, head", [
+    # The noun after "which" says what is asked, whatever money or count words surround it.
+    ("Which pop singer's concert film set a box-office record?", "person", "pop singer"),
+    ("Nothing rose faster than the cost of which breakfast staple?", "name", "breakfast staple"),
+    ("Which measure did the senators leave out of the deal?", "name", "measure"),
+    # With no such noun, or a noun that is itself the count, the words still say it.
+    ("What is Xiaomi's delivery target?", "number", None),
+    ("What is the current average rate for a 30-year mortgage?", "number", "current average rate"),
+    ("Xiaomi EV profit?", "amount", None),
+    # Quiz questions open with context; the sentence that asks decides, and a relative "who"
+    # describes the subject rather than asking for a person.
+    ("Nichelle Nichols, who starred in Star Trek, died at 89. Which role did she play?",
+     "name", "role"),
+    ("Ye, who changed his name last year, is buying which social network?", "name", "social network"),
+    ("After the queen's death in September, who became king?", "person", "person"),
+    ("The actress died at 75. She also appeared in which of these films?", "name", "films"),
+    ("Which of the following bands will headline the concert?", "name", "bands"),
+])
+def test_the_asking_sentence_and_its_noun_decide_the_answer_type(question, kind, head):
+    focus = read_focus(question)
+    assert (focus.answer_type, focus.head) == (kind, head)
+
+
+def test_a_singer_asked_for_is_marked_not_the_record_beside_her():
+    sentence = "Taylor Swift's concert film opened to a record $96 million in North America."
+    assert marked(sentence, "Which pop singer's concert film set a box-office record?") == "Taylor Swift"
