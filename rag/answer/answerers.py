@@ -50,6 +50,7 @@ def extractive_answer(retrieval: Retrieval, embed: Callable[[list[str]], np.ndar
     """`focus` is the question as typed when the searched query was rewritten from it;
     `encode` the full sentence encoder, for marking a name asked by its kind."""
     started = time.perf_counter()
+    retrieval = extractive.with_top_article(retrieval)
     picks = extractive.pick_sentences(retrieval, embed, count, focus, encode)
     if not picks:
         yield from refusal(retrieval, timings)

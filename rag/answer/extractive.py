@@ -5,7 +5,7 @@ itself (the name, number, date or place asked for) is marked as a span."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -34,6 +34,10 @@ RERANK, W_KIND_FIT = 6, 0.8  # tuned on news QA dev
 # Chosen out of fold on news QA dev: citation precision 0.81 -> 0.84 at the same accuracy.
 W_ARTICLE_RANK, MAX_RANK_STEPS = 0.1, 4
 MAX_ANSWER_WORDS = 60
+# The best-ranked article's next passages beyond the top k are candidates too: its answer often
+# sits in a paragraph that matched the question's words less well than another article's did.
+# On news QA dev 1, 2 or 3 extra passages score alike (accuracy +3 questions of 295), 5 less.
+TOP_ARTICLE_EXTRA = 2
 
 
 @dataclass
@@ -67,6 +71,16 @@ def candidates(retrieval: Retrieval) -> list[tuple[int, int, str]]:
             seen.add(key)
             out.append((index, position, sentence))
     return out
+
+
+def with_top_article(retrieval: Retrieval) -> Retrieval:
+    """The retrieval with up to TOP_ARTICLE_EXTRA more passages of its best-ranked article (its
+    best passages not already shown, by score) after its own."""
+    if not retrieval.articles:
+        return retrieval
+    shown = {passage.id for passage in retrieval.passages}
+    extra = [p for p in retrieval.articles[0].passages if p.id not in shown][:TOP_ARTICLE_EXTRA]
+    return replace(retrieval, passages=retrieval.passages + extra) if extra else retrieval
 
 
 def known_names(retrieval: Retrieval) -> frozenset[str]:

@@ -3,6 +3,7 @@ lower-ranked article must answer clearly better before it is chosen over the bes
 
 import numpy as np
 
+from rag.answer.answerers import extractive_answer
 from rag.answer.extractive import pick_sentences
 from rag.answer.retrieval import ArticleHit, Passage, Retrieval
 from rag.index.lexical import tokenize
@@ -53,3 +54,23 @@ def test_a_question_in_the_passage_is_never_the_answer():
                            first_score=0.95, second_score=0.90)
     picks = pick_sentences(retrieval, _same_vector, 2)
     assert [p.sentence for p in picks] == ["Xiaomi delivered about 39,000 cars in October, a rival outlet said."]
+
+
+def test_the_best_ranked_articles_next_passage_can_answer_beyond_the_top_k():
+    # The passage that matched the question's words best says nothing of deliveries; the
+    # article's answer sits in a passage that ranked below another article's.
+    def passage(row, article, n, text, score):
+        return Passage(row=row, id=f"{article}:{n}", article_id=article, n=n, title=article,
+                       published="2025-11-01", source="test", url=None, text=text, score=score)
+    opening = passage(0, "ranked-first", 0, "Xiaomi opened a car showroom in Beijing in October.", 0.95)
+    answer = passage(1, "ranked-first", 3, "Xiaomi delivered more than 40,000 cars in October, it said.", 0.40)
+    other = passage(2, "ranked-second", 0, "Xiaomi's cars drew long queues in October, analysts said.", 0.60)
+    articles = [ArticleHit("ranked-first", "ranked-first", "2025-11-01", "test", None, 0.95, [opening, answer]),
+                ArticleHit("ranked-second", "ranked-second", "2025-11-01", "test", None, 0.60, [other])]
+    retrieval = Retrieval(query=QUESTION, passages=[opening, other], articles=articles,
+                          query_tokens=tokenize(QUESTION), query_vector=np.zeros(4))
+    final = [e for e in extractive_answer(retrieval, _same_vector, 1, {}) if e["event"] == "answer"][0]
+    reply = final["answer"]
+    assert reply.answer.startswith("Xiaomi delivered more than 40,000 cars")
+    assert reply.answer[reply.answer_span.start:reply.answer_span.end] == "40,000"
+    assert [(c.article_id, c.quote) for c in reply.citations] == [("ranked-first", answer.text)]
