@@ -67,6 +67,7 @@ class QuestionFocus:
     numbers: tuple[str, ...]
     terms: tuple[str, ...]  # stemmed content words, question words left out
     head: str | None = None  # what the answer is ("which Chinese chipmaker": "Chinese chipmaker")
+    unit: tuple[str, ...] = ()  # what is counted, stemmed ("how many days": "day")
 
     @property
     def key_terms(self) -> tuple[str, ...]:
@@ -179,10 +180,26 @@ def _asked_kind(question: str, head: str | None) -> str:
     return kind
 
 
+_COUNTED = re.compile(r"\bhow many\s+([^?.,;:!]*)", re.I)
+
+
+def counted(question: str) -> tuple[str, ...]:
+    """The stemmed words of what a "how many" question counts: up to three words after it,
+    ended by a verb or function word ("how many cars did Xiaomi deliver": "car")."""
+    match = _COUNTED.search(asking_clause(question))
+    words: list[str] = []
+    for word in (match.group(1).split() if match else []):
+        if word.lower() in _HEAD_STOP or len(words) == 3:
+            break
+        words.append(word)
+    return tuple(tokenize(" ".join(words)))
+
+
 @lru_cache(maxsize=512)
 def read_focus(question: str) -> QuestionFocus:
     """Cached: the gate, the sentence picker and the span all read the same question."""
     terms = tuple(t for t in tokenize(question) if t not in QUESTION_WORDS)
     head = head_noun(question)
     return QuestionFocus(_asked_kind(question, head), tuple(dict.fromkeys(names_in(question))),
-                         tuple(dict.fromkeys(_NUMBER.findall(question))), terms, head)
+                         tuple(dict.fromkeys(_NUMBER.findall(question))), terms, head,
+                         counted(question))

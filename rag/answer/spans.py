@@ -123,6 +123,15 @@ def _names(sentence: str, person: bool, known: frozenset[str] | None = None) -> 
     return spans
 
 
+UNCOUNTED = 0.5  # how well a number matches "how many X" when X does not follow it
+_NEXT_WORDS = re.compile(r"^\W*((?:[\w’'\-]+\W+){0,3})")
+
+
+def _counts(sentence: str, span: tuple[int, int], unit: tuple[str, ...]) -> bool:
+    """Whether the words just after the number (up to three) name what is counted."""
+    return bool(set(tokenize(_NEXT_WORDS.match(sentence[span[1]:]).group(1))) & set(unit))
+
+
 def _candidates(sentence: str, focus: QuestionFocus,
                 known: frozenset[str] | None = None) -> tuple[list[tuple[int, int]], float]:
     """Spans of the asked type, and how sure the type is (a plain number for "how much" is
@@ -133,6 +142,11 @@ def _candidates(sentence: str, focus: QuestionFocus,
         if not spans and kind == "amount":  # "how much did it raise? 2 billion"
             spans = [m.span() for m in _DIGITS.finditer(sentence)]
             strength = 0.25
+        if spans and kind == "number" and focus.unit:
+            # "How many days?": "seven days", not the year beside it; a number of another
+            # thing is a weaker answer.
+            counting = [s for s in spans if _counts(sentence, s, focus.unit)]
+            spans, strength = (counting, 1.0) if counting else (spans, UNCOUNTED)
     else:
         spans = _names(sentence, kind == "person", known)
         if kind != "person":  # titles of shows, songs, books, laws: "Succession", "Break My Soul"

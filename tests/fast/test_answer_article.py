@@ -74,3 +74,17 @@ def test_the_best_ranked_articles_next_passage_can_answer_beyond_the_top_k():
     assert reply.answer.startswith("Xiaomi delivered more than 40,000 cars")
     assert reply.answer[reply.answer_span.start:reply.answer_span.end] == "40,000"
     assert [(c.article_id, c.quote) for c in reply.citations] == [("ranked-first", answer.text)]
+
+
+def test_how_many_days_is_answered_by_a_count_of_days_not_by_a_year():
+    question = "Kwanzaa is celebrated for how many days?"
+    text = ("First celebrated in 1966, Kwanzaa honours African heritage in American culture. "
+            "Kwanzaa lasts seven days in total, ending on January 1.")
+    only = Passage(row=0, id="kwanzaa:0", article_id="kwanzaa", n=0, title="Kwanzaa",
+                   published="2025-12-20", source="test", url=None, text=text, score=0.9)
+    retrieval = Retrieval(query=question, passages=[only],
+                          articles=[ArticleHit("kwanzaa", "Kwanzaa", "2025-12-20", "test", None, 0.9, [only])],
+                          query_tokens=tokenize(question), query_vector=np.zeros(4))
+    picks = pick_sentences(retrieval, _same_vector, 1, question)
+    assert picks[0].sentence.startswith("Kwanzaa lasts seven days")
+    assert picks[0].sentence[slice(*picks[0].span)] == "seven"

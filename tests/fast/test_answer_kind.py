@@ -114,3 +114,13 @@ def test_the_asking_sentence_and_its_noun_decide_the_answer_type(question, kind,
 def test_a_singer_asked_for_is_marked_not_the_record_beside_her():
     sentence = "Taylor Swift's concert film opened to a record $96 million in North America."
     assert marked(sentence, "Which pop singer's concert film set a box-office record?") == "Taylor Swift"
+
+
+@pytest.mark.parametrize("question, unit", [
+    ("How many cars did Xiaomi deliver in October?", ("car",)),
+    ("How many Grand Slam titles has Djokovic won?", ("grand", "slam", "titl")),
+    ("Kwanzaa is celebrated for how many days?", ("day",)),
+    ("What is Xiaomi's delivery target?", ()),
+])
+def test_what_a_how_many_question_counts(question, unit):
+    assert read_focus(question).unit == unit
