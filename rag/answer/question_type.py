@@ -95,7 +95,8 @@ def answer_type(question: str) -> str:
         if match and not (name == "person" and noun and _RELATIVE_WHO.search(question)):
             return name
     for name, pattern in _BY_KEYWORD:
-        if pattern.search(question) and (noun is None or pattern.search(noun)):
+        if pattern.search(question) and (noun is None or (pattern.search(noun)
+                                                          and not _is_person(noun))):
             return name
     return "name" if _WHICH.search(question) else "other"
 
@@ -173,11 +174,16 @@ judge billionaire entrepreneur executive ceo founder astronaut scientist activis
 monarch""".split())
 
 
+def _is_person(noun: str) -> bool:
+    words = noun.split()
+    last = re.sub(r"s$", "", words[-1].lower())
+    # "Which public figure" asks for a person; "what figure" for a number.
+    return last in _PEOPLE or (last == "figure" and len(words) > 1)
+
+
 def _asked_kind(question: str, head: str | None) -> str:
     kind = answer_type(question)
-    if kind == "name" and head and re.sub(r"s$", "", head.split()[-1].lower()) in _PEOPLE:
-        return "person"
-    return kind
+    return "person" if kind == "name" and head and _is_person(head) else kind
 
 
 _COUNTED = re.compile(r"\bhow many\s+([^?.,;:!]*)", re.I)

@@ -93,10 +93,12 @@ def test_a_name_may_repeat_the_kind_asked_for():
     ("Which pop singer's concert film set a box-office record?", "person", "pop singer"),
     ("Nothing rose faster than the cost of which breakfast staple?", "name", "breakfast staple"),
     ("Which measure did the senators leave out of the deal?", "name", "measure"),
+    ("Which public figure will plead guilty to tax charges?", "person", "public figure"),
     # With no such noun, or a noun that is itself the count, the words still say it.
     ("What is Xiaomi's delivery target?", "number", None),
     ("What is the current average rate for a 30-year mortgage?", "number", "current average rate"),
     ("Xiaomi EV profit?", "amount", None),
+    ("What figure did the sales reach?", "number", "figure"),
     # Quiz questions open with context; the sentence that asks decides, and a relative "who"
     # describes the subject rather than asking for a person.
     ("Nichelle Nichols, who starred in Star Trek, died at 89. Which role did she play?",
