@@ -44,7 +44,6 @@ _BY_KEYWORD = (
                           r"count|population|record)\b", re.I)),
 )
 _WHICH = re.compile(r"\b(?:what|which)\b", re.I)
-_RELATIVE_WHO = re.compile(r",\s+who(?:m|se)?\b", re.I)
 # A sentence ends before a capital, but not after an abbreviation ("Sen.", "Jan.") or initial.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)(?<!\b[A-Z]\.)(?<!\b[A-Z][a-z][a-z]\.)\s+(?=[\"“‘']?[A-Z])")
 # Names: capitalised words (with inner capitals, hyphens and apostrophes), joined by "of", "de",
@@ -90,9 +89,12 @@ def answer_type(question: str) -> str:
     noun = _asked_noun(question)
     for name, pattern in _TYPES:
         match = pattern.search(question)
-        # "West, who changed his name, is acquiring which platform?": a relative "who"
-        # describes the subject; the noun after "which" is what is asked.
-        if match and not (name == "person" and noun and _RELATIVE_WHO.search(question)):
+        # "West, who changed his name, is buying which platform?", "injured when a crane
+        # collapsed in which city?": a "who" or "when" inside the sentence is relative; the
+        # noun after "which" is what is asked.
+        if match and noun and match.start() > 0 and not _WHICH.match(match.group(0)):
+            continue
+        if match:
             return name
     for name, pattern in _BY_KEYWORD:
         if pattern.search(question) and (noun is None or (pattern.search(noun)
@@ -125,8 +127,12 @@ def names_in(text: str) -> list[str]:
 _HEAD_STOP = frozenset("""is are was were be been do does did has have had will would can could
 should may might must of in on at by for from to into with about after before since during that
 which who whom whose where when why how and or but than as this these its their his her
-recently currently now just also still already said says announced""".split())
-_AUXILIARY = frozenset("is are was were do does did has have had will would can could should one".split())
+recently currently now just also still already said says announced
+got made won took gave went came saw became began left held hit set led ran fell sold paid lost
+told found kept met put brought bought built sent spent broke chose drew wrote rose""".split())
+# After these, "which" or "what" starts a relative clause ("in which he won") or asks no noun.
+_AUXILIARY = frozenset("""is are was were do does did has have had will would can could should one
+he she it they we you i there""".split())
 # For the questions that name no noun: the kind of thing a person, place or time is.
 _TYPE_HEADS = {"person": "person", "place": "place"}
 
@@ -181,9 +187,18 @@ def _is_person(noun: str) -> bool:
     return last in _PEOPLE or (last == "figure" and len(words) > 1)
 
 
+# "Which major city", "which Asian nation": a place asked by its kind.
+_PLACES = frozenset("""country city state region island nation place town continent county
+province capital village""".split())
+
+
 def _asked_kind(question: str, head: str | None) -> str:
     kind = answer_type(question)
-    return "person" if kind == "name" and head and _is_person(head) else kind
+    if kind == "name" and head and _is_person(head):
+        return "person"
+    if kind == "name" and head and re.sub(r"s$", "", head.split()[-1].lower()) in _PLACES:
+        return "place"
+    return kind
 
 
 _COUNTED = re.compile(r"\bhow many\s+([^?.,;:!]*)", re.I)
