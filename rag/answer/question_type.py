@@ -44,8 +44,11 @@ _BY_KEYWORD = (
                           r"count|population|record)\b", re.I)),
 )
 _WHICH = re.compile(r"\b(?:what|which)\b", re.I)
+_QUESTION_MARK = re.compile(r"\?[\"”’')\]]*\s*$")
+_WH_WORD = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 # A sentence ends before a capital, but not after an abbreviation ("Sen.", "Jan.") or initial.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)(?<!\b[A-Z]\.)(?<!\b[A-Z][a-z][a-z]\.)\s+(?=[\"“‘']?[A-Z])")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<!\b[A-Z][a-z]\.)(?<!\b[A-Z]\.)(?<!\b[A-Z][a-z][a-z]\.)"
+                             r"\s+(?=[\"“‘']?[A-Z])")
 # Names: capitalised words (with inner capitals, hyphens and apostrophes), joined by "of", "de",
 # "the" and the like inside a name. Sentence-initial words are names only if capitalised inside
 # the question too.
@@ -81,7 +84,15 @@ def asking_clause(question: str) -> str:
     """The sentence of a question that asks: quiz questions open with context ("Cindy Williams,
     who played Shirley, died at 75. She also appeared in which of these films?")."""
     sentences = [s for s in _SENTENCE_BREAK.split(question.strip()) if s.strip()]
-    return sentences[-1] if sentences else question
+    if len(sentences) < 2:
+        return question
+    # "Who is Lei Jun? Keep it short.": the sentence with the question mark, else the last
+    # with a question word, else the last ("She was a special assistant to:").
+    for asks in (_QUESTION_MARK, _WH_WORD):
+        for sentence in reversed(sentences):
+            if asks.search(sentence):
+                return sentence
+    return sentences[-1]
 
 
 def answer_type(question: str) -> str:

@@ -107,6 +107,8 @@ def test_a_name_may_repeat_the_kind_asked_for():
     ("After the queen's death in September, who became king?", "person", "person"),
     ("The actress died at 75. She also appeared in which of these films?", "name", "films"),
     ("Which of the following bands will headline the concert?", "name", "bands"),
+    ("Who leads Xiaomi? Keep it short.", "person", "person"),
+    ("The actress played Shirley. She was a special assistant to:", "other", None),
     ("Twelve people were hurt when a crane collapsed in which major city?", "place", "major city"),
     ("He retired after a career in which he won how many Grand Slam titles?", "number", None),
     ("Which show took home the award for best drama?", "name", "show"),
