@@ -21,10 +21,10 @@ _TYPES = (
     ("role", re.compile(r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+[A-Z][\w’'.\-]*(?:\s+[A-Z][\w’'.\-]*)*"
                         r"\s*\??\s*$")),
     ("number", re.compile(r"\bhow (?:many|long|old|far|big|large|tall|often|fast|high|deep)\b|"
-                          r"\b(?:what|which) (?:percentage|percent|share|number|age|year)\b|"
+                          r"\b(?:what|which) (?:percentage|percent|share|number|age)\b|"
                           r"\bby how much\b", re.I)),
     ("amount", re.compile(r"\bhow much\b|\b(?:what|which) (?:price|cost|amount|sum|value)\b", re.I)),
-    ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|month|time)\b", re.I)),
+    ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|month|year|time)\b", re.I)),
     ("place", re.compile(r"\bwhere\b|\b(?:what|which) (?:country|city|state|region|island|nation|"
                          r"place|town|continent)\b", re.I)),
     ("person", re.compile(r"\bwho(?:m|se)?\b", re.I)),

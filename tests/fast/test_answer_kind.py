@@ -131,3 +131,9 @@ def test_a_singer_asked_for_is_marked_not_the_record_beside_her():
 ])
 def test_what_a_how_many_question_counts(question, unit):
     assert read_focus(question).unit == unit
+
+
+def test_what_year_is_answered_by_a_year_not_by_another_number():
+    sentence = "The former mayor, who turns 90 in June, has served in the Senate since 1992."
+    assert read_focus("What year was she first elected?").answer_type == "date"
+    assert marked(sentence, "What year was she first elected?") == "1992"
