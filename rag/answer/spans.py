@@ -67,6 +67,7 @@ def opening(sentence: str) -> int:
 _RANK = re.compile(r"^(?:(?:Former|Late|Then|Vice|Deputy|Acting|Interim|Prime Minister|President|"
                    r"Chancellor|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Gov\.?|Sen\.?|Rep\.?|Pope|Judge|Justice|Coach|"
                    r"King|Queen|Prince|Princess|Sir|Dame|Lt\.?|Gen\.?|Col\.?|Capt\.?)\s+)+")
+_RANK_BEFORE = re.compile(r"\b(?:King|Queen|Prince|Princess|Pope|Sir|Dame)\s+$")
 _TRAILING_RANK = re.compile(r"\s+(?:Rep|Sen|Gov|Gen|Lt|Dr|Mr|Mrs|Ms)$")
 # One run of capitals can hold several names: "Italy's President Sergio Mattarella",
 # "the Baltimore Ravens and Lamar Jackson".
@@ -132,6 +133,12 @@ def _counts(sentence: str, span: tuple[int, int], unit: tuple[str, ...]) -> bool
     return bool(set(tokenize(_NEXT_WORDS.match(sentence[span[1]:]).group(1))) & set(unit))
 
 
+def _with_rank(sentence: str, span: tuple[int, int]) -> tuple[int, int]:
+    rank = _RANK_BEFORE.search(sentence, 0, span[0])
+    alone = " " not in sentence[span[0]:span[1]]
+    return (rank.start(), span[1]) if rank and alone else span
+
+
 def _candidates(sentence: str, focus: QuestionFocus,
                 known: frozenset[str] | None = None) -> tuple[list[tuple[int, int]], float]:
     """Spans of the asked type, and how sure the type is (a plain number for "how much" is
@@ -154,6 +161,9 @@ def _candidates(sentence: str, focus: QuestionFocus,
             spans += [m.span(1) for m in _QUOTED.finditer(sentence)
                       if len(m.group(1).split()) <= 6 and m.start() >= first]
         if kind == "person":  # a full name, not a lone capitalised word, is a person
+            # "Prince William", "Pope Francis": one name after a royal or papal rank is named
+            # with it, and is a full name.
+            spans = [_with_rank(sentence, s) for s in spans]
             full = [s for s in spans if " " in sentence[s[0]:s[1]]]
             spans, strength = (full, 1.0) if full else (spans, 0.5)
     given = set(focus.key_terms) | set(focus.terms)

@@ -137,3 +137,10 @@ def test_what_year_is_answered_by_a_year_not_by_another_number():
     sentence = "The former mayor, who turns 90 in June, has served in the Senate since 1992."
     assert read_focus("What year was she first elected?").answer_type == "date"
     assert marked(sentence, "What year was she first elected?") == "1992"
+
+
+def test_a_royal_named_by_rank_and_one_name_is_a_full_name():
+    sentence = "The couple had two children, Prince William and Prince Harry."
+    focus = read_focus("Who is next in line to the throne?")
+    span, strength = best_span(sentence, focus)
+    assert (sentence[span[0]:span[1]], strength) == ("Prince William", 1.0)
