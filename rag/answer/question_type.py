@@ -191,11 +191,15 @@ judge billionaire entrepreneur executive ceo founder astronaut scientist activis
 monarch""".split())
 
 
+def _kind_word(noun: str) -> str:
+    """The noun's last word in the singular: "which Asian nations" -> "nation"."""
+    return re.sub(r"s$", "", noun.split()[-1].lower())
+
+
 def _is_person(noun: str) -> bool:
-    words = noun.split()
-    last = re.sub(r"s$", "", words[-1].lower())
     # "Which public figure" asks for a person; "what figure" for a number.
-    return last in _PEOPLE or (last == "figure" and len(words) > 1)
+    last = _kind_word(noun)
+    return last in _PEOPLE or (last == "figure" and len(noun.split()) > 1)
 
 
 # "Which major city", "which Asian nation": a place asked by its kind.
@@ -203,11 +207,10 @@ _PLACES = frozenset("""country city state region island nation place town contin
 province capital village""".split())
 
 
-def _asked_kind(question: str, head: str | None) -> str:
-    kind = answer_type(question)
+def _asked_kind(kind: str, head: str | None) -> str:
     if kind == "name" and head and _is_person(head):
         return "person"
-    if kind == "name" and head and re.sub(r"s$", "", head.split()[-1].lower()) in _PLACES:
+    if kind == "name" and head and _kind_word(head) in _PLACES:
         return "place"
     return kind
 
@@ -232,6 +235,7 @@ def read_focus(question: str) -> QuestionFocus:
     """Cached: the gate, the sentence picker and the span all read the same question."""
     terms = tuple(t for t in tokenize(question) if t not in QUESTION_WORDS)
     head = head_noun(question)
-    return QuestionFocus(_asked_kind(question, head), tuple(dict.fromkeys(names_in(question))),
+    return QuestionFocus(_asked_kind(answer_type(question), head),
+                         tuple(dict.fromkeys(names_in(question))),
                          tuple(dict.fromkeys(_NUMBER.findall(question))), terms, head,
                          counted(question))

@@ -15,12 +15,14 @@ def _same_vector(texts):  # meaning ties, so the ranks and the words decide
     return np.ones((len(texts), 4), dtype=np.float32) / 2.0
 
 
+def _passage(row: int, article: str, text: str, score: float, n: int = 0) -> Passage:
+    return Passage(row=row, id=f"{article}:{n}", article_id=article, n=n, title=article,
+                   published="2025-11-01", source="test", url=None, text=text, score=score)
+
+
 def _retrieval(first_text: str, second_text: str, first_score: float, second_score: float) -> Retrieval:
-    def passage(row, article, text, score):
-        return Passage(row=row, id=f"{article}:0", article_id=article, n=0, title=article,
-                       published="2025-11-01", source="test", url=None, text=text, score=score)
-    first = passage(0, "ranked-first", first_text, first_score)
-    second = passage(1, "ranked-second", second_text, second_score)
+    first = _passage(0, "ranked-first", first_text, first_score)
+    second = _passage(1, "ranked-second", second_text, second_score)
     articles = [ArticleHit("ranked-first", "ranked-first", "2025-11-01", "test", None, 0.9, [first]),
                 ArticleHit("ranked-second", "ranked-second", "2025-11-01", "test", None, 0.8, [second])]
     # The passages come by their own score: the second article's passage scores higher.
@@ -59,12 +61,10 @@ def test_a_question_in_the_passage_is_never_the_answer():
 def test_the_best_ranked_articles_next_passage_can_answer_beyond_the_top_k():
     # The passage that matched the question's words best says nothing of deliveries; the
     # article's answer sits in a passage that ranked below another article's.
-    def passage(row, article, n, text, score):
-        return Passage(row=row, id=f"{article}:{n}", article_id=article, n=n, title=article,
-                       published="2025-11-01", source="test", url=None, text=text, score=score)
-    opening = passage(0, "ranked-first", 0, "Xiaomi opened a car showroom in Beijing in October.", 0.95)
-    answer = passage(1, "ranked-first", 3, "Xiaomi delivered more than 40,000 cars in October, it said.", 0.40)
-    other = passage(2, "ranked-second", 0, "Xiaomi's cars drew long queues in October, analysts said.", 0.60)
+    opening = _passage(0, "ranked-first", "Xiaomi opened a car showroom in Beijing in October.", 0.95)
+    answer = _passage(1, "ranked-first", "Xiaomi delivered more than 40,000 cars in October, it said.", 0.40,
+                      n=3)
+    other = _passage(2, "ranked-second", "Xiaomi's cars drew long queues in October, analysts said.", 0.60)
     articles = [ArticleHit("ranked-first", "ranked-first", "2025-11-01", "test", None, 0.95, [opening, answer]),
                 ArticleHit("ranked-second", "ranked-second", "2025-11-01", "test", None, 0.60, [other])]
     retrieval = Retrieval(query=QUESTION, passages=[opening, other], articles=articles,
@@ -80,10 +80,9 @@ def test_how_many_days_is_answered_by_a_count_of_days_not_by_a_year():
     question = "Kwanzaa is celebrated for how many days?"
     text = ("First celebrated in 1966, Kwanzaa honours African heritage in American culture. "
             "Kwanzaa lasts seven days in total, ending on January 1.")
-    only = Passage(row=0, id="kwanzaa:0", article_id="kwanzaa", n=0, title="Kwanzaa",
-                   published="2025-12-20", source="test", url=None, text=text, score=0.9)
+    only = _passage(0, "kwanzaa", text, 0.9)
     retrieval = Retrieval(query=question, passages=[only],
-                          articles=[ArticleHit("kwanzaa", "Kwanzaa", "2025-12-20", "test", None, 0.9, [only])],
+                          articles=[ArticleHit("kwanzaa", "kwanzaa", "2025-11-01", "test", None, 0.9, [only])],
                           query_tokens=tokenize(question), query_vector=np.zeros(4))
     picks = pick_sentences(retrieval, _same_vector, 1, question)
     assert picks[0].sentence.startswith("Kwanzaa lasts seven days")
