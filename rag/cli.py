@@ -11,10 +11,12 @@ import textwrap
 from pathlib import Path
 
 from rag.config import TOP_K_MAX, TOP_K_MIN, Settings
-from rag.errors import IndexNotReady, RagError, RebuildInProgress
+from rag.errors import (IndexNotReady, RagError, RebuildInProgress, RemovalNeedsConfirmation,
+                        SeedsUnavailable)
 
 EXIT_BUSY = 3
 EXIT_NO_INDEX = 2
+EXIT_UNCHANGED = 4  # nothing was changed: the seeds folder is missing, or the removal unconfirmed
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -42,10 +44,14 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     service = RagService(_settings(args))
     try:
-        summary = service.rebuild(show_bar=sys.stderr.isatty() or args.progress, serve=False)
+        summary = service.rebuild(show_bar=sys.stderr.isatty() or args.progress, serve=False,
+                                  confirm_removal=args.confirm_removal)
     except RebuildInProgress as exc:
         print(f"rag index: {exc}; try again when it has finished", file=sys.stderr)
         return EXIT_BUSY
+    except (SeedsUnavailable, RemovalNeedsConfirmation) as exc:
+        print(f"rag index: {exc}", file=sys.stderr)
+        return EXIT_UNCHANGED
     except Exception as exc:  # disk full, read-only folder, store down: say so plainly
         print(f"rag index: the rebuild failed ({type(exc).__name__}: {exc}); "
               "the previous index, if any, is unchanged and still serving", file=sys.stderr)
@@ -144,6 +150,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", help="folder (or corpus file) of articles [RAG_SEEDS_DIR, default seeds]")
     p.add_argument("--index-dir", help="index folder [RAG_INDEX_DIR, default index]")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    p.add_argument("--confirm-removal", action="store_true",
+                   help="go on when the rebuild would remove every article or more than half of them "
+                        "(without it, such a rebuild stops and changes nothing)")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="answer one question with cited sources")

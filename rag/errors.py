@@ -43,6 +43,22 @@ class RebuildInProgress(RagError):
     default_message = "a rebuild is already running"
 
 
+class SeedsUnavailable(RagError):
+    """The seeds folder is missing or cannot be read: rebuilding from it would empty the index,
+    so nothing is changed."""
+
+    status = 409
+    default_message = "the seeds folder is missing or cannot be read; the index is unchanged"
+
+
+class RemovalNeedsConfirmation(RagError):
+    """A rebuild would remove every article, or more than half of them: it stops unless the
+    caller confirms (a wrong path or an unmounted volume looks exactly like this)."""
+
+    status = 409
+    default_message = "this rebuild would remove most of the index; confirm to go on"
+
+
 class IndexNotReady(RagError):
     status = 503
     default_message = "the index is not built yet; try again shortly"

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.errors import RebuildInProgress
+from rag.errors import RagError, RebuildInProgress
 from rag.index.build import BuildSummary, build
 
 log = logging.getLogger(__name__)
@@ -41,24 +41,27 @@ class Rebuilds:
         if not self.state.lock.acquire(blocking=False):
             raise RebuildInProgress()
 
-    def run(self, seeds: Path | None = None, show_bar: bool = False, serve: bool = True) -> BuildSummary:
+    def run(self, seeds: Path | None = None, show_bar: bool = False, serve: bool = True,
+            confirm_removal: bool = False) -> BuildSummary:
         self._acquire()
-        return self._run_holding_lock(seeds, show_bar, serve)
+        return self._run_holding_lock(seeds, show_bar, serve, confirm_removal)
 
-    def start(self, seeds: Path | None = None) -> None:
+    def start(self, seeds: Path | None = None, confirm_removal: bool = False) -> None:
         self._acquire()
         self.state.state = "running"
 
         def run() -> None:
             try:
-                self._run_holding_lock(seeds)
+                self._run_holding_lock(seeds, confirm_removal=confirm_removal)
+            except RagError as exc:  # the index is unchanged: say why, without a traceback
+                log.error("rebuild stopped: %s", exc)
             except Exception:
                 log.exception("background rebuild failed")
 
         threading.Thread(target=run, daemon=True, name="rebuild").start()
 
     def _run_holding_lock(self, seeds: Path | None, show_bar: bool = False,
-                          serve: bool = True) -> BuildSummary:
+                          serve: bool = True, confirm_removal: bool = False) -> BuildSummary:
         state, service = self.state, self.service
         try:
             state.state, state.error, state.started_at, state.finished_at = "running", None, time.time(), None
@@ -72,9 +75,12 @@ class Rebuilds:
                 # read from disk) and the result serves as it is (not a third).
                 summary, built = build(service.settings, seeds, progress=progress,
                                        show_bar=show_bar, store=service.store,
-                                       embedder=service.embedder, serving=service.serving)
+                                       embedder=service.embedder, serving=service.serving,
+                                       confirm_removal=confirm_removal)
             except BaseException as exc:
-                state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
+                # A product error is already in a user's words; anything else names its type.
+                state.state = "failed"
+                state.error = str(exc) if isinstance(exc, RagError) else f"{type(exc).__name__}: {exc}"
                 raise
             state.last_summary = {**summary.as_dict(), "line": summary.line()}
             if serve and built is not None:

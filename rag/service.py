@@ -6,6 +6,7 @@ product's defaults when left out: a test hands it in-process fakes, a deployment
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -266,12 +267,11 @@ class RagService:
             collection = self.store.collection(snapshot.collection_name)
         except Exception as exc:
             raise self._store_failed(exc) from exc
-        found = self.retriever.retrieve(snapshot, collection,
-                                        RetrievalRequest(query, query_vector, self.top_k(top_k), filters,
-                                                         asked_at))
         # Timed with the search: the relevance signal is part of deciding what was found.
         quick = _remembered(self.embedder.quick)
-        decision = self.refusal_policy.decide(found, snapshot, quick)
+        found, decision = self._retrieve_decided(
+            snapshot, collection, RetrievalRequest(query, query_vector, self.top_k(top_k), filters,
+                                                   asked_at), quick)
         refuse = decision.refuse
         timings["retrieve_ms"] = _ms(step)
 
@@ -294,6 +294,19 @@ class RagService:
                 event["retrieval"], event["decision"] = found, decision
             yield event
 
+    def _retrieve_decided(self, snapshot, collection, request: RetrievalRequest, quick):
+        """What was found and whether it answers. A window the question names ("in 2026")
+        excludes older articles only when something inside it answers; otherwise the question
+        is asked again with the window weighing them, so a forecast in last year's article can
+        answer, and a refusal still lists the nearest articles."""
+        found = self.retriever.retrieve(snapshot, collection, request)
+        decision = self.refusal_policy.decide(found, snapshot, quick)
+        if decision.refuse and found.time is not None and found.time.window_excludes:
+            found = self.retriever.retrieve(snapshot, collection,
+                                            dataclasses.replace(request, window_excludes=False))
+            decision = self.refusal_policy.decide(found, snapshot, quick)
+        return found, decision
+
     def answer(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
                filters: Filters | None = None, as_of: str | datetime | None = None) -> Answer:
         final = None
@@ -304,11 +317,14 @@ class RagService:
 
     # --- rebuilding --------------------------------------------------------------------------
 
-    def rebuild(self, seeds: Path | None = None, show_bar: bool = False, serve: bool = True) -> BuildSummary:
+    def rebuild(self, seeds: Path | None = None, show_bar: bool = False, serve: bool = True,
+                confirm_removal: bool = False) -> BuildSummary:
         """Run an incremental rebuild now; with `serve`, the new snapshot serves as soon as it is
-        complete (a one-shot `rag index` has nothing to serve)."""
-        return self.rebuilds.run(seeds, show_bar, serve)
+        complete (a one-shot `rag index` has nothing to serve). A missing seeds folder, or a
+        rebuild that would remove most of the index without `confirm_removal`, changes nothing
+        and raises (rag.index.build.check_seeds, check_removal)."""
+        return self.rebuilds.run(seeds, show_bar, serve, confirm_removal)
 
-    def start_rebuild(self, seeds: Path | None = None) -> None:
+    def start_rebuild(self, seeds: Path | None = None, confirm_removal: bool = False) -> None:
         """Start a rebuild in a background thread; RebuildInProgress if one is running."""
-        self.rebuilds.start(seeds)
+        self.rebuilds.start(seeds, confirm_removal)

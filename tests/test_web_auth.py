@@ -17,7 +17,7 @@ from tests.test_ui import TRAM_ARTICLE
 KEY = "ui-key-7Hq2Secret"
 # Every public endpoint of the web chat, with arguments it would accept.
 ENDPOINTS = {"/ask": [SEED_QUESTION], "/respond": [SEED_QUESTION, [], 5, "", ""],
-             "/rebuild": [], "/add_articles": [[], False], "/clear": []}
+             "/rebuild": [False], "/add_articles": [[], False], "/clear": []}
 
 
 @pytest.fixture(scope="module")

@@ -100,9 +100,9 @@ class ChatHandlers:
 
     # --- changing the index ------------------------------------------------------------------
 
-    def _start_rebuild(self) -> None:
+    def _start_rebuild(self, confirm_removal: bool = False) -> None:
         try:
-            self.service.start_rebuild()
+            self.service.start_rebuild(confirm_removal=confirm_removal)
         except RebuildInProgress:
             pass  # only one rebuild runs at a time: follow the running one instead of failing
 
@@ -116,11 +116,11 @@ class ChatHandlers:
                 return
             time.sleep(POLL_S)
 
-    def rebuild(self, request: gr.Request = None) -> Iterator[tuple]:
+    def rebuild(self, confirm_removal: bool = False, request: gr.Request = None) -> Iterator[tuple]:
         if not self.may_change_index(request):
             yield DISABLED, gr.update()
             return
-        self._start_rebuild()
+        self._start_rebuild(bool(confirm_removal))
         yield from self.follow_rebuild()
 
     def upload(self, files, overwrite, request: gr.Request = None) -> Iterator[tuple]:

@@ -36,6 +36,7 @@ class Options:
 class IndexPanel:
     info: gr.HTML
     rebuild: gr.Button
+    confirm_removal: gr.Checkbox
     files: gr.File
     overwrite: gr.Checkbox
     add: gr.Button
@@ -90,12 +91,15 @@ def index_panel() -> IndexPanel:
         # Markdown would read as links.
         info = gr.HTML("", elem_id="index-info")
         rebuild = gr.Button("Rebuild index", size="sm", elem_id="rebuild")
+        # Without it, a rebuild that would remove most of the index stops and says so.
+        confirm_removal = gr.Checkbox(label="Allow removing most articles", value=False,
+                                      elem_id="confirm-removal")
         files = gr.File(label=_upload_label(), file_count="multiple",
                         file_types=sorted(SUPPORTED_SUFFIXES), elem_id="upload")
         overwrite = gr.Checkbox(label="Replace files with the same name", value=False)
         add = gr.Button("Add to index", size="sm", elem_id="add")
         log = gr.HTML("", elem_id="build-log")
-    return IndexPanel(info, rebuild, files, overwrite, add, log)
+    return IndexPanel(info, rebuild, confirm_removal, files, overwrite, add, log)
 
 
 def side_column(top_k: int) -> SideColumn:

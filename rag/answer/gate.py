@@ -64,8 +64,10 @@ def _cosine(p: Passage, retrieval: Retrieval, snapshot: Snapshot) -> float:
 
 def _staleness_days(retrieval: Retrieval, published: float) -> float:
     time = retrieval.time
-    # A window open at its start ("before May 2023") asks for nothing recent.
-    if time is None or math.isnan(published) or time.window is None or time.window.start is None:
+    # A window open at its start ("before May 2023") asks for nothing recent; one that only
+    # weighs (nothing in it answered) says when something happens, not when it was reported.
+    if (time is None or math.isnan(published) or time.window is None or time.window.start is None
+            or time.window_as_weight):
         return 0.0
     return max(0.0, (time.window.start - published) / DAY)
 

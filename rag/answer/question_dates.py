@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
@@ -36,6 +36,10 @@ _VAGUE = re.compile(r"\b(?:this (?:week|weekend|month)|recent(?:ly)?|lately|thes
                     r"tonight|so far this year)\b", re.I)
 _LATEST = re.compile(r"\b(?:latest|newest|most recent|current(?:ly)?|now|still|today|this week|"
                      r"recent(?:ly)?|(?:who|what) (?:is|are|'s) the)\b", re.I)
+# Asks for the state of things now, or the newest news: the newest article on the subject answers,
+# however old it is (a narrower cue than _LATEST, which only weighs recency more).
+_CURRENT = re.compile(r"\b(?:latest|newest|most recent(?:ly)?|current(?:ly)?|now|at present|"
+                      r"these days|still|to date|any ?more)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,21 @@ class QuestionTime:
     as_of: float
     window: DateWindow | None
     wants_latest: bool
+    wants_current: bool = False  # "now", "latest": the newest article on the subject answers
+    # The window the question names weighs articles and no longer excludes them: nothing in it
+    # answered, and a year in a question often says when something happens ("a shortage that
+    # could hit cars in 2026"), not when it was reported.
+    window_as_weight: bool = False
+
+    @property
+    def window_excludes(self) -> bool:
+        """Whether the window cuts the articles published before it."""
+        return self.window is not None and self.window.explicit and self.window.start is not None
+
+    def weighing_only(self) -> "QuestionTime":
+        if self.window is None or not self.window.explicit:
+            return self
+        return replace(self, window=replace(self.window, explicit=False), window_as_weight=True)
 
 
 def read_question_time(question: str, as_of: datetime, windows: bool = True) -> QuestionTime:
@@ -63,7 +82,8 @@ def read_question_time(question: str, as_of: datetime, windows: bool = True) -> 
         except (ValueError, OverflowError):  # an as-of time at the edge of the calendar
             window = None
         window = window or _vague_window(question, stamp)
-    return QuestionTime(stamp, window, bool(_LATEST.search(question)))
+    return QuestionTime(stamp, window, bool(_LATEST.search(question)),
+                        bool(_CURRENT.search(question)))
 
 
 def _vague_window(question: str, as_of: float) -> DateWindow | None:

@@ -23,6 +23,9 @@ class RetrievalRequest:
     top_k: int
     filters: Filters | None = None
     as_of: datetime | None = None  # None: no as-of cut and no reading of dates (evaluation ablations)
+    # False: a window the question names weighs articles instead of excluding those before it
+    # (asked again that way when nothing inside the window answered).
+    window_excludes: bool = True
 
 
 @dataclass
@@ -86,6 +89,21 @@ def fuse(signals: list[np.ndarray | None], weights: list[float],
     return total / weight_sum if weight_sum else total
 
 
+def share_of_best(signals: list[np.ndarray | None], weights: list[float]) -> np.ndarray | None:
+    """How close each candidate comes to the best one, 0..1: the weighted mean of each signal as
+    a share of its best value. Unlike min-max, a few candidates that all match well stay close
+    to 1 instead of being spread over the whole range."""
+    total, weight_sum = None, 0.0
+    for values, weight in zip(signals, weights):
+        if values is None or values.size == 0 or weight <= 0:
+            continue
+        best = float(values.max())
+        part = weight * (np.clip(values, 0, None) / best if best > 0 else np.zeros_like(values))
+        total = part if total is None else total + part
+        weight_sum += weight
+    return total / weight_sum if weight_sum else None
+
+
 def _mask(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
     if filters is None or filters.empty:
         return None
@@ -105,8 +123,9 @@ def _mask(snapshot: Snapshot, filters: Filters | None) -> np.ndarray | None:
 
 def _without_time_words(query: str, time: QuestionTime | None) -> str:
     """The question less the words that name its time ("this week", "in March 2024"): the time
-    stages use them, and as words they match any article that says "week" or "March"."""
-    if time is None or time.window is None:
+    stages use them, and as words they match any article that says "week" or "March". A window
+    that only weighs keeps its words: "in 2026" is then what the article says will happen."""
+    if time is None or time.window is None or time.window_as_weight:
         return query
     return query.replace(time.window.phrase, " ", 1)
 
@@ -119,9 +138,8 @@ def _time_mask(snapshot: Snapshot, time: QuestionTime | None) -> np.ndarray | No
     published = snapshot.published_ts
     with np.errstate(invalid="ignore"):
         cut = published > time.as_of
-        window = time.window
-        if window is not None and window.explicit and window.start is not None:
-            cut |= published < window.start
+        if time.window_excludes:
+            cut |= published < time.window.start
     return ~cut if cut.any() else None
 
 
@@ -152,6 +170,8 @@ class Retriever:
         # for the as-of time only, so that their words are searched as they are.
         time = (None if request.as_of is None else read_question_time(
             request.query, request.as_of, self.read_dates and snapshot.has_dates))
+        if time is not None and not request.window_excludes:
+            time = time.weighing_only()
         tokens = tokenize(_without_time_words(request.query, time))
         mask = _mask(snapshot, request.filters)
         time_mask = _time_mask(snapshot, time)
@@ -170,8 +190,16 @@ class Retriever:
             nominated.update(stage.nominate(ctx))
         rows = np.array(sorted(nominated), dtype=np.int64)
         signals = [stage.score(ctx, rows) for stage in self.stages]
-        fused = fuse(signals, [stage.weight_for(ctx) for stage in self.stages],
-                     [stage.scaled for stage in self.stages])
+        weights = [stage.weight_for(ctx) for stage in self.stages]
+        scaled = [stage.scaled for stage in self.stages]
+        refined = self._refined(ctx, rows, signals, weights)
+        if refined is None:
+            fused = fuse(signals, weights, scaled)
+        else:
+            # Compared as shares of the best, as the refining stage saw them: min-max would
+            # spread a few articles that all match the subject over the whole range.
+            signals = refined
+            fused = share_of_best(signals, weights)
         if fused is None:  # only stages without a signal (RAG_RANKING_STAGES=recency, say)
             fused = np.zeros(len(rows), dtype=np.float32)
         order = np.argsort(-fused, kind="stable")
@@ -182,6 +210,19 @@ class Retriever:
             passages = fold_copies(snapshot, passages, mask)
         return Retrieval(request.query, passages[:request.top_k], group_by_article(passages), tokens,
                          request.query_vector, time)
+
+    def _refined(self, ctx: StageContext, rows: np.ndarray, signals: list,
+                 weights: list[float]) -> list | None:
+        """The signals with those re-read where a stage needs the others' verdict first (recency
+        for "now" and "latest": the newest article among those on the subject); None when no
+        stage re-read its signal."""
+        out, changed = list(signals), False
+        for i, stage in enumerate(self.stages):
+            others = [None if j == i else s for j, s in enumerate(signals)]
+            refined = stage.refine(ctx, rows, lambda others=others: share_of_best(others, weights))
+            if refined is not None:
+                out[i], changed = refined, True
+        return out if changed else None
 
     @staticmethod
     def _passage(snapshot: Snapshot, row: int, score: float, signals: dict[str, float]) -> Passage:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import os
 import shutil
+import stat
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -24,7 +26,8 @@ from rag.index import embed_pool, inplace, rows, snapshot as snap, snapshot_file
 from rag.ingest.file_cache import ArticleState, scan_articles
 from rag.ingest.cleaning import CLEANING_VERSION
 from rag.config import Settings
-from rag.errors import RebuildInProgress, StoreUnavailable
+from rag.errors import (RebuildInProgress, RemovalNeedsConfirmation, SeedsUnavailable,
+                        StoreUnavailable)
 from rag.index.embedding import Embedder, embedder_name, get_embedder
 from rag.index.store import Pointer, Store, collection_missing
 
@@ -34,6 +37,10 @@ PIPELINE_VERSION = 1
 # from the collection (and at least COMPACT_MIN_ROWS) stands against its live rows.
 COMPACT_SHARE = 0.25
 COMPACT_MIN_ROWS = 1000
+# A rebuild that would remove more than this share of the indexed articles (or all of them)
+# stops unless confirmed: a mistyped path, an unmounted volume or a sync that has not run yet
+# all look like a folder whose articles were deleted.
+MASS_REMOVAL_SHARE = 0.5
 
 Progress = Callable[[str, int, int], None]
 
@@ -126,28 +133,75 @@ def _drop_same_text(articles: list[ArticleState], skipped: list[dict]) -> list[A
 
 def rebuild(settings: Settings, seeds: Path | None = None, progress: Progress | None = None,
             show_bar: bool = False, store: Store | None = None,
-            embedder: Embedder | None = None) -> BuildSummary:
+            embedder: Embedder | None = None, confirm_removal: bool = False) -> BuildSummary:
     """`store` and `embedder` default to the ones the settings name."""
-    return build(settings, seeds, progress, show_bar, store, embedder)[0]
+    return build(settings, seeds, progress, show_bar, store, embedder,
+                 confirm_removal=confirm_removal)[0]
+
+
+def check_seeds(seeds: Path) -> None:
+    """SeedsUnavailable unless `seeds` is a folder that can be listed or a file that can be read:
+    anything else would read as "every article was deleted"."""
+    try:
+        mode = os.stat(seeds).st_mode
+    except FileNotFoundError:
+        raise SeedsUnavailable(f"the seeds folder {seeds} does not exist; nothing was removed "
+                               "from the index (check the path, or RAG_SEEDS_DIR)") from None
+    except OSError as exc:
+        raise SeedsUnavailable(f"the seeds folder {seeds} cannot be read ({exc.strerror or exc}); "
+                               "nothing was removed from the index") from None
+    try:
+        if stat.S_ISDIR(mode):
+            with os.scandir(seeds) as listing:
+                next(listing, None)
+        elif stat.S_ISREG(mode):
+            with open(seeds, "rb") as handle:
+                handle.read(1)
+        else:
+            raise SeedsUnavailable(f"the seeds path {seeds} is neither a folder nor an article file; "
+                                   "nothing was removed from the index")
+    except OSError as exc:
+        raise SeedsUnavailable(f"the seeds folder {seeds} cannot be read ({exc.strerror or exc}); "
+                               "nothing was removed from the index") from None
+
+
+def check_removal(removed: int, indexed: int, seeds: Path, confirmed: bool) -> None:
+    """RemovalNeedsConfirmation when a rebuild would remove every indexed article or more than
+    MASS_REMOVAL_SHARE of them, unless the caller confirmed it."""
+    if confirmed or not removed or not indexed:
+        return
+    if removed == indexed or removed > MASS_REMOVAL_SHARE * indexed:
+        what = "every article" if removed == indexed else f"{removed:,} of the {indexed:,} articles"
+        raise RemovalNeedsConfirmation(
+            f"this rebuild would remove {what} in the index ({seeds} is missing their files); "
+            "nothing was changed. If that is intended, confirm it: `rag index --confirm-removal`, "
+            '{"confirm_removal": true} in POST /api/index/rebuild, or "Allow removing most '
+            'articles" in the web chat')
 
 
 def build(settings: Settings, seeds: Path | None = None, progress: Progress | None = None,
           show_bar: bool = False, store: Store | None = None, embedder: Embedder | None = None,
-          serving: snap.Snapshot | None = None) -> tuple[BuildSummary, snap.Snapshot | None]:
+          serving: snap.Snapshot | None = None,
+          confirm_removal: bool = False) -> tuple[BuildSummary, snap.Snapshot | None]:
     """The summary and the snapshot that serves now. `serving`: the snapshot a server holds in
-    memory, which the update derives from instead of reading it again."""
+    memory, which the update derives from instead of reading it again. `confirm_removal`: go on
+    even when the rebuild would remove most of the index (check_removal)."""
     started = time.perf_counter()
+    seeds = Path(seeds or settings.seeds_dir)
+    check_seeds(seeds)
     with rebuild_lock(settings.index_dir):
-        summary, built = _rebuild_locked(settings, Path(seeds or settings.seeds_dir), progress,
-                                         show_bar, store or Store(settings),
-                                         embedder or get_embedder(settings), started, serving)
+        summary, built = _rebuild_locked(settings, seeds, progress, show_bar,
+                                         store or Store(settings),
+                                         embedder or get_embedder(settings), started, serving,
+                                         confirm_removal)
     summary.seconds = time.perf_counter() - started
     return summary, built
 
 
 def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, show_bar: bool,
                     store: Store, embedder: Embedder, started: float,
-                    serving: snap.Snapshot | None) -> tuple[BuildSummary, snap.Snapshot | None]:
+                    serving: snap.Snapshot | None,
+                    confirm_removal: bool) -> tuple[BuildSummary, snap.Snapshot | None]:
     report = progress or (lambda stage, done, total: None)
     summary = BuildSummary()
     report("reading articles", 0, 0)
@@ -174,11 +228,12 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     old = previous.articles if previous is not None and pointer.fingerprint == fp else {}
     kept = [a for a in articles if a.id in old and old[a.id].sha256 == a.sha256]
     changed = [a for a in articles if not (a.id in old and old[a.id].sha256 == a.sha256)]
+    removed = before - {a.id for a in articles}
+    check_removal(len(removed), len(before), seeds, confirm_removal)
     report("cleaning", 0, len(changed))
     to_embed = scan.cleaned_articles(changed)
     summary.added = sum(1 for a in to_embed if a.id not in before)
     summary.updated = len(to_embed) - summary.added
-    removed = before - {a.id for a in articles}
     summary.removed = len(removed)
     summary.unchanged = len(kept)
     # The content hash leaves the file out: an article moved to another file keeps its vectors

@@ -65,6 +65,15 @@ class IndexState(BaseModel):
     rebuild: dict[str, Any]
 
 
+class RebuildRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    confirm_removal: bool = Field(
+        False, description="Go on even when the rebuild would remove every article or more than "
+                           "half of them (without it such a rebuild stops, changes nothing, and "
+                           "/api/index says why)")
+
+
 class RebuildStarted(BaseModel):
     state: Literal["running"] = "running"
     status_url: str = Field("/api/index", description="Poll this for the rebuild's progress")

@@ -25,7 +25,8 @@ def _prepare(service, build: bool) -> None:
             summary = service.rebuild()
             print(f"index: {summary.line()}", flush=True)
         except Exception as exc:
-            log.error("building the index failed: %s", exc)
+            # The index that was loaded above keeps serving; /api/index shows the same reason.
+            log.error("the index was not updated: %s; serving the index as it was", exc)
 
 
 def build_app(settings: Settings, bind_host: str = "127.0.0.1", build: bool = False, ui: bool = True):

@@ -13,8 +13,10 @@ from rag.answer.retrieval import fuse
 from rag.answer.stages import RecencyStage, StageContext
 from tests.conftest import SEED_QUESTION, SEEDS
 from tests.fast.conftest import fast_service, fast_settings
-from tests.helpers.timeline import (CEO_QUESTION, FIRST_CEO, MARCH_2024_QUESTION, SECOND_CEO,
-                                    SYNDICATED_NAME, write_collection)
+from tests.helpers.timeline import (AFTER_THE_FACTORY, CEO_QUESTION, FIRST_CEO, FORECAST_ANSWER,
+                                    FORECAST_QUESTION, LATEST_QUESTION, MARCH_2024_QUESTION,
+                                    NOW_CEO_QUESTION, SECOND_CEO, SYNDICATED_NAME,
+                                    UNCOVERED_DATED_QUESTION, write_collection)
 
 AS_OF = datetime(2024, 11, 27, 12, tzinfo=timezone.utc)
 
@@ -164,3 +166,29 @@ def test_recency_weighs_more_when_the_question_asks_for_the_current_state():
     stage, plain, _ = _recency([AS_OF.timestamp()], "What happened to Acme?")
     _, latest, _ = _recency([AS_OF.timestamp()], "Who is the chief executive of Acme?")
     assert stage.weight_for(latest) == 2 * stage.weight_for(plain)
+
+
+@pytest.mark.parametrize("as_of", AFTER_THE_FACTORY)
+def test_now_is_the_newest_chief_executive_however_long_ago(timeline, as_of):
+    answer = timeline.answer(NOW_CEO_QUESTION, as_of=as_of)
+    assert not answer.refused and sources(answer)[0] == "northwind-2024.txt", sources(answer)
+    assert SECOND_CEO in answer.answer
+
+
+@pytest.mark.parametrize("as_of", AFTER_THE_FACTORY)
+def test_the_latest_news_is_the_newest_article_on_the_subject(timeline, as_of):
+    answer = timeline.answer(LATEST_QUESTION, as_of=as_of)
+    assert not answer.refused and sources(answer)[0] == "northwind-factory.txt", sources(answer)
+
+
+def test_a_year_the_question_names_weighs_and_never_hides_the_answer(timeline):
+    answer = timeline.answer(FORECAST_QUESTION, as_of="2026-12-07")
+    assert not answer.refused
+    assert FORECAST_ANSWER in answer.answer
+    assert sources(answer)[0] in {next(SEEDS.glob("*.txt")).name, SYNDICATED_NAME}
+
+
+def test_a_refused_dated_question_still_lists_the_nearest_articles(timeline):
+    answer = timeline.answer(UNCOVERED_DATED_QUESTION, as_of="2026-12-07")
+    assert answer.refused and not answer.citations
+    assert answer.nearby

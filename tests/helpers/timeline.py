@@ -75,3 +75,17 @@ def write_collection(folder: Path) -> Path:
     write_timeline(folder)
     write_syndicated_seed(folder)
     return folder
+
+
+# The current state and the latest news, asked long after the last article (issue: "now" and
+# "latest" must not fall back on the oldest article that matches best by words).
+NOW_CEO_QUESTION = f"Who is {COMPANY}'s chief executive now?"
+LATEST_QUESTION = f"What is the latest news about {COMPANY}?"
+AFTER_THE_FACTORY = ["2024-10-01", "2025-10-01"]  # a month on, and a year and a month on
+
+# A year named as when something happens, not when it was reported: the seed article (published
+# 2025-11-21) says SMIC warned of a shortage that could hit cars and electronics "in 2026".
+FORECAST_QUESTION = ("Which chipmaker warned about a memory shortage that could hit cars and "
+                     "consumer electronics in 2026?")
+FORECAST_ANSWER = "Semiconductor Manufacturing International"
+UNCOVERED_DATED_QUESTION = "Which football club won the national league title in 2026?"

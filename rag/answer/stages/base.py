@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -45,6 +45,12 @@ class RankingStage(Protocol):
         nothing to say about this question (it then takes no part in the fusion)."""
         ...
 
+    def refine(self, ctx: StageContext, rows: np.ndarray,
+               relevance: Callable[[], np.ndarray | None]) -> np.ndarray | None:
+        """A signal that replaces `score`'s once the other stages have spoken (`relevance()`:
+        their fusion for each row), or None to keep it."""
+        ...
+
 
 class Stage:
     """Defaults for a stage: a fixed weight, a signal fusion scales, no nominations."""
@@ -60,3 +66,7 @@ class Stage:
 
     def nominate(self, ctx: StageContext) -> list[int]:
         return []
+
+    def refine(self, ctx: StageContext, rows: np.ndarray,
+               relevance: Callable[[], np.ndarray | None]) -> np.ndarray | None:
+        return None
