@@ -57,7 +57,8 @@ def cmd_index(args: argparse.Namespace) -> int:
               "the previous index, if any, is unchanged and still serving", file=sys.stderr)
         return 1
     for skip in summary.skipped:
-        print(f"skipped {skip['source']}: {skip['reason']}")
+        count = skip.get("count", 1)
+        print(f"skipped {skip['source']}{f' ({count:,} records)' if count != 1 else ''}: {skip['reason']}")
     print(summary.line())
     return 0
 

@@ -64,8 +64,11 @@ class BuildSummary:
     def line(self) -> str:
         reasons: dict[str, int] = {}
         for skip in self.skipped:
-            reasons[skip["reason"]] = reasons.get(skip["reason"], 0) + 1
-        skipped = f"{len(self.skipped)} skipped" + (
+            # A fold of repeated records is named once per article: it counts as one reason.
+            reason = ("same title and text as another record (folded)"
+                      if skip["reason"].startswith("same title and text as '") else skip["reason"])
+            reasons[reason] = reasons.get(reason, 0) + skip.get("count", 1)
+        skipped = f"{sum(reasons.values()):,} skipped" + (
             " (" + "; ".join(f"{n}× {r}" for r, n in sorted(reasons.items())) + ")" if reasons else ""
         )
         if self.unsafe_urls:
@@ -104,6 +107,13 @@ def rebuild_lock(index_dir: Path):
         yield
     finally:
         handle.close()
+
+
+def _skip_line(skip) -> dict:
+    line = {"source": skip.source, "reason": skip.reason}
+    if skip.count != 1:
+        line["count"] = skip.count  # records counted, not listed one by one
+    return line
 
 
 def _unique(raw: list[ArticleState], skipped: list[dict]) -> list[ArticleState]:
@@ -207,7 +217,7 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     report("reading articles", 0, 0)
     # Only files that changed since the last rebuild are read and cleaned (rag.ingest.file_cache).
     scan = scan_articles(seeds, settings.index_dir)
-    summary.skipped = [{"source": s.source, "reason": s.reason} for s in scan.skipped]
+    summary.skipped = [_skip_line(s) for s in scan.skipped]
     summary.unsafe_urls = scan.unsafe_urls
     states = _unique(scan.articles, summary.skipped)
     raw_hashes = {a.id: a.raw_hash for a in states}

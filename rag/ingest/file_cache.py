@@ -25,7 +25,7 @@ from rag.ingest.cleaning import (CLEANING_VERSION, MIN_ARTICLES_FOR_REPETITION, 
 from rag.ingest.loading import RawArticle, Skip, article_files, load_file
 
 log = logging.getLogger(__name__)
-SCHEMA = f"1/cleaning-v{CLEANING_VERSION}"
+SCHEMA = f"2/cleaning-v{CLEANING_VERSION}"
 BATCH = 500
 
 
@@ -183,16 +183,17 @@ class FileCache:
 
     def _update(self, scan: Scan, fresh: dict, gone: list[str], cached: dict) -> None:
         delta: dict[str, int] = {}
+        # Each article's keys count once for it and once for every repeated record folded into it.
         for keys in self._keys_of(gone).values():
-            for article_keys in keys:
+            for article_keys, held in keys:
                 for key in article_keys:
-                    delta[key] = delta.get(key, 0) - 1
+                    delta[key] = delta.get(key, 0) - held
         new_keys = {}
         for source, (_, loaded) in fresh.items():
-            new_keys[source] = [sorted(short_paragraph_keys(a.text)) for a in loaded.articles]
-            for article_keys in new_keys[source]:
+            new_keys[source] = _weighted_keys(loaded)
+            for article_keys, held in new_keys[source]:
                 for key in article_keys:
-                    delta[key] = delta.get(key, 0) + 1
+                    delta[key] = delta.get(key, 0) + held
         flipped = self._apply_counts(delta)
         scan.shared = {k for (k,) in self.db.execute("SELECT key FROM counts WHERE n >= ?",
                                                      (MIN_ARTICLES_FOR_REPETITION,))}
@@ -207,14 +208,14 @@ class FileCache:
             for source, keys, data in self.db.execute("SELECT source, keys, data FROM files"):
                 if source in fresh or source not in scan.paths:
                     continue
-                touched = [bool(flipped.intersection(k)) for k in json.loads(keys)]
+                touched = [bool(flipped.intersection(k)) for k, _ in json.loads(keys)]
                 if any(touched):
                     states = json.loads(data)["articles"]
                     kept[source] = {i: state for i, (state, hit) in enumerate(zip(states, touched))
                                     if not hit}
                     loaded = load_file(Path(scan.paths[source]), source)
                     fresh[source] = (cached[source], loaded)
-                    new_keys[source] = [sorted(short_paragraph_keys(a.text)) for a in loaded.articles]
+                    new_keys[source] = _weighted_keys(loaded)
                     scan.read_files += 1
         for source, (stamp, loaded) in fresh.items():
             states = []
@@ -227,7 +228,7 @@ class FileCache:
                 if cleaned is not None:
                     scan.cleaned[raw.id] = cleaned
             data = {"articles": states, "unsafe_urls": loaded.unsafe_urls,
-                    "skipped": [[s.source, s.reason] for s in loaded.skipped]}
+                    "skipped": [[s.source, s.reason, s.count] for s in loaded.skipped]}
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
                             (source, stamp, json.dumps(data), json.dumps(new_keys[source])))
 
@@ -274,10 +275,16 @@ class FileCache:
                 scan.unsafe_urls += unsafe_urls
 
 
+def _weighted_keys(loaded) -> list[list]:
+    """[short-paragraph keys, how many records hold them] for each article of a file."""
+    return [[sorted(short_paragraph_keys(a.text)), 1 + copies]
+            for a, copies in zip(loaded.articles, loaded.copies)]
+
+
 def _decoded(data: str) -> tuple[list[ArticleState], list[Skip], int]:
     data = json.loads(data)
     return ([ArticleState(**a) for a in data["articles"]],
-            [Skip(s, r) for s, r in data["skipped"]], data["unsafe_urls"])
+            [Skip(*skip) for skip in data["skipped"]], data["unsafe_urls"])
 
 
 def scan_articles(seeds: Path, index_dir: Path) -> Scan:

@@ -3,6 +3,7 @@ every file or record that cannot be used."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -17,6 +18,9 @@ from rag.ingest.dates import find_date_line, parse_date
 from rag.ingest.reading import READ_ERRORS, Rejected, file_limit, iter_lines, megabytes, read_text
 
 MAX_ARTICLE_CHARS = 1_000_000
+# A collection's skipped records are listed one by one up to this many; the rest are counted by
+# reason, so that a file of a million bad or repeated lines costs no more memory than a few.
+MAX_LISTED_SKIPS = 100
 
 
 @dataclass
@@ -33,18 +37,68 @@ class RawArticle:
 class Skip:
     source: str
     reason: str
+    count: int = 1  # records this line stands for (more than one once they are counted, not listed)
 
 
 @dataclass
 class LoadResult:
+    """A file's articles as it is read. Records with the same title and text as an earlier one
+    of the file are folded into it as they come (`copies`, and one skip line that counts them):
+    a collection of a million repeated records holds one article, not a million."""
+
     articles: list[RawArticle] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     unsafe_urls: int = 0  # URLs dropped from articles that were kept
+    copies: list[int] = field(default_factory=list)  # per article: later records folded into it
+    _seen: dict[bytes, int] = field(default_factory=dict, repr=False)
+    _folds: dict[int, Skip] = field(default_factory=dict, repr=False)
+    _unlisted: dict[str, list] = field(default_factory=dict, repr=False)
 
     def extend(self, other: "LoadResult") -> None:
-        self.articles.extend(other.articles)
-        self.skipped.extend(other.skipped)
+        """Another file's result after this one's (no folding across files: the rebuild decides
+        between files)."""
+        other.finish()
+        self.articles += other.articles
+        self.copies += other.copies
+        self.skipped += other.skipped
         self.unsafe_urls += other.unsafe_urls
+
+    def skip(self, source: str, reason: str) -> None:
+        if len(self.skipped) < MAX_LISTED_SKIPS:
+            self.skipped.append(Skip(source, reason))
+            return
+        held = self._unlisted.setdefault(reason, [source, 0])
+        held[1] += 1
+
+    def add(self, article: RawArticle) -> None:
+        key = _fold_key(article)
+        first = self._seen.get(key)
+        if first is None:
+            self._seen[key] = len(self.articles)
+            self.articles.append(article)
+            self.copies.append(0)
+            return
+        self.copies[first] += 1
+        line = self._folds.get(first)
+        if line is None:
+            kept = self.articles[first]
+            line = self._folds[first] = Skip(
+                article.source, f"same title and text as '{kept.id}' (folded into it)", 0)
+            self.skipped.append(line)
+        line.count += 1
+
+    def finish(self) -> "LoadResult":
+        """The records counted rather than listed, as one line per reason; call once read."""
+        for reason, (first_source, count) in self._unlisted.items():
+            self.skipped.append(Skip(f"{first_source} and {count - 1:,} more" if count > 1
+                                     else first_source, reason, count))
+        self._unlisted, self._seen, self._folds = {}, {}, {}
+        return self
+
+
+def _fold_key(article: RawArticle) -> bytes:
+    return hashlib.blake2b(f"{article.title}\x1f{article.text}".encode("utf-8", "surrogatepass"),
+                           digest_size=16).digest()
 
 
 def suffix_of(path: Path) -> str:
@@ -121,13 +175,13 @@ def load_articles(path: Path) -> LoadResult:
     result = LoadResult()
     files = article_files(path)
     if files is None:
-        result.skipped.append(Skip(str(path), "no such file or folder"))
+        result.skip(str(path), "no such file or folder")
         return result
     for entry in files:
         if entry.reason:
-            result.skipped.append(Skip(entry.source, entry.reason))
+            result.skip(entry.source, entry.reason)
             continue
-        _load_file(Path(entry.path), entry.source, result)
+        result.extend(load_file(Path(entry.path), entry.source))
     return result
 
 
@@ -135,13 +189,13 @@ def load_file(file: Path, source: str) -> LoadResult:
     """One file's articles, or the reasons it or some of its records cannot be used."""
     result = LoadResult()
     _load_file(file, source, result)
-    return result
+    return result.finish()
 
 
 def _load_file(file: Path, source: str, result: LoadResult) -> None:
     suffix = suffix_of(file)
     if suffix not in SUPPORTED_SUFFIXES:
-        result.skipped.append(Skip(source, f"unsupported file type '{suffix or file.name}'"))
+        result.skip(source, f"unsupported file type '{suffix or file.name}'")
         return
     stem = _stem(source)
     # A file is used whole or not at all: records read before a problem shows are dropped.
@@ -158,9 +212,9 @@ def _load_file(file: Path, source: str, result: LoadResult) -> None:
             else:
                 _load_json_document(text, stem, source, found)
     except Rejected as exc:
-        result.skipped.append(Skip(source, str(exc)))
+        result.skip(source, str(exc))
     except READ_ERRORS as exc:
-        result.skipped.append(Skip(source, f"cannot read file: {exc}"))
+        result.skip(source, f"cannot read file: {exc}")
     else:
         result.extend(found)
 
@@ -179,7 +233,7 @@ def _add(result: LoadResult, article: RawArticle | str, source: str) -> None:
     """Append the article, or record the reason it was rejected. Every article passes here, so
     this is where a URL that is not plain http(s) is taken off it (the article stays)."""
     if isinstance(article, str):
-        result.skipped.append(Skip(source, article))
+        result.skip(source, article)
         return
     if article.url is not None:
         # Feeds pad URLs with spaces; inside, whitespace is refused (see safe_url).
@@ -187,7 +241,7 @@ def _add(result: LoadResult, article: RawArticle | str, source: str) -> None:
         if url is None:
             result.unsafe_urls += 1
         article.url = url
-    result.articles.append(article)
+    result.add(article)
 
 
 def _validate(article: RawArticle) -> RawArticle | str:
@@ -260,7 +314,7 @@ def _parse_json(text: str, where: str, result: LoadResult, one_line: bool):
                   else f"malformed JSON (line {exc.lineno}): {exc.msg}")
     except RecursionError:  # "[[[[…" nested past Python's limit
         reason = "JSON nested too deeply"
-    result.skipped.append(Skip(where, reason))
+    result.skip(where, reason)
     return _UNPARSED
 
 
@@ -279,7 +333,7 @@ def _load_json_lines(file: Path, stem: str, source: str, result: LoadResult) -> 
     for n, line in iter_lines(file):
         where = f"{source}:{n}"
         if line is None:
-            result.skipped.append(Skip(where, f"record larger than {megabytes(MAX_RECORD_BYTES)}"))
+            result.skip(where, f"record larger than {megabytes(MAX_RECORD_BYTES)}")
             continue
         record = _parse_json(line, where, result, one_line=True)
         if record is not _UNPARSED:

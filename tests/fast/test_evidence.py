@@ -5,13 +5,17 @@ real server: tests/test_evidence.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
+import tracemalloc
 
 import pytest
 from fastapi.testclient import TestClient
 
 from rag.errors import RemovalNeedsConfirmation, SeedsUnavailable
+from rag.ingest.file_cache import scan_articles
+from rag.ingest.loading import MAX_LISTED_SKIPS
 from rag.web.app import create_app
 from tests.conftest import write_article
 from tests.fast.conftest import fast_service, fast_settings
@@ -129,3 +133,47 @@ def test_a_new_service_with_a_missing_seeds_folder_keeps_the_index(archive, tmp_
     with pytest.raises(SeedsUnavailable):
         service.rebuild()
     assert served(service) == 6 and "typo" in service.status()["rebuild"]["error"]
+
+
+def write_feed(path, records: int, bad_lines: int = 0) -> None:
+    """A JSON-lines feed repeating one story under new ids, and some malformed lines."""
+    story = "The tram depot reopened after a fire. Repairs cost 12 million euros, the city said."
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(records):
+            out.write(json.dumps({"id": f"feed-{i}", "title": "Tram depot reopens",
+                                  "text": story}) + "\n")
+        for _ in range(bad_lines):
+            out.write("{not json\n")
+
+
+def test_repeated_records_are_folded_into_one_article_and_counted(corpus):
+    write_feed(corpus.settings.seeds_dir / "feed.jsonl", 500, bad_lines=1000)
+    summary = corpus.rebuild()
+    assert summary.articles == 1 and summary.added == 1
+    folded = [s for s in summary.skipped if "folded" in s["reason"]]
+    assert folded == [{"source": "feed.jsonl", "count": 499,
+                       "reason": "same title and text as 'feed-0' (folded into it)"}]
+    # a thousand bad lines: listed up to a bound, then counted under one line
+    bad = [s for s in summary.skipped if "malformed" in s["reason"]]
+    assert len(bad) <= MAX_LISTED_SKIPS + 1 and sum(s.get("count", 1) for s in bad) == 1000
+    assert summary.line().startswith("1 added") and "1,499 skipped" in summary.line()
+
+
+def _scan_peak(tmp_path, records: int) -> int:
+    folder = tmp_path / f"seeds-{records}"
+    folder.mkdir()
+    write_feed(folder / "feed.jsonl", records)
+    tracemalloc.start()
+    try:
+        scan = scan_articles(folder, tmp_path / f"index-{records}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(scan.articles) == 1
+    return peak
+
+
+def test_reading_a_collection_takes_memory_that_does_not_grow_with_its_records(tmp_path):
+    small, large = _scan_peak(tmp_path, 2_000), _scan_peak(tmp_path, 8_000)
+    # Held whole, four times the records took about four times the memory.
+    assert large < 1.5 * small, (small, large)
