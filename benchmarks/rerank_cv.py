@@ -1,4 +1,4 @@
-"""The answer model as a reranker, measured out of fold on news dev: each answerable question is
+"""A trained cross-encoder (train/train_reranker.py) as a reranker, measured out of fold on news dev: each answerable question is
 retrieved once as the product does (reranking off), the cross-encoder scores its best `--top`
 passages, and article-level Hit@1 / MRR@10 are computed for every weight of the grid. The weight
 is chosen on four folds of questions (5 folds by question id) and scored on the fifth; the figure
@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import save
-from rag.answer import rerank
 from rag.answer.retrieval import RetrievalRequest
 from rag.config import Settings
 from rag.eval import metrics
 from rag.eval.run import load_questions
 from rag.models import parse_as_of
+from train import cross_encoder
 
 GRID = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]
 FOLDS = 5
@@ -53,6 +53,8 @@ def main() -> int:
     parser.add_argument("--index-dir", required=True)
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--model", default=str(cross_encoder.MODEL_DIR),
+                        help="the trained cross-encoder's folder (train/train_reranker.py --out)")
     args = parser.parse_args()
     from rag.service import RagService
 
@@ -60,7 +62,7 @@ def main() -> int:
     service.rebuild(Path(args.corpus))
     snapshot = service.refresh()
     collection = service.store.collection(snapshot.collection_name)
-    model = rerank.load()
+    model = cross_encoder.load(args.model)
     rows, ce_seconds = [], []
     for q in [q for q in load_questions(Path(args.questions), args.limit) if q.answerable and q.relevant]:
         vector = service.embedder.embed([q.question])[0]

@@ -97,10 +97,6 @@ class Settings(BaseSettings):
     recency_weight: float = 0.8
     recency_half_life_days: float = Field(default=7.0, gt=0)
     recency_latest_boost: float = 1.5
-    # The answer model (rag/answer/rerank.py): how much its verdict on the `rerank_top` best
-    # fused passages adds to their order; 0 leaves it off (docs/benchmarks.md has its figures).
-    rerank_weight: float = Field(default=0.0, ge=0)
-    rerank_top: int = Field(default=20, ge=2, le=100)
     # Read times named in questions ("in March 2024", "last week") as date windows.
     question_dates: bool = True
     # Near-identical articles (syndicated copies) take one place in the results, as one story.

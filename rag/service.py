@@ -73,8 +73,7 @@ class RagService:
         self._llm = llm
         self.retriever = Retriever(stages if stages is not None else default_stages(self.settings),
                                    self.settings.candidates, self.settings.question_dates,
-                                   self.settings.fold_copies, self.settings.rerank_weight,
-                                   self.settings.rerank_top)
+                                   self.settings.fold_copies)
         self.refusal_policy = refusal_policy or RefusalPolicy(self.settings)
         self._snapshot: snap.Snapshot | None = None
         self._pointer = None

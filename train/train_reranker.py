@@ -9,7 +9,7 @@ Two sources of pairs:
   sentences of that passage and BM25's best passages of other articles as hard negatives.
 Articles are split 90/10 by a hash of their id; the held-back tenth gives the figures.
 
-    .venv/bin/python -m train.train_reranker [--epochs 1] [--out rag/answer/models/reranker]
+    .venv/bin/python -m train.train_reranker [--epochs 1] [--out .cache/train/reranker]
 
 Writes the weights in fp16 (safetensors), the tokenizer, and `metrics.json` (data counts,
 held-back figures, time, CPU) beside them.
@@ -28,7 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "train" / "data" / "questions.jsonl"
-OUT = ROOT / "rag" / "answer" / "models" / "reranker"
+OUT = ROOT / ".cache" / "train" / "reranker"  # a product stage only once it gains (rerank_cv)
 SEED = 27
 MAX_TOKENS = 192  # the question and most of a 200-token passage
 OTHER_PASSAGES = 3  # BM25's best passages of other articles, per question

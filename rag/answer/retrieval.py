@@ -159,10 +159,8 @@ def _chroma_where(snapshot: Snapshot, mask: np.ndarray | None, filters: Filters 
 
 class Retriever:
     def __init__(self, stages: list[RankingStage], candidates: int, read_dates: bool = True,
-                 fold_copies: bool = True, rerank_weight: float = 0.0, rerank_top: int = 20):
+                 fold_copies: bool = True):
         self.stages = stages
-        # The answer model's verdict on the best fused passages (rag/answer/rerank.py); 0: off.
-        self.rerank_weight, self.rerank_top = rerank_weight, rerank_top
         self.candidates = candidates
         self.read_dates = read_dates  # read the times questions name as date windows
         self.fold_copies = fold_copies  # near-identical articles take one place, as one story
@@ -208,11 +206,6 @@ class Retriever:
         named = [(stage.name, s) for stage, s in zip(self.stages, signals) if s is not None]
         passages = [self._passage(snapshot, int(rows[i]), float(fused[i]),
                                   {n: float(s[i]) for n, s in named}) for i in order]
-        if self.rerank_weight > 0:
-            from rag.answer import rerank
-
-            passages = rerank.rerank(request.query, passages, self.rerank_weight, self.rerank_top,
-                                     rerank.load())
         if self.fold_copies and snapshot.stories:
             passages = fold_copies(snapshot, passages, mask)
         return Retrieval(request.query, passages[:request.top_k], group_by_article(passages), tokens,
