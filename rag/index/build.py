@@ -69,7 +69,7 @@ class BuildSummary:
                       if skip["reason"].startswith("same title and text as '") else skip["reason"])
             reasons[reason] = reasons.get(reason, 0) + skip.get("count", 1)
         skipped = f"{sum(reasons.values()):,} skipped" + (
-            " (" + "; ".join(f"{n}× {r}" for r, n in sorted(reasons.items())) + ")" if reasons else ""
+            " (" + "; ".join(f"{n:,}× {r}" for r, n in sorted(reasons.items())) + ")" if reasons else ""
         )
         if self.unsafe_urls:
             skipped += f", {self.unsafe_urls} unsafe URL{'s' if self.unsafe_urls != 1 else ''} removed"
