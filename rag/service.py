@@ -301,7 +301,7 @@ class RagService:
         answer, and a refusal still lists the nearest articles."""
         found = self.retriever.retrieve(snapshot, collection, request)
         decision = self.refusal_policy.decide(found, snapshot, quick)
-        if decision.refuse and found.time is not None and found.time.window_excludes:
+        if decision.refuse and found.window_cut:
             found = self.retriever.retrieve(snapshot, collection,
                                             dataclasses.replace(request, window_excludes=False))
             decision = self.refusal_policy.decide(found, snapshot, quick)

@@ -37,8 +37,8 @@ def wire_events(blocks: gr.Blocks, handlers: ChatHandlers, turns: gr.State,
                      api_visibility="private")
     chat.clear.click(handlers.clear, None, [chat.chat, turns, side.sources, chat.question],
                      api_name="clear")
-    index.rebuild.click(handlers.rebuild, [index.confirm_removal], [index.log, index.info],
-                        api_name="rebuild")
+    index.rebuild.click(handlers.rebuild, [index.confirm_removal],
+                        [index.log, index.info, index.confirm_removal], api_name="rebuild")
     index.add.click(handlers.upload, [index.files, index.overwrite],
                     [index.log, index.info, index.files], api_name="add_articles")
     blocks.load(handlers.on_load, None, [index.info, *chat.examples], api_visibility="private")

@@ -117,11 +117,14 @@ class ChatHandlers:
             time.sleep(POLL_S)
 
     def rebuild(self, confirm_removal: bool = False, request: gr.Request = None) -> Iterator[tuple]:
+        """The rebuild's progress and the index panel; the removal box is cleared once used, so
+        that one confirmed rebuild does not confirm the next ones too."""
         if not self.may_change_index(request):
-            yield DISABLED, gr.update()
+            yield DISABLED, gr.update(), gr.update()
             return
         self._start_rebuild(bool(confirm_removal))
-        yield from self.follow_rebuild()
+        for progress, index in self.follow_rebuild():
+            yield progress, index, False
 
     def upload(self, files, overwrite, request: gr.Request = None) -> Iterator[tuple]:
         if not self.may_change_index(request):

@@ -169,8 +169,10 @@ def rebuild_html(state: dict) -> str:
     summary = state.get("last_summary")
     if not summary:
         return ""
-    skipped = "".join(f"<li>skipped {text_html(s['source'])}: {text_html(s['reason'])}</li>"
-                      for s in summary.get("skipped", []))
+    skipped = "".join(
+        f"<li>skipped {text_html(s['source'])}"
+        + (f" ({int(s['count']):,} records)" if s.get("count", 1) != 1 else "")
+        + f": {text_html(s['reason'])}</li>" for s in summary.get("skipped", []))
     return f"✅ {text_html(summary['line'])}" + (f"<ul>{skipped}</ul>" if skipped else "")
 
 

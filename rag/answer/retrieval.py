@@ -63,6 +63,7 @@ class Retrieval:
     query_tokens: list[str]
     query_vector: np.ndarray
     time: QuestionTime | None = None
+    window_cut: bool = False  # the window the question names left out articles published before it
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
@@ -130,17 +131,21 @@ def _without_time_words(query: str, time: QuestionTime | None) -> str:
     return query.replace(time.window.phrase, " ", 1)
 
 
-def _time_mask(snapshot: Snapshot, time: QuestionTime | None) -> np.ndarray | None:
+def _time_mask(snapshot: Snapshot, time: QuestionTime | None) -> tuple[np.ndarray | None, bool]:
     """Rows the question's time allows: nothing published after it is asked, nothing before a
-    window it names. Undated articles stay. None when it cuts nothing."""
+    window it names. Undated articles stay. None when it cuts nothing; and whether the window
+    cut an article that the as-of time left."""
     if time is None:
-        return None
+        return None, False
     published = snapshot.published_ts
     with np.errstate(invalid="ignore"):
         cut = published > time.as_of
+        window_cut = False
         if time.window_excludes:
-            cut |= published < time.window.start
-    return ~cut if cut.any() else None
+            before = published < time.window.start
+            window_cut = bool((before & ~cut).any())
+            cut |= before
+    return (~cut if cut.any() else None), window_cut
 
 
 def _chroma_where(snapshot: Snapshot, mask: np.ndarray | None, filters: Filters | None):
@@ -174,7 +179,7 @@ class Retriever:
             time = time.weighing_only()
         tokens = tokenize(_without_time_words(request.query, time))
         mask = _mask(snapshot, request.filters)
-        time_mask = _time_mask(snapshot, time)
+        time_mask, window_cut = _time_mask(snapshot, time)
         # Chroma's `where` can say the filters but not the as-of cut (undated articles stay,
         # and they have no date field to compare): with that cut, the dense stage searches exactly.
         where = _chroma_where(snapshot, mask, request.filters) if time_mask is None else None
@@ -182,7 +187,7 @@ class Retriever:
             mask = time_mask if mask is None else mask & time_mask
         allowed = len(snapshot) if mask is None else int(mask.sum())
         if allowed == 0:
-            return Retrieval(request.query, [], [], tokens, request.query_vector, time)
+            return Retrieval(request.query, [], [], tokens, request.query_vector, time, window_cut)
         ctx = StageContext(snapshot, collection, request.query, request.query_vector, tokens, mask,
                            where, min(self.candidates, allowed), time)
         nominated: set[int] = set()
@@ -198,8 +203,11 @@ class Retriever:
         else:
             # Compared as shares of the best, as the refining stage saw them: min-max would
             # spread a few articles that all match the subject over the whole range.
+            # Min-max over the candidates afterwards (same order): the passage scores keep the
+            # range the gate and the answer sentence were calibrated on.
             signals = refined
             fused = share_of_best(signals, weights)
+            fused = None if fused is None else minmax(fused)
         if fused is None:  # only stages without a signal (RAG_RANKING_STAGES=recency, say)
             fused = np.zeros(len(rows), dtype=np.float32)
         order = np.argsort(-fused, kind="stable")
@@ -209,7 +217,7 @@ class Retriever:
         if self.fold_copies and snapshot.stories:
             passages = fold_copies(snapshot, passages, mask)
         return Retrieval(request.query, passages[:request.top_k], group_by_article(passages), tokens,
-                         request.query_vector, time)
+                         request.query_vector, time, window_cut)
 
     def _refined(self, ctx: StageContext, rows: np.ndarray, signals: list,
                  weights: list[float]) -> list | None:

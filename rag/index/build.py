@@ -25,6 +25,7 @@ import numpy as np
 from rag.index import embed_pool, inplace, rows, snapshot as snap, snapshot_files as files
 from rag.ingest.file_cache import ArticleState, scan_articles
 from rag.ingest.cleaning import CLEANING_VERSION
+from rag.ingest.loading import FOLDED
 from rag.config import Settings
 from rag.errors import (RebuildInProgress, RemovalNeedsConfirmation, SeedsUnavailable,
                         StoreUnavailable)
@@ -37,9 +38,9 @@ PIPELINE_VERSION = 1
 # from the collection (and at least COMPACT_MIN_ROWS) stands against its live rows.
 COMPACT_SHARE = 0.25
 COMPACT_MIN_ROWS = 1000
-# A rebuild that would remove more than this share of the indexed articles (or all of them)
-# stops unless confirmed: a mistyped path, an unmounted volume or a sync that has not run yet
-# all look like a folder whose articles were deleted.
+# A rebuild that would leave fewer than this share of the indexed articles (or none) stops
+# unless confirmed: a mistyped path, an unmounted volume or a sync that has not run yet all look
+# like a folder whose articles were deleted.
 MASS_REMOVAL_SHARE = 0.5
 
 Progress = Callable[[str, int, int], None]
@@ -65,8 +66,7 @@ class BuildSummary:
         reasons: dict[str, int] = {}
         for skip in self.skipped:
             # A fold of repeated records is named once per article: it counts as one reason.
-            reason = ("same title and text as another record (folded)"
-                      if skip["reason"].startswith("same title and text as '") else skip["reason"])
+            reason = FOLDED if skip["reason"].startswith("same title and text as") else skip["reason"]
             reasons[reason] = reasons.get(reason, 0) + skip.get("count", 1)
         skipped = f"{sum(reasons.values()):,} skipped" + (
             " (" + "; ".join(f"{n:,}× {r}" for r, n in sorted(reasons.items())) + ")" if reasons else ""
@@ -175,18 +175,20 @@ def check_seeds(seeds: Path) -> None:
                                "nothing was removed from the index") from None
 
 
-def check_removal(removed: int, indexed: int, seeds: Path, confirmed: bool) -> None:
-    """RemovalNeedsConfirmation when a rebuild would remove every indexed article or more than
-    MASS_REMOVAL_SHARE of them, unless the caller confirmed it."""
+def check_removal(removed: int, indexed: int, remaining: int, seeds: Path, confirmed: bool) -> None:
+    """RemovalNeedsConfirmation when a rebuild would remove articles and leave none of the
+    `indexed` ones, or fewer than MASS_REMOVAL_SHARE of them (`remaining`: the articles the
+    rebuild would index, so a renamed file, whose articles come back under new ids, passes),
+    unless the caller confirmed it."""
     if confirmed or not removed or not indexed:
         return
-    if removed == indexed or removed > MASS_REMOVAL_SHARE * indexed:
-        what = "every article" if removed == indexed else f"{removed:,} of the {indexed:,} articles"
+    if remaining == 0 or remaining < MASS_REMOVAL_SHARE * indexed:
+        what = "every article" if remaining == 0 else f"{removed:,} of the {indexed:,} articles"
         raise RemovalNeedsConfirmation(
-            f"this rebuild would remove {what} in the index ({seeds} is missing their files); "
-            "nothing was changed. If that is intended, confirm it: `rag index --confirm-removal`, "
-            '{"confirm_removal": true} in POST /api/index/rebuild, or "Allow removing most '
-            'articles" in the web chat')
+            f"this rebuild would remove {what} in the index and leave {remaining:,} ({seeds} "
+            "no longer holds their files); nothing was changed. If that is intended, confirm "
+            "it: `rag index --confirm-removal`, {\"confirm_removal\": true} in POST "
+            "/api/index/rebuild, or \"Allow removing most articles\" in the web chat")
 
 
 def build(settings: Settings, seeds: Path | None = None, progress: Progress | None = None,
@@ -239,7 +241,7 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     kept = [a for a in articles if a.id in old and old[a.id].sha256 == a.sha256]
     changed = [a for a in articles if not (a.id in old and old[a.id].sha256 == a.sha256)]
     removed = before - {a.id for a in articles}
-    check_removal(len(removed), len(before), seeds, confirm_removal)
+    check_removal(len(removed), len(before), len(articles), seeds, confirm_removal)
     report("cleaning", 0, len(changed))
     to_embed = scan.cleaned_articles(changed)
     summary.added = sum(1 for a in to_embed if a.id not in before)

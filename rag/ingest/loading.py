@@ -21,6 +21,7 @@ MAX_ARTICLE_CHARS = 1_000_000
 # A collection's skipped records are listed one by one up to this many; the rest are counted by
 # reason, so that a file of a million bad or repeated lines costs no more memory than a few.
 MAX_LISTED_SKIPS = 100
+FOLDED = "same title and text as an earlier record (folded into it)"
 
 
 @dataclass
@@ -80,6 +81,10 @@ class LoadResult:
             return
         self.copies[first] += 1
         line = self._folds.get(first)
+        if line is None and len(self.skipped) >= MAX_LISTED_SKIPS:
+            held = self._unlisted.setdefault(FOLDED, [article.source, 0])
+            held[1] += 1  # past the listed lines, folds are counted together
+            return
         if line is None:
             kept = self.articles[first]
             line = self._folds[first] = Skip(

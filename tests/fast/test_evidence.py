@@ -105,6 +105,7 @@ def test_the_api_says_why_a_rebuild_stopped_and_takes_a_confirmation(archive):
     assert state["state"] == "failed" and "would remove every article" in state["error"]
     shown = client.get("/api/index").json()
     assert shown["articles"] == 6 and "confirm_removal" in shown["rebuild"]["error"]
+    assert "leave 0" in shown["rebuild"]["error"]
 
     assert client.post("/api/index/rebuild", json={"confirm_removal": "maybe"}).status_code == 422
     assert client.post("/api/index/rebuild", json={"confirm": True}).status_code == 422
@@ -119,11 +120,12 @@ def test_the_web_chat_rebuild_stops_and_goes_on_with_the_box_ticked(archive):
     for path in archive.settings.seeds_dir.iterdir():
         path.unlink()
     handlers = ChatHandlers(archive, "127.0.0.1")
-    log, _ = list(handlers.rebuild(False))[-1]
+    log, _, _ = list(handlers.rebuild(False))[-1]
     assert "Rebuild failed" in log and "Allow removing most articles" in log
     assert served(archive) == 6
-    log, _ = list(handlers.rebuild(True))[-1]
+    log, _, box = list(handlers.rebuild(True))[-1]
     assert "6 removed" in log and served(archive) == 0
+    assert box is False  # cleared: the next rebuild is not confirmed by this one
 
 
 def test_a_new_service_with_a_missing_seeds_folder_keeps_the_index(archive, tmp_path):
@@ -177,3 +179,28 @@ def test_reading_a_collection_takes_memory_that_does_not_grow_with_its_records(t
     small, large = _scan_peak(tmp_path, 2_000), _scan_peak(tmp_path, 8_000)
     # Held whole, four times the records took about four times the memory.
     assert large < 1.5 * small, (small, large)
+
+
+def _write_stories(path, stories: int, repeats: int = 1) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(stories):
+            record = {"title": f"Ferry route {n} opens",
+                      "text": BODY.format(day="Friday", n=n + 10)}
+            out.writelines(json.dumps(record) + "\n" for _ in range(repeats))
+
+
+def test_renaming_a_collection_is_not_a_mass_removal(corpus):
+    feed = corpus.settings.seeds_dir / "feed.jsonl"
+    _write_stories(feed, 4)  # no ids: each record is named after the file and its line
+    assert corpus.rebuild().articles == 4
+    feed.rename(feed.with_name("ferries.jsonl"))
+    summary = corpus.rebuild()  # four ids go, four come back: nothing to confirm
+    assert (summary.removed, summary.added, summary.articles) == (4, 4, 4)
+
+
+def test_many_repeated_stories_are_counted_past_the_listed_lines(corpus):
+    _write_stories(corpus.settings.seeds_dir / "feed.jsonl", 300, repeats=2)
+    summary = corpus.rebuild()
+    folded = [s for s in summary.skipped if "folded" in s["reason"]]
+    assert summary.articles == 300 and sum(s.get("count", 1) for s in folded) == 300
+    assert len(folded) <= MAX_LISTED_SKIPS + 1

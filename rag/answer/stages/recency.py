@@ -65,7 +65,10 @@ class RecencyStage(Stage):
 
     def refine(self, ctx: StageContext, rows: np.ndarray, relevance) -> np.ndarray | None:
         time = ctx.time
-        if time is None or not time.wants_current or time.window_excludes:
+        # A period the question names ("the latest on Acme in March 2024", "before May 2023")
+        # decides by itself: only an open "now" looks for the newest article on the subject.
+        if (time is None or not time.wants_current
+                or (time.window is not None and (time.window.explicit or time.window_as_weight))):
             return None
         published = ctx.snapshot.published_ts[rows]
         dated = ~np.isnan(published)
