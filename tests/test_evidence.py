@@ -20,7 +20,7 @@ from rag.service import RagService
 from tests.conftest import ARTIFACTS_DIR, SEEDS, make_settings, rag_env
 from tests.helpers.timeline import (AFTER_THE_FACTORY, FORECAST_ANSWER, FORECAST_QUESTION,
                                     LATEST_QUESTION, NOW_CEO_QUESTION, SECOND_CEO,
-                                    UNCOVERED_DATED_QUESTION, write_collection)
+                                    UNCOVERED_DATED_QUESTION, sources, write_collection)
 from tests.server_process import running_server
 
 
@@ -87,10 +87,6 @@ def timeline(tmp_path_factory):
     service = RagService(make_settings(tmp, seeds_dir=write_collection(tmp / "seeds")))
     assert service.rebuild().articles == 5
     return service
-
-
-def sources(answer) -> list[str]:
-    return [c.source for c in answer.citations]
 
 
 def test_a_year_in_the_question_weighs_and_never_hides_the_answer(timeline):

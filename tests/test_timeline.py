@@ -13,7 +13,7 @@ import pytest
 from rag.service import RagService
 from tests.conftest import SEED_QUESTION, SEEDS, rag_env
 from tests.helpers.timeline import (CEO_QUESTION, FIRST_CEO, MARCH_2024_QUESTION, SECOND_CEO,
-                                    SYNDICATED_NAME, write_collection)
+                                    SYNDICATED_NAME, sources, write_collection)
 
 
 @pytest.fixture
@@ -23,10 +23,6 @@ def timeline(store_settings, tmp_path):
     service = RagService(settings)
     assert service.rebuild().articles == 5
     return service
-
-
-def sources(answer) -> list[str]:
-    return [c.source for c in answer.citations]
 
 
 def test_who_is_the_chief_executive_depends_on_when_it_is_asked(timeline):

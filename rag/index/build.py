@@ -154,13 +154,6 @@ def check_seeds(seeds: Path) -> None:
     anything else would read as "every article was deleted"."""
     try:
         mode = os.stat(seeds).st_mode
-    except FileNotFoundError:
-        raise SeedsUnavailable(f"the seeds folder {seeds} does not exist; nothing was removed "
-                               "from the index (check the path, or RAG_SEEDS_DIR)") from None
-    except OSError as exc:
-        raise SeedsUnavailable(f"the seeds folder {seeds} cannot be read ({exc.strerror or exc}); "
-                               "nothing was removed from the index") from None
-    try:
         if stat.S_ISDIR(mode):
             with os.scandir(seeds) as listing:
                 next(listing, None)
@@ -170,6 +163,9 @@ def check_seeds(seeds: Path) -> None:
         else:
             raise SeedsUnavailable(f"the seeds path {seeds} is neither a folder nor an article file; "
                                    "nothing was removed from the index")
+    except FileNotFoundError:
+        raise SeedsUnavailable(f"the seeds folder {seeds} does not exist; nothing was removed "
+                               "from the index (check the path, or RAG_SEEDS_DIR)") from None
     except OSError as exc:
         raise SeedsUnavailable(f"the seeds folder {seeds} cannot be read ({exc.strerror or exc}); "
                                "nothing was removed from the index") from None

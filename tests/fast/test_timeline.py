@@ -16,7 +16,7 @@ from tests.fast.conftest import fast_service, fast_settings
 from tests.helpers.timeline import (AFTER_THE_FACTORY, CEO_QUESTION, FIRST_CEO, FORECAST_ANSWER,
                                     FORECAST_QUESTION, LATEST_QUESTION, MARCH_2024_QUESTION,
                                     NOW_CEO_QUESTION, SECOND_CEO, SYNDICATED_NAME,
-                                    UNCOVERED_DATED_QUESTION, write_collection)
+                                    UNCOVERED_DATED_QUESTION, sources, write_collection)
 
 AS_OF = datetime(2024, 11, 27, 12, tzinfo=timezone.utc)
 
@@ -29,10 +29,6 @@ def timeline(tmp_path_factory):
     summary = service.rebuild()
     assert summary.articles == 5, summary.line()
     return service
-
-
-def sources(answer) -> list[str]:
-    return [c.source for c in answer.citations]
 
 
 def test_the_chief_executive_is_the_one_in_office_at_the_time_asked(timeline):

@@ -45,6 +45,11 @@ ARTICLES = {
 }
 
 
+def sources(answer) -> list[str]:
+    """The files an answer cites, in citation order."""
+    return [c.source for c in answer.citations]
+
+
 def write_timeline(folder: Path) -> Path:
     for name, (title, date, body) in ARTICLES.items():
         write_article(folder, name, title, body, date=date)
