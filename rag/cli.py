@@ -1,4 +1,5 @@
-"""Command line: `rag index`, `rag ask`, `rag serve`, `rag eval`. Thin: parsing and printing only."""
+"""Command line: `rag index`, `rag ask`, `rag serve`, `rag eval`, `rag feedback`. Thin: parsing and
+printing only."""
 
 from __future__ import annotations
 
@@ -143,6 +144,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval_cli(args, _settings(args))
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from rag.conversations import feedback
+    from rag.service import RagService
+
+    store = RagService(_settings(args)).conversations
+    if args.feedback_command == "export":
+        count = feedback.export(store.rated(args.rating), Path(args.out))
+        print(f"wrote {count:,} rated answers to {args.out} (run them with: rag eval --questions {args.out})")
+        return 0
+    summary = feedback.report(store.rated())
+    print(json.dumps(summary, ensure_ascii=False, indent=2) if args.json else feedback.report_text(summary))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="rag", description="Cited answers over a folder of news articles.")
     sub = root.add_subparsers(dest="command", required=True)
@@ -178,10 +193,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-build", action="store_true", help="do not update the index before serving")
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("feedback", help="the readers' ratings: export them as a question set, or report")
+    feedback_sub = p.add_subparsers(dest="feedback_command", required=True)
+    f = feedback_sub.add_parser("export", help="rated answers as a `rag eval --questions` file")
+    f.add_argument("--out", required=True, help="the .jsonl file to write")
+    f.add_argument("--index-dir", help="index folder whose conversations database to read "
+                                       "[RAG_INDEX_DIR, default index; RAG_DATABASE_URL wins]")
+    f.add_argument("--rating", choices=["up", "down"], help="only answers rated this way")
+    f.set_defaults(func=cmd_feedback)
+    f = feedback_sub.add_parser("report", help="ratings per day, the share rated down, and the "
+                                               "down-rated questions with their comments")
+    f.add_argument("--index-dir", help="index folder whose conversations database to read "
+                                       "[RAG_INDEX_DIR, default index; RAG_DATABASE_URL wins]")
+    f.add_argument("--json", action="store_true", help="print one JSON object")
+    f.set_defaults(func=cmd_feedback)
+
     p = sub.add_parser("eval", help="evaluate retrieval and answers on a question set")
-    p.add_argument("--corpus", required=True, help="corpus.jsonl[.gz]: id, title, text, published, url")
+    p.add_argument("--corpus", help="corpus.jsonl[.gz]: id, title, text, published, url; without it, "
+                                    "the questions run on the index in --index-dir as it is (the "
+                                    "product's own, for `rag feedback export` files)")
     p.add_argument("--questions", required=True, help="questions .jsonl")
-    p.add_argument("--index-dir", help="index folder for the corpus (default .cache/eval/<corpus name>)")
+    p.add_argument("--index-dir", help="index folder (default: .cache/eval/<corpus name> with "
+                                       "--corpus, else RAG_INDEX_DIR)")
     p.add_argument("--out", default="report.json", help="report path (.json; .md and .png beside it)")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
 
     # HTTP service.
     api_key: str | None = None
+    # Conversations and ratings: any SQLAlchemy URL (postgresql+psycopg://user@host/db needs the
+    # `postgres` extra); unset, a SQLite file beside the index (index_dir/conversations.sqlite3).
+    database_url: str | None = None
 
     @field_validator("ranking_stages", mode="before")
     @classmethod

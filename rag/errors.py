@@ -98,3 +98,23 @@ class LlmError(RagError):
 
     status = 502
     default_message = "the LLM server failed"
+
+
+class NotFound(RagError):
+    status = 404
+    default_message = "not found"
+
+
+class ConversationNotFound(NotFound):
+    default_message = "no such conversation"
+
+
+class AnswerNotFound(NotFound):
+    default_message = "no such answer"
+
+
+class DatabaseUnavailable(RagError):
+    """The conversations database (RAG_DATABASE_URL) cannot be reached or written."""
+
+    status = 503
+    default_message = "the conversations database is unavailable"

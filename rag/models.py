@@ -85,6 +85,10 @@ class Answer(BaseModel):
     nearby: list[NearbyArticle] = Field(
         default_factory=list, description="On a refusal: the closest articles that were found")
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage")
+    answer_id: str | None = Field(
+        None, description="This answer's id, to rate it (POST /api/feedback); null when it was not kept")
+    conversation_id: str | None = Field(
+        None, description="The conversation it belongs to: send it back to continue the conversation")
 
 
 @dataclass

@@ -23,9 +23,12 @@ from rag.answer.refusal import RefusalPolicy
 from rag.answer.retrieval import RetrievalRequest, Retriever
 from rag.answer.stages import RankingStage, default_stages
 from rag.answer.suggestions import example_questions
-from rag.config import TOP_K_MAX, TOP_K_MIN, Settings, get_settings
+from rag.config import MAX_HISTORY_TURNS, TOP_K_MAX, TOP_K_MIN, Settings, get_settings
+from rag.conversations.database import database_url
+from rag.conversations.recording import recorded
+from rag.conversations.store import ConversationStore, new_id
 from rag.errors import (BadQuestion, EmbedderUnavailable, IndexMismatch, IndexNotReady, LlmError,
-                        StoreUnavailable)
+                        RagError, StoreUnavailable)
 from rag.index import snapshot as snap, snapshot_files
 from rag.index.build import BuildSummary, fingerprint_embedder
 from rag.index.embedding import Embedder, get_embedder
@@ -57,6 +60,14 @@ def _remembered(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]
     return vectors
 
 
+def _final(events: Iterator[Event]) -> Answer:
+    final = None
+    for event in events:
+        if event["event"] == "answer":
+            final = event["answer"]
+    return final
+
+
 class RagService:
     def __init__(self, settings: Settings | None = None, *, store: Store | None = None,
                  embedder: Embedder | None = None, llm=_DEFAULT,
@@ -80,6 +91,9 @@ class RagService:
         self._checked_at = 0.0
         self._reload_lock = threading.Lock()
         self.rebuilds = Rebuilds(self)
+        # Opened (and migrated) on first use: the CLI's answers and the eval never touch it.
+        self.conversations = ConversationStore(database_url(self.settings.database_url,
+                                                            self.settings.index_dir))
         self.warm = False
 
     # --- parts ---------------------------------------------------------------------------------
@@ -195,6 +209,10 @@ class RagService:
         embedder.embed(["warm up"])
         embedder.quick(["warm up"])
         question_dates.warm_up()
+        try:
+            self.conversations.open()
+        except RagError as exc:  # answers still go out, without being kept; the log says why
+            log.error("%s", exc)
         self.warm = True
 
     def standalone_question(self, question: str, history: list[Turn]) -> str:
@@ -309,11 +327,27 @@ class RagService:
 
     def answer(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
                filters: Filters | None = None, as_of: str | datetime | None = None) -> Answer:
-        final = None
-        for event in self.stream(question, history, top_k, filters, as_of):
-            if event["event"] == "answer":
-                final = event["answer"]
-        return final
+        return _final(self.stream(question, history, top_k, filters, as_of))
+
+    # --- conversations -----------------------------------------------------------------------
+
+    def converse(self, question: str, conversation_id: str | None = None,
+                 history: list[Turn] | None = None, top_k: int | None = None,
+                 filters: Filters | None = None, as_of: str | datetime | None = None,
+                 answer_id: str | None = None) -> Iterator[Event]:
+        """`stream`, with the turn kept in its conversation (a new one when `conversation_id` is
+        None): the answer carries `answer_id` and `conversation_id`. A continued conversation's
+        history is the stored one (the request's `history` only when it has none yet);
+        ConversationNotFound at once for an unknown id."""
+        asked_at = parse_as_of(as_of)
+        if conversation_id is not None:
+            history = self.conversations.history(conversation_id, MAX_HISTORY_TURNS) or history
+        events = self.stream(question, history, top_k, filters, asked_at)
+        return recorded(self.conversations, events, conversation_id, question.strip(), asked_at,
+                        answer_id or new_id())
+
+    def converse_answer(self, *args, **kwargs) -> Answer:
+        return _final(self.converse(*args, **kwargs))
 
     # --- rebuilding --------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ service's. ui.layout lays the page out, ui.handlers answers its events, this mod
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import Callable
 
 import gradio as gr
@@ -20,41 +21,75 @@ CONCURRENCY = 8
 LOGIN_MESSAGE = "Sign in with the server's API key (RAG_API_KEY) as the password; any user name will do."
 
 
-def wire_events(blocks: gr.Blocks, handlers: ChatHandlers, turns: gr.State,
+def wire_events(blocks: gr.Blocks, handlers: ChatHandlers, state: ChatState,
                 chat: ChatColumn, side: SideColumn) -> None:
     """Connect the components to the handlers. Each action has exactly one public api_name
     (what gradio_client and the API page list); its other triggers are private duplicates."""
-    opts, index = side.options, side.index
-    context = [turns, opts.top_k, opts.date_from, opts.date_to, opts.as_of]
-    outputs = [chat.question, chat.chat, turns, side.sources]
-    chat.send.click(handlers.respond, [chat.question, chat.chat, *context], outputs,
+    opts, index, talks, feedback = side.options, side.index, side.conversations, chat.feedback
+    inputs = [state.turns, state.answer_ids, state.conversation, opts.top_k, opts.date_from,
+              opts.date_to, opts.as_of]
+    outputs = [chat.question, chat.chat, state.turns, side.sources, state.answer_ids,
+               state.conversation, talks.listing]
+    chat.send.click(handlers.respond, [chat.question, chat.chat, *inputs], outputs,
                     api_name="respond")
-    chat.question.submit(handlers.respond, [chat.question, chat.chat, *context], outputs,
+    chat.question.submit(handlers.respond, [chat.question, chat.chat, *inputs], outputs,
                          api_visibility="private")
     # An example button sends its own label as the question.
     for button in chat.examples:
-        button.click(handlers.respond, [button, chat.chat, *context], outputs,
+        button.click(handlers.respond, [button, chat.chat, *inputs], outputs,
                      api_visibility="private")
-    chat.clear.click(handlers.clear, None, [chat.chat, turns, side.sources, chat.question],
-                     api_name="clear")
+
+    conversations = handlers.conversations
+    # What opening a conversation fills in: the chat and its states, the sources, the list.
+    opened = [chat.chat, state.turns, state.answer_ids, state.conversation, side.sources,
+              talks.listing, feedback.note]
+    talks.listing.input(conversations.open, [talks.listing], opened, api_visibility="private")
+    talks.new.click(conversations.new, None, opened, api_name="new_conversation")
+    talks.delete.click(conversations.delete, [state.conversation], opened,
+                       api_name="delete_conversation")
+    chat.chat.like(conversations.rate, [state.answer_ids],
+                   [feedback.note, feedback.box, feedback.comment, state.pending_comment],
+                   api_visibility="private")
+    feedback.send.click(conversations.comment, [state.pending_comment, feedback.comment],
+                        [feedback.note, feedback.box, feedback.comment, state.pending_comment],
+                        api_visibility="private")
+
     index.rebuild.click(handlers.rebuild, [index.confirm_removal],
                         [index.log, index.info, index.confirm_removal], api_name="rebuild")
     index.add.click(handlers.upload, [index.files, index.overwrite],
                     [index.log, index.info, index.files], api_name="add_articles")
-    blocks.load(handlers.on_load, None, [index.info, *chat.examples], api_visibility="private")
+    blocks.load(handlers.on_load, [state.conversation], [index.info, *chat.examples, *opened],
+                api_visibility="private")
     # Programs want one whole answer as JSON, not the chat's streamed HTML.
     gr.api(handlers.ask, api_name="ask")
+
+
+@dataclass(frozen=True)
+class ChatState:
+    turns: gr.State
+    answer_ids: gr.State
+    pending_comment: gr.State
+    # The open conversation's id, in the browser's storage: a reload reopens it. Not a secret
+    # (every route needs the key when one is set), so the fixed storage secret guards nothing
+    # and lets the id survive a server restart too.
+    conversation: gr.BrowserState
+
+
+def chat_state() -> ChatState:
+    return ChatState(gr.State([]), gr.State([]), gr.State(None),
+                     gr.BrowserState(None, storage_key="newsrag-conversation",
+                                     secret="newsrag-conversation"))
 
 
 def build_ui(service: RagService, bind_host: str) -> gr.Blocks:
     handlers = ChatHandlers(service, bind_host)
     with gr.Blocks(title="News Q&A", analytics_enabled=False) as blocks:
         gr.Markdown(HEADER)
-        turns = gr.State([])
+        state = chat_state()
         with gr.Row(equal_height=False):
             chat = chat_column(EXAMPLE_SLOTS)
             side = side_column(service.settings.top_k)
-        wire_events(blocks, handlers, turns, chat, side)
+        wire_events(blocks, handlers, state, chat, side)
     return blocks
 
 

@@ -10,19 +10,16 @@ from typing import Iterator
 import gradio as gr
 
 from rag.access import may_change_index
-from rag.errors import RagError, RebuildInProgress
+from rag.errors import ConversationNotFound, RagError, RebuildInProgress
 from rag.models import Filters, Turn
 from rag.service import RagService
 from ui import render
+from ui.conversations import ConversationHandlers, chat_message
 
 EXAMPLE_SLOTS = 4
 POLL_S = 0.5
 DISABLED = ("Changing the index from the web page needs RAG_API_KEY when the server is reachable "
             "from the network: set it, and sign in to this page with it.")
-
-
-def _message(role: str, content: str) -> dict:
-    return {"role": role, "content": content}
 
 
 class ChatHandlers:
@@ -32,6 +29,7 @@ class ChatHandlers:
     def __init__(self, service: RagService, bind_host: str):
         self.service = service
         self.bind_host = bind_host
+        self.conversations = ConversationHandlers(service)
 
     def may_change_index(self, request: gr.Request | None) -> bool:
         # Gradio names a caller only after its login, which takes the API key as the password
@@ -41,62 +39,71 @@ class ChatHandlers:
 
     # --- asking ------------------------------------------------------------------------------
 
-    def respond(self, message, chat, turns, top_k, date_from, date_to, as_of=None) -> Iterator[tuple]:
-        """Stream one answer into the chat and its sources into the side panel."""
+    def respond(self, message, chat, turns, answer_ids, conversation, top_k, date_from, date_to,
+                as_of=None) -> Iterator[tuple]:
+        """Stream one answer into the chat and its sources into the side panel; the answer is
+        kept in the open conversation (a new one when none is open)."""
         # `chat` holds rendered HTML; `turns` keeps the plain answers the service needs to
-        # understand a follow-up question.
-        chat, turns = list(chat or []), list(turns or [])
+        # understand a follow-up question; `answer_ids` lines up with `chat` for the thumbs.
+        chat, turns, answer_ids = list(chat or []), list(turns or []), list(answer_ids or [])
         message = (message or "").strip()
         if not message:
-            yield gr.update(), chat, turns, gr.update()
+            yield gr.update(), chat, turns, gr.update(), answer_ids, conversation, gr.update()
             return
         # Show the question at once, before retrieval and the first token, which can take seconds.
-        chat += [_message("user", render.message_html(message)), _message("assistant", "…")]
-        yield "", chat, turns, gr.update()
+        chat += [chat_message("user", render.message_html(message)), chat_message("assistant", "…")]
+        answer_ids += [None, None]
+        yield "", chat, turns, gr.update(), answer_ids, conversation, gr.update()
         # An empty date box means no bound, not a bad date.
         filters = Filters(published_after=date_from or None, published_before=date_to or None)
         history = [Turn(**t) for t in turns]
         text = ""
         try:
             # An empty "As of" box means now; the service reads None (or "") that way.
-            for event in self.service.stream(message, history, int(top_k), filters, as_of=as_of or None):
+            for event in self.service.converse(message, conversation or None, history, int(top_k),
+                                               filters, as_of=as_of or None):
                 if event["event"] == "delta":
                     text += event["text"]
-                    chat[-1] = _message("assistant", f'<div class="answer">{render.linkify(text)}</div>')
-                    yield "", chat, turns, gr.update()
+                    chat[-1] = chat_message("assistant", f'<div class="answer">{render.linkify(text)}</div>')
+                    yield "", chat, turns, gr.update(), answer_ids, conversation, gr.update()
                 elif event["event"] == "reset":
                     text = ""
                 elif event["event"] == "answer":
                     answer = event["answer"]
-                    chat[-1] = _message("assistant", render.answer_html(answer))
-                    turns += [_message("user", message), _message("assistant", answer.answer)]
-                    yield "", chat, turns, render.sources_html(answer)
+                    chat[-1] = chat_message("assistant", render.answer_html(answer))
+                    turns += [chat_message("user", message), chat_message("assistant", answer.answer)]
+                    answer_ids[-1] = answer.answer_id
+                    conversation = answer.conversation_id or conversation
+                    yield ("", chat, turns, render.sources_html(answer), answer_ids, conversation,
+                           self.conversations.listing(conversation))
+        except ConversationNotFound:
+            chat[-1] = chat_message("assistant", render.error_html(
+                "This conversation was deleted: ask again to start a new one."))
+            yield "", chat, [], gr.update(), answer_ids, None, self.conversations.listing()
         except RagError as exc:
-            chat[-1] = _message("assistant", render.error_html(exc))
-            yield "", chat, turns, gr.update()
+            chat[-1] = chat_message("assistant", render.error_html(exc))
+            yield "", chat, turns, gr.update(), answer_ids, conversation, gr.update()
 
     def ask(self, question: str, as_of: str | None = None) -> dict:
         """One whole answer as JSON: the endpoint for programs (gradio_client). `as_of`: the
         moment the question is asked (YYYY-MM-DD or an ISO time; default now)."""
         try:
-            return self.service.answer(question, as_of=as_of or None).model_dump()
+            return self.service.converse_answer(question, as_of=as_of or None).model_dump()
         except RagError as exc:
             # gr.Error reaches the client as a message; any other exception only as "Error".
             raise gr.Error(str(exc)) from exc
 
-    @staticmethod
-    def clear() -> tuple:
-        return [], [], render.sources_html(None), ""
-
     # --- page state --------------------------------------------------------------------------
 
-    def on_load(self) -> list:
-        # Per visit rather than when the page is built, so a rebuild's new articles show
-        # without a restart.
+    def on_load(self, conversation: str | None = None) -> list:
+        """The index panel and example questions, per visit rather than when the page is built
+        (a rebuild's new articles show without a restart), and the conversation that was open
+        before the page was reloaded."""
         examples = self.service.example_questions(EXAMPLE_SLOTS)
         buttons = [gr.update(value=examples[i], visible=True) if i < len(examples)
                    else gr.update(visible=False) for i in range(EXAMPLE_SLOTS)]
-        return [render.index_html(self.service.status()), *buttons]
+        return [render.index_html(self.service.status()), *buttons,
+                *self.conversations.open(conversation)]
 
     # --- changing the index ------------------------------------------------------------------
 

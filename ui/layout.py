@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from rag.config import MAX_ARTICLE_FILE_BYTES, SUPPORTED_SUFFIXES, TOP_K_MAX, TOP_K_MIN
+from rag.conversations.store import MAX_COMMENT_CHARS
 from ui import render
 
 HEADER = ("## News Q&A\nAsk about the articles. Every answer cites its sources; "
@@ -16,12 +17,27 @@ HEADER = ("## News Q&A\nAsk about the articles. Every answer cites its sources; 
 
 
 @dataclass(frozen=True)
+class Feedback:
+    note: gr.HTML
+    box: gr.Column
+    comment: gr.Textbox
+    send: gr.Button
+
+
+@dataclass(frozen=True)
 class ChatColumn:
     chat: gr.Chatbot
+    feedback: Feedback
     question: gr.Textbox
     send: gr.Button
     examples: list[gr.Button]
-    clear: gr.Button
+
+
+@dataclass(frozen=True)
+class ConversationsPanel:
+    listing: gr.Dropdown
+    new: gr.Button
+    delete: gr.Button
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,7 @@ class IndexPanel:
 
 @dataclass(frozen=True)
 class SideColumn:
+    conversations: ConversationsPanel
     sources: gr.HTML
     options: Options
     index: IndexPanel
@@ -52,8 +69,10 @@ class SideColumn:
 
 def chat_column(example_slots: int) -> ChatColumn:
     with gr.Column(scale=3, min_width=300):
+        # "Like" and "Dislike" render as Gradio's thumbs on every answer (ui.conversations).
         chat = gr.Chatbot(label="Chat", height=480, elem_id="chat", buttons=["copy"],
-                          feedback_options=None)
+                          feedback_options=("Like", "Dislike"))
+        feedback = feedback_row()
         with gr.Row():
             question = gr.Textbox(placeholder="Ask about the news…", show_label=False,
                                   scale=5, min_width=160, elem_id="question", max_lines=4)
@@ -62,8 +81,28 @@ def chat_column(example_slots: int) -> ChatColumn:
         with gr.Row(elem_id="examples"):
             examples = [gr.Button(visible=False, size="sm", elem_classes="example")
                         for _ in range(example_slots)]
-        clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
-    return ChatColumn(chat, question, send, examples, clear)
+    return ChatColumn(chat, feedback, question, send, examples)
+
+
+def feedback_row() -> Feedback:
+    note = gr.HTML("", elem_id="feedback-note")
+    # Opens on a thumbs down: what was wrong, kept with the rating.
+    with gr.Column(visible=False, elem_id="feedback-box") as box:
+        comment = gr.Textbox(label="What was wrong with this answer? (optional)", max_lines=4,
+                             max_length=MAX_COMMENT_CHARS, elem_id="feedback-comment")
+        send = gr.Button("Send comment", size="sm", elem_id="send-comment")
+    return Feedback(note, box, comment, send)
+
+
+def conversations_panel() -> ConversationsPanel:
+    with gr.Accordion("Conversations", open=True, elem_id="conversations-panel"):
+        listing = gr.Dropdown(label="Open a conversation", choices=[], value=None,
+                              elem_id="conversations", interactive=True)
+        with gr.Row():
+            new = gr.Button("New conversation", size="sm", elem_id="new-conversation")
+            delete = gr.Button("Delete conversation", size="sm", variant="stop",
+                               elem_id="delete-conversation")
+    return ConversationsPanel(listing, new, delete)
 
 
 def options_panel(top_k: int) -> Options:
@@ -104,7 +143,8 @@ def index_panel() -> IndexPanel:
 
 def side_column(top_k: int) -> SideColumn:
     with gr.Column(scale=2, min_width=280):
+        conversations = conversations_panel()
         sources = gr.HTML(render.sources_html(None), elem_id="sources")
         options = options_panel(top_k)
         index = index_panel()
-    return SideColumn(sources, options, index)
+    return SideColumn(conversations, sources, options, index)

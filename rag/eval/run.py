@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.eval import metrics
+from rag.errors import IndexNotReady
 from rag.eval.scoring import Outcome, score
 from rag.ingest.sentences import claim_spans
 
@@ -105,20 +106,28 @@ def settings_used(settings: Settings) -> dict:
     return {k: getattr(settings, k) for k in keep} | {"store": "server" if settings.chroma_host else "embedded"}
 
 
-def evaluate(settings: Settings, corpus: Path, questions_path: Path, k: int = 10,
+def evaluate(settings: Settings, corpus: Path | None, questions_path: Path, k: int = 10,
              limit: int | None = None, progress: bool = True, use_dates: bool = True) -> dict:
+    """With `corpus`, index it first (incrementally); without, ask the index as it is."""
     from rag.service import RagService
 
     started = time.perf_counter()
     service = RagService(settings)
-    build = service.rebuild(corpus, show_bar=progress)
+    if corpus is not None:
+        build = service.rebuild(corpus, show_bar=progress)
+        index = {"articles": build.articles, "chunks": build.chunks, "build": build.line()}
+    else:
+        if service.refresh(force=True) is None:
+            raise IndexNotReady(f"no index in {settings.index_dir}; build it with `rag index`")
+        status = service.status()
+        index = {"articles": status["articles"], "chunks": status["chunks"], "build": status["last_build"]}
     questions = load_questions(questions_path, limit)
     outcomes = run_questions(service, questions, progress, use_dates)
     report = score(outcomes, k)
     report.update({
-        "corpus": str(corpus), "questions_file": str(questions_path), "questions": len(questions),
+        "corpus": str(corpus) if corpus else f"the index in {settings.index_dir}", "questions_file": str(questions_path), "questions": len(questions),
         "k": k, "asked_at": "each question's date" if use_dates and any(q.as_of for q in questions)
-        else "now", "index": {"articles": build.articles, "chunks": build.chunks, "build": build.line()},
+        else "now", "index": index,
         "settings": settings_used(settings), "seconds": round(time.perf_counter() - started, 1),
     })
     return report
@@ -127,12 +136,13 @@ def evaluate(settings: Settings, corpus: Path, questions_path: Path, k: int = 10
 def run_eval_cli(args, settings: Settings) -> int:
     from rag.eval.report import write_report
 
-    corpus, questions = Path(args.corpus), Path(args.questions)
+    corpus = Path(args.corpus) if args.corpus else None
+    questions = Path(args.questions)
     for path in (corpus, questions):
-        if not path.exists():
+        if path is not None and not path.exists():
             print(f"rag eval: {path} does not exist")
             return 1
-    if not args.index_dir:
+    if corpus is not None and not args.index_dir:
         name = corpus.name.split(".")[0] if corpus.is_file() else corpus.name
         settings = settings.model_copy(update={"index_dir": Path(".cache/eval") / f"{corpus.parent.name}-{name}"})
     report = evaluate(settings, corpus, questions, args.k, args.limit)

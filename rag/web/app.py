@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from rag.errors import RagError
 from rag.service import RagService
-from rag.web.routes import answers, health, index, openai_compat
+from rag.web.routes import answers, conversations, health, index, openai_compat
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def create_app(service: RagService, bind_host: str = "127.0.0.1") -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-    for module in (health, answers, index, openai_compat):
+    for module in (health, answers, conversations, index, openai_compat):
         app.include_router(module.router)
     return app
 

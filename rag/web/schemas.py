@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from openai.types import Model
@@ -9,6 +10,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rag.config import MAX_HISTORY_TURNS, TOP_K_MAX, TOP_K_MIN
+from rag.conversations.store import MAX_COMMENT_CHARS
 from rag.models import Answer, Citation, Turn
 
 AS_OF_DOC = ("The moment the question is asked: YYYY-MM-DD (end of that day) or "
@@ -26,6 +28,9 @@ class AnswerFilters(BaseModel):
     source: str | None = Field(None, description="Only articles from this seeds file or folder", max_length=500)
 
 
+ID_PATTERN = r"^[0-9a-f]{32}$"
+
+
 class AnswerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -34,8 +39,12 @@ class AnswerRequest(BaseModel):
     question: str = Field(description="The question, in plain words; at most RAG_MAX_QUESTION_CHARS "
                                       "characters (2000 by default)",
                           examples=["How many electric vehicles does Xiaomi plan to deliver in 2025?"])
+    conversation_id: str | None = Field(
+        None, pattern=ID_PATTERN, description="Continue this conversation (the `conversation_id` of "
+        "an earlier answer): its stored turns are the history. Unset: a new conversation")
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
-                                description="Earlier turns, oldest first, for follow-up questions")
+                                description="Earlier turns, oldest first, for follow-up questions "
+                                            "(used when the conversation has no stored turns)")
     top_k: int | None = Field(None, ge=TOP_K_MIN, le=TOP_K_MAX, description="How many passages to use (default 5)")
     filters: AnswerFilters | None = None
     # A string checked by the service (rag.models.parse_as_of), not a pydantic datetime: a date
@@ -53,6 +62,50 @@ class AnswerRequest(BaseModel):
 
 class AnswerResponse(Answer):
     pass
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer_id: str = Field(pattern=ID_PATTERN, description="The `answer_id` of the answer rated")
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=MAX_COMMENT_CHARS,
+                                description="What was wrong (or right) with the answer")
+
+
+class FeedbackRecorded(BaseModel):
+    answer_id: str
+    rating: Literal["up", "down"]
+    comment: str | None
+    rated_at: datetime
+
+
+class ConversationHead(BaseModel):
+    id: str
+    title: str = Field(description="The conversation's first question, shortened")
+    created: datetime
+    updated: datetime
+
+
+class ConversationSummary(ConversationHead):
+    turns: int = Field(description="How many questions it holds")
+
+
+class ConversationTurn(BaseModel):
+    answer_id: str
+    question: str
+    asked_at: datetime = Field(description="The moment the question was asked as (its as_of)")
+    created_at: datetime
+    answer: str
+    refused: bool
+    mode: str
+    citations: list[Citation]
+    rating: Literal["up", "down"] | None
+    comment: str | None
+
+
+class ConversationDetail(ConversationHead):
+    turns: list[ConversationTurn] = Field(description="Oldest first")
 
 
 class IndexState(BaseModel):
@@ -100,6 +153,8 @@ class ChatCompletionRequest(BaseModel):
     top_k: int | None = Field(None, ge=TOP_K_MIN, le=TOP_K_MAX)
     # An extra of this product; OpenAI's SDK sends it with `extra_body={"as_of": ...}`.
     as_of: str | None = Field(None, max_length=AS_OF_MAX_CHARS, description=f"Extra: {AS_OF_DOC}")
+    conversation_id: str | None = Field(None, pattern=ID_PATTERN, description=(
+        "Extra: continue this stored conversation (its history is the stored one)"))
 
 
 # OpenAI's own response types, so that the wire shape follows the SDK that clients parse it
@@ -107,11 +162,13 @@ class ChatCompletionRequest(BaseModel):
 class CitedChatCompletion(ChatCompletion):
     citations: list[Citation] = Field(default_factory=list, description="Extra: the cited passages")
     refused: bool = Field(False, description="Extra: the articles do not cover the question")
+    conversation_id: str | None = Field(None, description="Extra: the conversation the answer was kept in")
 
 
 class CitedChatCompletionChunk(ChatCompletionChunk):
     citations: list[Citation] | None = Field(None, description="Extra, on the last chunk: the cited passages")
     refused: bool | None = Field(None, description="Extra, on the last chunk: the articles do not cover the question")
+    conversation_id: str | None = Field(None, description="Extra, on the last chunk: the conversation the answer was kept in")
 
 
 class ModelList(BaseModel):

@@ -13,7 +13,7 @@ from rag.web.schemas import AnswerRequest, AnswerResponse, ErrorBody, error_resp
 from rag.web.streaming import event_stream, safe, started
 
 router = APIRouter(tags=["answers"], dependencies=[Depends(require_key)])
-ERRORS = error_responses(400, 401, 422, 503)
+ERRORS = error_responses(400, 401, 404, 422, 503)
 # FastAPI files a response `model` under the route's own media type, which for the SSE route is
 # text/event-stream; its errors are JSON all the same.
 STREAM_ERRORS = {code: {"content": {"application/json": {
@@ -31,8 +31,8 @@ def _filters(body: AnswerRequest) -> Filters | None:
 
 def opened_stream(body: AnswerBody, service: ServiceDep) -> Iterator[dict]:
     """A dependency, so that it runs before the response starts (see `started`)."""
-    return started(service.stream(body.question, body.history, body.top_k, _filters(body),
-                                  as_of=body.as_of))
+    return started(service.converse(body.question, body.conversation_id, body.history, body.top_k,
+                                    _filters(body), as_of=body.as_of))
 
 
 def answer_events(events: Iterator[dict]) -> Iterator[ServerSentEvent]:
@@ -49,14 +49,17 @@ def answer_events(events: Iterator[dict]) -> Iterator[ServerSentEvent]:
 @router.post("/api/answer", response_model=AnswerResponse, responses={**ERRORS, 200: STREAM_DOC})
 def answer(body: AnswerBody, service: ServiceDep,
            stream: Annotated[bool, Query(description="Stream as server-sent events")] = False):
-    """Answer a question with cited passages.
+    """Answer a question with cited passages. The answer is kept in its conversation: the reply
+    carries `answer_id` (rate it at /api/feedback) and `conversation_id` (send it back to ask a
+    follow-up in the same conversation; an unknown one is 404).
 
     With `?stream=true` the reply is `text/event-stream`: `delta` events carry text to append,
     `reset` means discard the text so far (an LLM answer was replaced by the extractive one),
     then one `citations` event and one `end` event with the whole answer object."""
     if stream:
         return event_stream(answer_events(opened_stream(body, service)))
-    return service.answer(body.question, body.history, body.top_k, _filters(body), as_of=body.as_of)
+    return service.converse_answer(body.question, body.conversation_id, body.history, body.top_k,
+                                   _filters(body), as_of=body.as_of)
 
 
 @router.post("/api/answer/stream", response_class=EventSourceResponse,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Iterator
 
 from fastapi import APIRouter, Depends
@@ -14,6 +13,7 @@ from openai.types.chat.chat_completion import Choice
 from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
+from rag.conversations.store import new_id
 from rag.errors import BadRequest
 from rag.models import Answer, Turn
 from rag.web.deps import ServiceDep, require_key
@@ -44,18 +44,23 @@ def chat_completions(body: ChatCompletionRequest, service: ServiceDep):
     assistant messages are the history. The answer keeps its [n] markers; the cited
     passages travel in the extra `citations` field (on the last chunk when streaming).
     The extra request field `as_of` (OpenAI's SDK: `extra_body={"as_of": "2025-11-20"}`) sets
-    the moment the question is asked: articles published later are left out."""
+    the moment the question is asked: articles published later are left out.
+    Each answer is kept in a conversation; the completion's `id` is the answer's id, to rate it
+    at /api/feedback (the extra `conversation_id` field continues a stored conversation)."""
     question, history = _chat_turns(body)
+    answer_id = new_id()
     if body.stream:
-        events = started(service.stream(question, history, body.top_k, as_of=body.as_of))
-        return event_stream(_chunk_events(events, body.model))
-    answer = service.answer(question, history, body.top_k, as_of=body.as_of)
+        events = started(service.converse(question, body.conversation_id, history, body.top_k,
+                                          as_of=body.as_of, answer_id=answer_id))
+        return event_stream(_chunk_events(events, body.model, answer_id))
+    answer = service.converse_answer(question, body.conversation_id, history, body.top_k,
+                                     as_of=body.as_of, answer_id=answer_id)
     return CitedChatCompletion(
-        id=_completion_id(), object="chat.completion", created=int(time.time()), model=body.model,
+        id=answer_id, object="chat.completion", created=int(time.time()), model=body.model,
         choices=[Choice(index=0, finish_reason="stop",
                         message=ChatCompletionMessage(role="assistant", content=answer.answer))],
         usage=CompletionUsage(prompt_tokens=0, completion_tokens=0, total_tokens=0),
-        citations=_whole(answer), refused=answer.refused,
+        citations=_whole(answer), refused=answer.refused, conversation_id=answer.conversation_id,
     )
 
 
@@ -65,10 +70,6 @@ def _whole(answer: Answer) -> list[dict]:
     return [c.model_dump() for c in answer.citations]
 
 
-def _completion_id() -> str:
-    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
-
-
 def _chat_turns(body: ChatCompletionRequest) -> tuple[str, list[Turn]]:
     turns = [Turn(role=m.role, content=m.text()) for m in body.messages if m.role in ("user", "assistant")]
     if not turns or turns[-1].role != "user":
@@ -76,14 +77,15 @@ def _chat_turns(body: ChatCompletionRequest) -> tuple[str, list[Turn]]:
     return turns[-1].content, turns[:-1]
 
 
-def _chunk_events(events: Iterator[dict], model: str) -> Iterator[ServerSentEvent]:
+def _chunk_events(events: Iterator[dict], model: str, ident: str) -> Iterator[ServerSentEvent]:
     """OpenAI's wire format: unnamed events whose data is a chunk, then `data: [DONE]`. The
     sentinel is not JSON, so it goes as `raw_data`; chunks go as `raw_data` too, dumped with
     exclude_unset so that unset optional fields are left out rather than sent as nulls."""
-    ident, created = _completion_id(), int(time.time())
+    created = int(time.time())
 
     def chunk(delta: ChoiceDelta, finish: str | None = None, answer: Answer | None = None) -> ServerSentEvent:
-        extras = {"citations": _whole(answer), "refused": answer.refused} if answer else {}
+        extras = {"citations": _whole(answer), "refused": answer.refused,
+                  "conversation_id": answer.conversation_id} if answer else {}
         payload = CitedChatCompletionChunk(
             id=ident, object="chat.completion.chunk", created=created, model=model,
             choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish)], **extras)
