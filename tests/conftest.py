@@ -223,5 +223,7 @@ def rag_env(settings: Settings, **extra: str) -> dict:
                 "RAG_COLLECTION": settings.collection, "RAG_ENV_FILE": ""})
     if settings.chroma_host:
         env.update({"CHROMA_HOST": settings.chroma_host, "CHROMA_PORT": str(settings.chroma_port)})
+    if settings.database_url:
+        env["RAG_DATABASE_URL"] = settings.database_url
     env.update(extra)
     return env

@@ -2,6 +2,7 @@
 
 import shutil
 
+import httpx
 import pytest
 from gradio_client import Client
 
@@ -107,9 +108,86 @@ def test_chat_in_a_real_browser(ui_server, browser):
     page.wait_for_function("document.querySelector('#build-log').innerText.includes('already exists')",
                            timeout=30_000)
 
-    page.click("#clear")
+    page.click("#new-conversation")
     page.wait_for_function("document.querySelectorAll('#chat .answer').length === 0", timeout=10_000)
 
     # Nothing was fetched from outside: no fonts, scripts or analytics.
     assert hosts == {base.split("/")[2]}, hosts
     page.close()
+
+
+HOSTILE = "<img src=x onerror=window.pwned=1> Who is Xiaomi's founder and CEO?"
+
+
+def _answers(page) -> int:
+    return page.locator("#chat .answer, #chat .refusal").count()
+
+
+def _stored(base: str) -> list[dict]:
+    return [httpx.get(f"{base}/api/conversations/{c['id']}", timeout=30).json()
+            for c in httpx.get(f"{base}/api/conversations", timeout=30).json()]
+
+
+def _choose(page, label_start: str) -> None:
+    page.click("#conversations input")
+    page.wait_for_timeout(500)  # the list opens with a transition
+    page.locator("#conversations li[role=option]", has_text=label_start).first.click()
+
+
+def test_conversations_and_ratings_in_a_real_browser(ui_server, browser):
+    base, _ = ui_server
+    for conversation in _stored(base):  # the other tests' conversations
+        httpx.delete(f"{base}/api/conversations/{conversation['id']}", timeout=30)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/")
+    page.wait_for_selector("button.example", timeout=60_000)
+    ask(page, SEED_QUESTION)
+    ask(page, "What about its profit?")
+
+    # Thumbs up on the first answer, thumbs down with a comment on the second.
+    page.locator("#chat button[aria-label=Like]").nth(0).click()
+    page.wait_for_function("document.querySelector('#feedback-note').innerText.includes('👍')", timeout=10_000)
+    assert not page.locator("#feedback-box").is_visible()
+    page.locator("#chat button[aria-label=Dislike]").nth(1).click()
+    page.wait_for_selector("#feedback-comment textarea", state="visible", timeout=10_000)
+    page.fill("#feedback-comment textarea", "<b>Not</b> the profit figure")
+    page.click("#send-comment")
+    page.wait_for_function("document.querySelector('#feedback-note').innerText.includes('comment')", timeout=10_000)
+    (stored,) = _stored(base)
+    assert [(t["rating"], t["comment"]) for t in stored["turns"]] == [("up", None), ("down", "<b>Not</b> the profit figure")]
+
+    # A reload reopens the conversation that was open.
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#chat .answer, #chat .refusal').length === 2", timeout=30_000)
+    assert "400,000" in page.locator("#chat .answer").first.inner_text()
+
+    # A new conversation, whose title (the first question) is hostile markup.
+    page.click("#new-conversation")
+    page.wait_for_function("document.querySelectorAll('#chat .answer, #chat .refusal').length === 0", timeout=10_000)
+    ask(page, HOSTILE)
+    assert len(_stored(base)) == 2
+    page.click("#conversations input")
+    page.wait_for_timeout(500)
+    options = page.locator("#conversations li[role=option]").all_inner_texts()
+    assert any(HOSTILE in option for option in options), options  # shown as text
+    assert page.evaluate("window.pwned") is None
+    page.click("#question textarea")  # closes the list
+    page.wait_for_timeout(500)
+
+    # Open the first conversation again and continue it.
+    _choose(page, SEED_QUESTION)
+    page.wait_for_function("document.querySelectorAll('#chat .answer, #chat .refusal').length === 2", timeout=30_000)
+    ask(page, "Who is Xiaomi's CEO?")
+    first = next(c for c in _stored(base) if c["title"] == SEED_QUESTION)
+    assert len(first["turns"]) == 3
+    page.screenshot(path=str(ARTIFACTS_DIR() / "ui-conversations.png"), full_page=True)
+
+    # Delete it: gone from the page, the list and the API; the other conversation stays.
+    page.click("#delete-conversation")
+    page.wait_for_function("document.querySelectorAll('#chat .answer, #chat .refusal').length === 0", timeout=10_000)
+    assert [c["title"] for c in _stored(base)] == [HOSTILE]
+    assert httpx.get(f"{base}/api/conversations/{first['id']}", timeout=30).status_code == 404
+    page.click("#conversations input")
+    assert not any(SEED_QUESTION in o for o in page.locator("#conversations li[role=option]").all_inner_texts())
+    context.close()

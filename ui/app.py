@@ -45,6 +45,8 @@ def wire_events(blocks: gr.Blocks, handlers: ChatHandlers, state: ChatState,
               talks.listing, feedback.note]
     talks.listing.input(conversations.open, [talks.listing], opened, api_visibility="private")
     talks.new.click(conversations.new, None, opened, api_name="new_conversation")
+    # The chat's own bin clears the page: the next question starts a new conversation too.
+    chat.chat.clear(conversations.new, None, opened, api_visibility="private")
     talks.delete.click(conversations.delete, [state.conversation], opened,
                        api_name="delete_conversation")
     chat.chat.like(conversations.rate, [state.answer_ids],
