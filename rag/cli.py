@@ -145,16 +145,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from rag.conversations import feedback
+    from rag.conversations.feedback import export, report, report_text
     from rag.service import RagService
 
     store = RagService(_settings(args)).conversations
     if args.feedback_command == "export":
-        count = feedback.export(store.rated(args.rating), Path(args.out))
+        count = export(store.rated(args.rating), Path(args.out))
         print(f"wrote {count:,} rated answers to {args.out} (run them with: rag eval --questions {args.out})")
         return 0
-    summary = feedback.report(store.rated())
-    print(json.dumps(summary, ensure_ascii=False, indent=2) if args.json else feedback.report_text(summary))
+    summary = report(store.rated())
+    print(json.dumps(summary, ensure_ascii=False, indent=2) if args.json else report_text(summary))
     return 0
 
 

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # Limits every front end shares: the API's request schema, the CLI, the web chat's slider.
 TOP_K_MIN, TOP_K_MAX = 1, 20
 MAX_HISTORY_TURNS = 50
+MAX_COMMENT_CHARS = 2000  # a reader's comment on an answer
+CONVERSATIONS_LIST_MAX = 500
 # Article files: what the loader reads and what an upload may be.
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, time as dtime, timezone
 from typing import Literal
@@ -140,6 +141,11 @@ def parse_as_of(value: object) -> datetime:
     except (ValueError, OverflowError):  # OverflowError: a zone that moves it past year 1 or 9999
         raise BadFilter(f"as_of: '{shorten(text, 60)}' is not a date or time "
                         "(use YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+
+
+def new_id() -> str:
+    """An answer's or a conversation's id: 32 hex digits, unguessable."""
+    return uuid.uuid4().hex
 
 
 def shorten(text: str, limit: int) -> str:

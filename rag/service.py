@@ -26,7 +26,7 @@ from rag.answer.suggestions import example_questions
 from rag.config import MAX_HISTORY_TURNS, TOP_K_MAX, TOP_K_MIN, Settings, get_settings
 from rag.conversations.database import database_url
 from rag.conversations.recording import recorded
-from rag.conversations.store import ConversationStore, new_id
+from rag.conversations.store import ConversationStore
 from rag.errors import (BadQuestion, EmbedderUnavailable, IndexMismatch, IndexNotReady, LlmError,
                         RagError, StoreUnavailable)
 from rag.index import snapshot as snap, snapshot_files
@@ -34,7 +34,7 @@ from rag.index.build import BuildSummary, fingerprint_embedder
 from rag.index.embedding import Embedder, get_embedder
 from rag.index.store import Store
 from rag.ingest.uploads import UploadResult, save_uploads
-from rag.models import Answer, Filters, Turn, parse_as_of
+from rag.models import Answer, Filters, Turn, new_id, parse_as_of
 from rag.rebuilds import Rebuilds
 
 log = logging.getLogger(__name__)
@@ -339,10 +339,10 @@ class RagService:
         None): the answer carries `answer_id` and `conversation_id`. A continued conversation's
         history is the stored one (the request's `history` only when it has none yet);
         ConversationNotFound at once for an unknown id."""
-        asked_at = parse_as_of(as_of)
+        asked_at = parse_as_of(as_of)  # kept with the turn; a bad value fails here, before any work
         if conversation_id is not None:
             history = self.conversations.history(conversation_id, MAX_HISTORY_TURNS) or history
-        events = self.stream(question, history, top_k, filters, asked_at)
+        events = self.stream(question, history, top_k, filters, as_of)
         return recorded(self.conversations, events, conversation_id, question.strip(), asked_at,
                         answer_id or new_id())
 

@@ -17,7 +17,8 @@ from tests.test_ui import TRAM_ARTICLE
 KEY = "ui-key-7Hq2Secret"
 # Every public endpoint of the web chat, with arguments it would accept.
 ENDPOINTS = {"/ask": [SEED_QUESTION], "/respond": [SEED_QUESTION, [], 5, "", ""],
-             "/rebuild": [False], "/add_articles": [[], False], "/clear": []}
+             "/rebuild": [False], "/add_articles": [[], False], "/new_conversation": [],
+             "/delete_conversation": []}
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,11 @@ def wire_events(blocks: gr.Blocks, handlers: ChatHandlers, state: ChatState,
                         [index.log, index.info, index.confirm_removal], api_name="rebuild")
     index.add.click(handlers.upload, [index.files, index.overwrite],
                     [index.log, index.info, index.files], api_name="add_articles")
-    blocks.load(handlers.on_load, [state.conversation], [index.info, *chat.examples, *opened],
+    # The open conversation lives in the session (so that programs calling `respond` need not
+    # send it) and is copied to the browser's storage, from which a reloaded page reopens it.
+    state.conversation.change(lambda conversation: conversation, [state.conversation],
+                              [state.remembered], api_visibility="private")
+    blocks.load(handlers.on_load, [state.remembered], [index.info, *chat.examples, *opened],
                 api_visibility="private")
     # Programs want one whole answer as JSON, not the chat's streamed HTML.
     gr.api(handlers.ask, api_name="ask")
@@ -71,14 +75,15 @@ class ChatState:
     turns: gr.State
     answer_ids: gr.State
     pending_comment: gr.State
+    conversation: gr.State
     # The open conversation's id, in the browser's storage: a reload reopens it. Not a secret
     # (every route needs the key when one is set), so the fixed storage secret guards nothing
     # and lets the id survive a server restart too.
-    conversation: gr.BrowserState
+    remembered: gr.BrowserState
 
 
 def chat_state() -> ChatState:
-    return ChatState(gr.State([]), gr.State([]), gr.State(None),
+    return ChatState(gr.State([]), gr.State([]), gr.State(None), gr.State(None),
                      gr.BrowserState(None, storage_key="newsrag-conversation",
                                      secret="newsrag-conversation"))
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from rag.config import MAX_ARTICLE_FILE_BYTES, SUPPORTED_SUFFIXES, TOP_K_MAX, TOP_K_MIN
-from rag.conversations.store import MAX_COMMENT_CHARS
+from rag.config import (MAX_ARTICLE_FILE_BYTES, MAX_COMMENT_CHARS, SUPPORTED_SUFFIXES, TOP_K_MAX,
+                        TOP_K_MIN)
 from ui import render
 
 HEADER = ("## News Q&A\nAsk about the articles. Every answer cites its sources; "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import wraps
@@ -14,19 +13,14 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 
+from rag.config import CONVERSATIONS_LIST_MAX, MAX_COMMENT_CHARS
 from rag.conversations import database
 from rag.conversations.tables import RATINGS, answers, conversations, ratings
 from rag.errors import AnswerNotFound, BadRequest, ConversationNotFound, DatabaseUnavailable
-from rag.models import Answer, Turn, shorten
+from rag.models import Answer, Turn, new_id, shorten
 
 log = logging.getLogger(__name__)
 TITLE_CHARS = 80
-MAX_COMMENT_CHARS = 2000
-LIST_LIMIT_MAX = 500
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -185,7 +179,7 @@ class ConversationStore:
                  .join(answers, answers.c.conversation_id == conversations.c.id, isouter=True)
                  .group_by(conversations.c.id)
                  .order_by(conversations.c.updated_at.desc(), conversations.c.id)
-                 .limit(max(1, min(limit, LIST_LIMIT_MAX))))
+                 .limit(max(1, min(limit, CONVERSATIONS_LIST_MAX))))
         with self.engine.connect() as connection:
             return [{"id": row.id, "title": row.title, "created": _utc(row.created_at),
                      "updated": _utc(row.updated_at), "turns": row.turns}

@@ -9,8 +9,7 @@ from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rag.config import MAX_HISTORY_TURNS, TOP_K_MAX, TOP_K_MIN
-from rag.conversations.store import MAX_COMMENT_CHARS
+from rag.config import MAX_COMMENT_CHARS, MAX_HISTORY_TURNS, TOP_K_MAX, TOP_K_MIN
 from rag.models import Answer, Citation, Turn
 
 AS_OF_DOC = ("The moment the question is asked: YYYY-MM-DD (end of that day) or "

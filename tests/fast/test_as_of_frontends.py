@@ -170,12 +170,12 @@ def test_the_chat_passes_as_of_and_shows_a_bad_one_as_a_message(service, asked):
     from ui.handlers import ChatHandlers
 
     handlers = ChatHandlers(service, "127.0.0.1")
-    list(handlers.respond(SEED_QUESTION, [], [], 5, "", "", AFTER_SEED))
-    list(handlers.respond(SEED_QUESTION, [], [], 5, "", ""))  # an older caller: no box
-    list(handlers.respond(SEED_QUESTION, [], [], 5, "", "", ""))  # an empty box
+    list(handlers.respond(SEED_QUESTION, [], [], [], None, 5, "", "", AFTER_SEED))
+    list(handlers.respond(SEED_QUESTION, [], [], [], None, 5, "", ""))  # an older caller: no box
+    list(handlers.respond(SEED_QUESTION, [], [], [], None, 5, "", "", ""))  # an empty box
     assert asked == [AFTER_SEED, None, None]
     hostile = '<img src=x onerror="alert(1)">[x](javascript:alert(2))'
-    last = list(handlers.respond(SEED_QUESTION, [], [], 5, "", "", hostile))[-1]
+    last = list(handlers.respond(SEED_QUESTION, [], [], [], None, 5, "", "", hostile))[-1]
     shown = assert_inert(last[1][-1]["content"], markdown=True)
     assert "as_of" in shown and "onerror" in shown  # the message, as text
     assert last[2] == []  # a failed question adds no turn to the conversation

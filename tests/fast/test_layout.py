@@ -16,13 +16,15 @@ SERVICE_LAYER = ("rag.service", "rag.models", "rag.config", "rag.errors", "rag.a
 FRONT_ENDS = {
     "rag/web": SERVICE_LAYER + ("rag.web",),
     "ui": SERVICE_LAYER + ("ui",),
-    "rag/cli.py": SERVICE_LAYER + ("rag.cli", "rag.eval.run", "rag.web.server"),
+    # `rag eval` and `rag feedback` are tools over the service's results, with modules of their own.
+    "rag/cli.py": SERVICE_LAYER + ("rag.cli", "rag.eval.run", "rag.conversations.feedback", "rag.web.server"),
 }
 # Each step and the packages it must never import (they come later in the flow).
 LATER = {
     "rag/ingest": ("rag.index", "rag.answer", "rag.web", "rag.eval", "rag.service", "rag.rebuilds", "ui"),
     "rag/index": ("rag.answer", "rag.web", "rag.eval", "rag.service", "rag.rebuilds", "ui"),
     "rag/answer": ("rag.web", "rag.eval", "rag.service", "rag.rebuilds", "ui"),
+    "rag/conversations": ("rag.answer", "rag.web", "rag.eval", "rag.service", "rag.rebuilds", "ui"),
     "rag/service.py": ("rag.web", "rag.eval", "ui"),
     "rag/rebuilds.py": ("rag.answer", "rag.web", "rag.eval", "ui"),
     # Shared by every step: the settings and errors import nothing of the product.

@@ -118,7 +118,7 @@ def test_upload_notes_and_errors_in_the_chat_are_inert(corpus, tmp_path):
     note = list(handlers.upload(files, False))[-1][0]
     assert "Not added" in assert_inert(note, markdown=True)
     # A date filter that is not a date is echoed back in the error message.
-    events = list(handlers.respond("anything?", [], [], 5, PAYLOADS[0] + PAYLOADS[2], ""))
+    events = list(handlers.respond("anything?", [], [], [], None, 5, PAYLOADS[0] + PAYLOADS[2], ""))
     shown = "".join(json.dumps(message) for message in events[-1][1])
     for message in events[-1][1]:
         assert_inert(message["content"], markdown=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from rag.conversations.store import LIST_LIMIT_MAX
+from rag.config import CONVERSATIONS_LIST_MAX
 from rag.web.deps import ServiceDep, require_key
 from rag.web.schemas import (ConversationDetail, ConversationSummary, FeedbackRecorded,
                              FeedbackRequest, error_responses)
@@ -27,7 +27,7 @@ def feedback(body: FeedbackRequest, service: ServiceDep) -> FeedbackRecorded:
 @router.get("/api/conversations", response_model=list[ConversationSummary],
             responses=error_responses(401, 422, 503))
 def conversations(service: ServiceDep,
-                  limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = 50) -> list[dict]:
+                  limit: Annotated[int, Query(ge=1, le=CONVERSATIONS_LIST_MAX)] = 50) -> list[dict]:
     """The stored conversations, the most recently continued first."""
     return service.conversations.conversations(limit)
 

@@ -13,9 +13,8 @@ from openai.types.chat.chat_completion import Choice
 from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
-from rag.conversations.store import new_id
 from rag.errors import BadRequest
-from rag.models import Answer, Turn
+from rag.models import Answer, Turn, new_id
 from rag.web.deps import ServiceDep, require_key
 from rag.web.schemas import (ChatCompletionRequest, CitedChatCompletion, CitedChatCompletionChunk,
                              ModelList, error_responses)
