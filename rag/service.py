@@ -339,11 +339,12 @@ class RagService:
         None): the answer carries `answer_id` and `conversation_id`. A continued conversation's
         history is the stored one (the request's `history` only when it has none yet);
         ConversationNotFound at once for an unknown id."""
-        asked_at = parse_as_of(as_of)  # kept with the turn; a bad value fails here, before any work
+        question = self.validate(question)  # bad input fails here, before any work
+        asked_at = parse_as_of(as_of)  # kept with the turn
         if conversation_id is not None:
             history = self.conversations.history(conversation_id, MAX_HISTORY_TURNS) or history
         events = self.stream(question, history, top_k, filters, as_of)
-        return recorded(self.conversations, events, conversation_id, question.strip(), asked_at,
+        return recorded(self.conversations, events, conversation_id, question, asked_at,
                         answer_id or new_id())
 
     def converse_answer(self, *args, **kwargs) -> Answer:
