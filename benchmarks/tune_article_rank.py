@@ -35,12 +35,10 @@ def outcomes_per_weight(service: RagService, questions) -> tuple[np.ndarray, np.
     gold, relevant = [], []
     quick, encode = service.embedder.quick, service.embedder.embed
     for q in questions:
-        retrieval = None
-        for event in service.stream(q.question, as_of=q.as_of):
-            if event["event"] == "answer" and not event["answer"].refused:
-                retrieval = event["retrieval"]
-        if retrieval is None:  # refused: the weight cannot change it
+        retrieved = service.retrieve(q.question, as_of=q.as_of)
+        if retrieved.decision.refuse:  # refused: the weight cannot change it
             continue
+        retrieval = retrieved.found
         row_gold, row_relevant = [], []
         for weight in GRID:
             extractive.W_ARTICLE_RANK = weight

@@ -18,7 +18,8 @@ import numpy as np
 
 from rag.answer import condense, question_dates
 from rag.answer import llm as llm_mod
-from rag.answer.answerers import Event, extractive_answer, llm_answer, refusal
+from rag.answer.answerers import Event
+from rag.answer.policy import AnswerPolicy, Retrieved
 from rag.answer.refusal import RefusalPolicy
 from rag.answer.retrieval import RetrievalRequest, Retriever
 from rag.answer.stages import RankingStage, default_stages
@@ -86,6 +87,7 @@ class RagService:
                                    self.settings.candidates, self.settings.question_dates,
                                    self.settings.fold_copies)
         self.refusal_policy = refusal_policy or RefusalPolicy(self.settings)
+        self.answer_policy = AnswerPolicy(llm, self.settings.answer_sentences)
         self._snapshot: snap.Snapshot | None = None
         self._pointer = None
         self._checked_at = 0.0
@@ -262,6 +264,17 @@ class RagService:
         `as_of`: the moment the question is asked (now when None; see models.parse_as_of).
         Articles published after it do not exist for this question."""
         started = time.perf_counter()
+        retrieved = self.retrieve(question, history, top_k, filters, as_of)
+        for event in self.answer_policy.events(retrieved):
+            if event["event"] == "answer":
+                event["answer"].timings["total_ms"] = _ms(started)
+            yield event
+
+    def retrieve(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
+                 filters: Filters | None = None, as_of: str | datetime | None = None) -> Retrieved:
+        """What is found for a question and whether it is answered: the step before the answer
+        (`stream` is this, then the answer policy); benchmarks and the evaluation call it to
+        read the ranking and the gate."""
         question = self.validate(question)
         asked_at = parse_as_of(as_of)  # a bad time or date fails before any work starts
         if filters is not None:
@@ -290,27 +303,8 @@ class RagService:
         found, decision = self._retrieve_decided(
             snapshot, collection, RetrievalRequest(query, query_vector, self.top_k(top_k), filters,
                                                    asked_at), quick)
-        refuse = decision.refuse
         timings["retrieve_ms"] = _ms(step)
-
-        def extract(reason: str | None = None) -> Iterator[Event]:
-            mode = "extractive-fallback" if reason else "extractive"
-            yield from extractive_answer(found, quick, self.settings.answer_sentences,
-                                         timings, mode, reason, focus=question,
-                                         encode=self.embedder.embed)
-
-        if refuse:
-            events = refusal(found, timings)
-        elif self._llm is not None:
-            events = llm_answer(self._llm, query, found, extract, timings)
-        else:
-            events = extract()
-        for event in events:
-            if event["event"] == "answer":
-                event["answer"].timings["total_ms"] = _ms(started)
-                # For evaluation: the whole ranking, not only citations, and the refusal signal.
-                event["retrieval"], event["decision"] = found, decision
-            yield event
+        return Retrieved(question, query, found, decision, quick, self.embedder.embed, timings)
 
     def _retrieve_decided(self, snapshot, collection, request: RetrievalRequest, quick):
         """What was found and whether it answers. A window the question names ("in 2026")

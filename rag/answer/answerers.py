@@ -1,12 +1,14 @@
-"""From retrieved passages to an Answer: refusal, LLM answer with checked citations, or the
-extractive answer; streamed as events so that every front end shows the same text."""
+"""The three ways to answer, each on its own: the refusal, the LLM answer with checked citations,
+and the extractive answer. Which one a question gets, and what follows when one fails, is
+decided in rag/answer/policy.py and nowhere else."""
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterator
+from typing import Callable, Generator, Iterator
 
 import numpy as np
 
@@ -43,29 +45,33 @@ def refusal(retrieval: Retrieval, timings: dict) -> Iterator[Event]:
         nearby=nearby(retrieval), timings=timings)}
 
 
+def answered(answer: Answer) -> Iterator[Event]:
+    """A whole answer as events: its text, then the answer itself."""
+    yield delta(answer.answer)
+    yield {"event": "answer", "answer": answer}
+
+
 def extractive_answer(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray], count: int,
                       timings: dict, mode: str = "extractive", reason: str | None = None,
                       focus: str | None = None,
-                      encode: Callable[[list[str]], np.ndarray] | None = None) -> Iterator[Event]:
-    """`focus` is the question as typed when the searched query was rewritten from it;
-    `encode` the full sentence encoder, for marking a name asked by its kind."""
+                      encode: Callable[[list[str]], np.ndarray] | None = None) -> Answer | None:
+    """The best sentences of the passages, cited; None when no sentence answers. `focus` is the
+    question as typed when the searched query was rewritten from it; `encode` the full sentence
+    encoder, for marking a name asked by its kind."""
     started = time.perf_counter()
     retrieval = extractive.with_top_article(retrieval)
     picks = extractive.pick_sentences(retrieval, embed, count, focus, encode)
     if not picks:
-        yield from refusal(retrieval, timings)
-        return
+        return None
     text, order, span = extractive.compose(picks)
     highlights = {}
     for pick in sorted(picks, key=lambda p: -p.score):
         highlights.setdefault(pick.passage, pick.sentence)
     citations = [citation(n, retrieval.passages[i], highlights[i]) for n, i in enumerate(order, 1)]
     timings["answer_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    yield delta(text)
-    yield {"event": "answer", "answer": Answer(
-        answer=text, refused=False, citations=citations, mode=mode, fallback_reason=reason,
-        query=retrieval.query, timings=timings,
-        answer_span=AnswerSpan(start=span[0], end=span[1]) if span else None)}
+    return Answer(answer=text, refused=False, citations=citations, mode=mode, fallback_reason=reason,
+                  query=retrieval.query, timings=timings,
+                  answer_span=AnswerSpan(start=span[0], end=span[1]) if span else None)
 
 
 def _asked_on(retrieval: Retrieval) -> str | None:
@@ -98,11 +104,23 @@ class _HoldBack:
         return out
 
 
-def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Callable,
-               timings: dict) -> Iterator[Event]:
-    """Stream the LLM's answer through the marker check. On failure or timeout, or when the
-    answer cites no passage, the extractive answer follows a reset event; when the LLM says the
-    passages do not cover the question, a refusal follows."""
+@dataclass
+class LlmOutcome:
+    """How an LLM answer ended: checked and given (`answer`), "not covered" said by the model,
+    or failed (`failure`: the error, or why its checks rejected it). `shown`: text already
+    went out, which a replacement must take back."""
+
+    answer: Answer | None = None
+    not_covered: bool = False
+    failure: str | None = None
+    shown: bool = False
+
+
+def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval,
+               timings: dict) -> Generator[Event, None, LlmOutcome]:
+    """Stream the LLM's answer through the marker check (delta events, and a reset when the
+    checks rewrote what was shown), and return how it ended; what follows a failure or a
+    "not covered" is the answer policy's to decide."""
     started = time.perf_counter()
     # Shown best article first, its passages together (and the prompt says so): the small local
     # model otherwise often cited a later passage of another story (docs/benchmarks.md).
@@ -121,21 +139,14 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
         out = held.add(markers.flush())
     except LlmError as exc:
         finish_timing()
-        log.warning("LLM answer failed, giving the extractive answer: %s", exc)
-        if held.sent:
-            yield {"event": "reset"}
-        yield from fallback(str(exc))
-        return
+        log.warning("LLM answer failed: %s", exc)
+        return LlmOutcome(failure=str(exc), shown=bool(held.sent))
     finish_timing()
     checked = check_answer(held.text, passages, question)
     if checked.not_covered:
-        yield from refusal(retrieval, timings)
-        return
+        return LlmOutcome(not_covered=True, shown=bool(held.sent))
     if checked.rejected:
-        if held.sent:
-            yield {"event": "reset"}
-        yield from fallback(checked.rejected)
-        return
+        return LlmOutcome(failure=checked.rejected, shown=bool(held.sent))
     rest = out + held.rest()
     if checked.text != held.text.strip():
         # The checks changed the text: replace what was shown with the checked answer.
@@ -144,7 +155,7 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval, fallback: Ca
     elif rest:
         yield delta(rest)
     span = checked.span or span_in_answer(checked.text, read_focus(question))
-    yield {"event": "answer", "answer": Answer(
+    return LlmOutcome(answer=Answer(
         answer=checked.text, refused=False, citations=checked.citations, mode="llm",
         query=retrieval.query, unsupported=checked.unsupported, timings=timings,
-        answer_span=AnswerSpan(start=span[0], end=span[1]) if span else None)}
+        answer_span=AnswerSpan(start=span[0], end=span[1]) if span else None))

@@ -1,4 +1,6 @@
-"""The refusal decision, in one place: does what was retrieved answer the question at all?
+"""The relevance gate's decision: does what was retrieved answer the question at all? (What
+follows it, and every other way a question ends refused, is the answer policy's:
+rag/answer/policy.py.)
 
 The signal is the relevance gate's probability that the question is answered (rag/answer/gate.py:
 meaning, the question's own words, its names and numbers in the article, whether the article is

@@ -64,6 +64,19 @@ def _lead(snapshot, article_id: str | None) -> str:
     return " ".join(words[:50])
 
 
+def _answer(service, question: str, as_of: str | None):
+    """The product's answer path, in its two public steps, so that the whole ranking and the
+    gate's score are read here without riding on the product's events."""
+    started = time.perf_counter()
+    retrieved = service.retrieve(question, as_of=as_of)
+    final = None
+    for event in service.answer_policy.events(retrieved):
+        if event["event"] == "answer":
+            final = event["answer"]
+    final.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return final, retrieved
+
+
 def run_questions(service, questions: list[Question], progress: bool = True,
                   use_dates: bool = True) -> list[Outcome]:
     """`use_dates`: ask each question at its own date (the file's `question_date` or `as_of`);
@@ -77,11 +90,9 @@ def run_questions(service, questions: list[Question], progress: bool = True,
     interval = 0.1 if sys.stderr.isatty() else 10.0
     for q in tqdm(questions, desc="questions", unit="q", disable=not progress, dynamic_ncols=True,
                   mininterval=interval):
-        final = retrieval = decision = None
-        for event in service.stream(q.question, as_of=q.as_of if use_dates else None):
-            if event["event"] == "answer":
-                final, retrieval, decision = event["answer"], event.get("retrieval"), event.get("decision")
-        ranking = [hit.article_id for hit in retrieval.articles] if retrieval else []
+        final, retrieved = _answer(service, q.question, q.as_of if use_dates else None)
+        retrieval, decision = retrieved.found, retrieved.decision
+        ranking = [hit.article_id for hit in retrieval.articles]
         span = final.answer_span
         outcomes.append(Outcome(
             question=q, ranking=metrics.dedupe_ranking(ranking), answer_text=final.answer,
@@ -90,8 +101,7 @@ def run_questions(service, questions: list[Question], progress: bool = True,
             answer_ms=final.timings.get("total_ms", 0),
             span=final.answer[span.start:span.end] if span else "",
             lead=_lead(service.refresh(), ranking[0] if ranking else None),
-            relevance=decision.relevance if decision else None,
-            threshold=decision.threshold if decision else None,
+            relevance=decision.relevance, threshold=decision.threshold,
             mode=final.mode, claims=len(claim_spans(final.answer)) if not final.refused else 0,
             unsupported=len(final.unsupported), fallback_reason=final.fallback_reason,
         ))

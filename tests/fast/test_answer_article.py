@@ -69,8 +69,7 @@ def test_the_best_ranked_articles_next_passage_can_answer_beyond_the_top_k():
                 ArticleHit("ranked-second", "ranked-second", "2025-11-01", "test", None, 0.60, [other])]
     retrieval = Retrieval(query=QUESTION, passages=[opening, other], articles=articles,
                           query_tokens=tokenize(QUESTION), query_vector=np.zeros(4))
-    final = [e for e in extractive_answer(retrieval, _same_vector, 1, {}) if e["event"] == "answer"][0]
-    reply = final["answer"]
+    reply = extractive_answer(retrieval, _same_vector, 1, {})
     assert reply.answer.startswith("Xiaomi delivered more than 40,000 cars")
     assert reply.answer[reply.answer_span.start:reply.answer_span.end] == "40,000"
     assert [(c.article_id, c.quote) for c in reply.citations] == [("ranked-first", answer.text)]

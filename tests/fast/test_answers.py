@@ -90,7 +90,7 @@ def test_filters_choose_between_articles(bridges, filters, source, amount):
     assert {c.source for c in answer.citations} == {source}
     assert amount in answer.answer
     # Nothing from the other article was retrieved at all (an LLM would have been shown it).
-    assert {p.source for p in final["retrieval"].passages} == {source}
+    assert {p.source for p in bridges.retrieve(BRIDGE_QUESTION, filters=filters).found.passages} == {source}
 
 
 def test_filters_that_exclude_everything_refuse(bridges):
@@ -110,9 +110,8 @@ def test_top_k_is_bounded(service):
     assert service.top_k(3) == 3
     chunks = len(service.refresh())
     for requested, expected in [(1, 1), (2, 2), (50, min(TOP_K_MAX, chunks))]:
-        [final] = [e for e in service.stream(SEED_QUESTION, top_k=requested) if e["event"] == "answer"]
-        assert len(final["retrieval"].passages) == expected
-        assert len(final["answer"].citations) <= expected
+        assert len(service.retrieve(SEED_QUESTION, top_k=requested).found.passages) == expected
+        assert len(service.answer(SEED_QUESTION, top_k=requested).citations) <= expected
 
 
 @pytest.mark.parametrize("question", [SEED_QUESTION, OFF_TOPIC_QUESTION])
@@ -150,13 +149,7 @@ def test_a_server_whose_embedder_differs_from_the_index_says_so(seed_index):
 
 
 def relevance_of(service, question: str) -> float:
-    from rag.answer.retrieval import RetrievalRequest
-
-    snapshot = service.refresh()
-    vector = service.embedder.embed([question])[0]
-    found = service.retriever.retrieve(snapshot, service.store.collection(snapshot.name),
-                                       RetrievalRequest(question, vector, service.top_k(None)))
-    return service.refusal_policy.relevance(found, snapshot, service.embedder.quick)
+    return service.retrieve(question).decision.relevance
 
 
 def test_the_refusal_decision_does_not_depend_on_the_stage_list(seed_index):

@@ -225,11 +225,16 @@ def test_the_model_sees_each_articles_passages_together_and_its_numbers_cite_the
     retrieval = Retrieval(query=SEED_QUESTION, passages=passages, articles=[], query_tokens=[],
                           query_vector=np.zeros(4))
     llm = FakeLlm(TARGET.rstrip(".") + " [2].")
-    events = list(llm_answer(llm, SEED_QUESTION, retrieval, fallback=lambda why: iter(()), timings={}))
+    stream = llm_answer(llm, SEED_QUESTION, retrieval, timings={})
+    while True:
+        try:
+            next(stream)
+        except StopIteration as finished:
+            answer = finished.value.answer
+            break
     shown = re.findall(r'<passage n="(\d+)" title="([^"]+)"', llm.prompts[0])
     assert shown == [("1", "best-ranked"), ("2", "best-ranked"), ("3", "ranked-second")]
     assert "best match first" in llm.requests[0][0]["content"]
-    answer = events[-1]["answer"]
     assert answer.mode == "llm" and answer.answer == TARGET.rstrip(".") + " [2]."
     [cited] = answer.citations
     assert (cited.n, cited.article_id, cited.quote) == (2, "best-ranked", TARGET)

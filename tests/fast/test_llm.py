@@ -79,6 +79,20 @@ def test_an_answer_citing_nothing_falls_back_to_extractive(llm_service, fake_llm
     assert after_last_reset(events) == answer.answer
 
 
+def test_a_fallback_about_another_company_than_asked_is_a_refusal(llm_service, fake_llm):
+    """The model would not cite anything for Tesla; the extractive answer from the Xiaomi
+    article does not overrule it (rag/answer/policy.py)."""
+    question = "What did Tesla report in its third-quarter earnings?"
+    assert not llm_service.retrieve(question).decision.refuse  # the gate let it through
+    fake_llm.reply = "The passages talk about another carmaker's results."
+    events = list(llm_service.stream(question))
+    answer = events[-1]["answer"]
+    assert answer.refused and answer.mode == "refusal" and answer.citations == []
+    assert after_last_reset(events) == REFUSAL_TEXT
+    # The same reply to a question about the article's own company still falls back.
+    assert llm_service.answer("What did Xiaomi report in its third-quarter earnings?").mode == "extractive-fallback"
+
+
 @pytest.mark.parametrize("raise_after", [0, 2])
 def test_an_llm_failure_falls_back_to_extractive(llm_service, fake_llm, raise_after):
     fake_llm.reply, fake_llm.raise_after = LlmError("LLM timed out after 1.5s"), raise_after
