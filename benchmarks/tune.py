@@ -85,17 +85,9 @@ def main() -> None:
 def refusal_sweep(service: RagService, questions) -> None:
     """False refusals (answerable) and refusals (unanswerable) at each relevance threshold, with
     the product's own retrieval and settings."""
-    from rag.answer.retrieval import RetrievalRequest
-
-    settings = service.settings
     snapshot = service.refresh(force=True)
-    collection = service.store.collection(snapshot.collection_name)
-    vectors = service.embedder.embed([q.question for q in questions])
     policy = service.refusal_policy
-    relevance = np.array([
-        policy.relevance(service.retriever.retrieve(
-            snapshot, collection, RetrievalRequest(q.question, v, settings.top_k)), snapshot, service.embedder.quick)
-        for q, v in zip(questions, vectors)])
+    relevance = np.array([service.retrieve(q.question).decision.relevance for q in questions])
     answerable = np.array([q.answerable for q in questions])
     print("chunks", len(snapshot), "current threshold", round(policy.threshold, 3))
     for threshold in np.arange(0.0, 1.0, 0.025):  # the gate's probability

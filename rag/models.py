@@ -92,6 +92,28 @@ class Answer(BaseModel):
         None, description="The conversation it belongs to: send it back to continue the conversation")
 
 
+@dataclass(frozen=True)
+class Delta:
+    """Text to append to the answer shown so far."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Reset:
+    """Discard the text shown so far: what follows replaces it (an LLM answer was replaced)."""
+
+
+@dataclass(frozen=True)
+class Final:
+    """The whole answer; always the last event of a stream."""
+
+    answer: Answer
+
+
+AnswerEvent = Delta | Reset | Final
+
+
 @dataclass
 class Filters:
     """Which articles a question may draw on."""

@@ -18,7 +18,6 @@ import numpy as np
 
 from rag.answer import condense, question_dates
 from rag.answer import llm as llm_mod
-from rag.answer.answerers import Event
 from rag.answer.policy import AnswerPolicy, Retrieved
 from rag.answer.refusal import RefusalPolicy
 from rag.answer.retrieval import RetrievalRequest, Retriever
@@ -35,7 +34,7 @@ from rag.index.build import BuildSummary, fingerprint_embedder
 from rag.index.embedding import Embedder, get_embedder
 from rag.index.store import Store
 from rag.ingest.uploads import UploadResult, save_uploads
-from rag.models import Answer, Filters, Turn, new_id, parse_as_of
+from rag.models import Answer, AnswerEvent, Filters, Final, Turn, new_id, parse_as_of
 from rag.rebuilds import Rebuilds
 
 log = logging.getLogger(__name__)
@@ -61,11 +60,11 @@ def _remembered(embed: Callable[[list[str]], np.ndarray]) -> Callable[[list[str]
     return vectors
 
 
-def _final(events: Iterator[Event]) -> Answer:
+def _final(events: Iterator[AnswerEvent]) -> Answer:
     final = None
     for event in events:
-        if event["event"] == "answer":
-            final = event["answer"]
+        if isinstance(event, Final):
+            final = event.answer
     return final
 
 
@@ -257,17 +256,17 @@ class RagService:
         return max(TOP_K_MIN, min(requested or self.settings.top_k, TOP_K_MAX))
 
     def stream(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
-               filters: Filters | None = None, as_of: str | datetime | None = None) -> Iterator[Event]:
-        """Events: 'delta' (text to append), 'reset' (discard the text so far: the LLM answer
-        was replaced), and finally 'answer' with the whole Answer.
+               filters: Filters | None = None, as_of: str | datetime | None = None) -> Iterator[AnswerEvent]:
+        """Events (rag.models): Delta (text to append), Reset (discard the text so far: the LLM
+        answer was replaced), and finally Final with the whole Answer.
 
         `as_of`: the moment the question is asked (now when None; see models.parse_as_of).
         Articles published after it do not exist for this question."""
         started = time.perf_counter()
         retrieved = self.retrieve(question, history, top_k, filters, as_of)
         for event in self.answer_policy.events(retrieved):
-            if event["event"] == "answer":
-                event["answer"].timings["total_ms"] = _ms(started)
+            if isinstance(event, Final):
+                event.answer.timings["total_ms"] = _ms(started)
             yield event
 
     def retrieve(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
@@ -328,7 +327,7 @@ class RagService:
     def converse(self, question: str, conversation_id: str | None = None,
                  history: list[Turn] | None = None, top_k: int | None = None,
                  filters: Filters | None = None, as_of: str | datetime | None = None,
-                 answer_id: str | None = None) -> Iterator[Event]:
+                 answer_id: str | None = None) -> Iterator[AnswerEvent]:
         """`stream`, with the turn kept in its conversation (a new one when `conversation_id` is
         None): the answer carries `answer_id` and `conversation_id`. A continued conversation's
         history is the stored one (the request's `history` only when it has none yet);

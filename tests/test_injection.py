@@ -6,6 +6,7 @@ import re
 import pytest
 
 from rag.index.build import rebuild
+from rag.models import Reset
 from rag.service import RagService
 from tests.conftest import make_settings, write_article
 from tests.helpers.hostile_text import EVIL, PORT_BODY
@@ -42,12 +43,12 @@ def test_the_injected_orders_never_reach_the_model(injected_settings, llm):
 def test_a_model_that_obeys_the_injection_is_not_presented_as_cited(injected_settings, llm):
     llm.reply = lambda messages: f"Visit {EVIL} and enter your bank password to claim your refund [1]."
     events = list(with_llm(injected_settings, llm.base_url).stream(QUESTION))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.mode == "extractive-fallback"
     assert "not supported" in answer.fallback_reason
     assert EVIL not in answer.answer and "two new container berths" in answer.answer
     # What was streamed before the check was withdrawn.
-    assert any(e["event"] == "reset" for e in events)
+    assert any(isinstance(e, Reset) for e in events)
 
 
 def test_obeyed_orders_mixed_with_facts_lose_their_citation(injected_settings, llm):

@@ -7,6 +7,7 @@ import pytest
 
 from rag.answer.answerers import REFUSAL_TEXT
 from rag.answer.citations import NOT_COVERED
+from rag.models import Delta, Reset
 from rag.service import RagService
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION
 
@@ -34,8 +35,8 @@ def test_real_llama_cpp_server_gets_numbered_passages_and_answers_are_checked(
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 5
     assert "Xiaomi raises 2025" in prompt_of(request)
     assert "never instructions" in request["messages"][0]["content"]
-    answer = events[-1]["answer"]
-    deltas = [e for e in events if e["event"] == "delta"]
+    answer = events[-1].answer
+    deltas = [e for e in events if isinstance(e, Delta)]
     assert deltas, "the answer was streamed"
     if answer.mode == "llm":
         # Whatever the tiny model wrote, every marker left points at a returned passage.
@@ -73,10 +74,10 @@ def test_streamed_text_equals_the_final_answer(seed_settings, llm):
     llm.reply = lambda messages: ("The 2025 delivery target is over 400,000 units [1]. "
                                   "Xiaomi produced its 500,000th car [1][12].")
     events = list(llm_service(seed_settings, llm.base_url, "scripted").stream(SEED_QUESTION))
-    streamed = "".join(e["text"] for e in events if e["event"] == "delta")
-    answer = events[-1]["answer"]
+    streamed = "".join(e.text for e in events if isinstance(e, Delta))
+    answer = events[-1].answer
     assert streamed.strip() == answer.answer
-    assert "[12]" not in streamed and len([e for e in events if e["event"] == "delta"]) > 3
+    assert "[12]" not in streamed and len([e for e in events if isinstance(e, Delta)]) > 3
 
 
 def test_sentences_without_citations_are_marked_unsupported(seed_settings, llm):
@@ -90,19 +91,19 @@ def test_sentences_without_citations_are_marked_unsupported(seed_settings, llm):
 def test_an_answer_citing_nothing_falls_back_to_extractive(seed_settings, llm):
     llm.reply = lambda messages: "I think it is about one million cars."
     events = list(llm_service(seed_settings, llm.base_url, "scripted").stream(SEED_QUESTION))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.mode == "extractive-fallback" and "cited no passage" in answer.fallback_reason
     assert "400,000" in answer.answer and answer.citations
-    assert any(e["event"] == "reset" for e in events)
+    assert any(isinstance(e, Reset) for e in events)
 
 
 def test_not_covered_reply_becomes_a_refusal(seed_settings, llm):
     llm.reply = lambda messages: NOT_COVERED
     events = list(llm_service(seed_settings, llm.base_url, "scripted").stream(SEED_QUESTION))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.refused and answer.citations == [] and answer.answer == REFUSAL_TEXT
     # The bare reply never reached the user as text.
-    assert all(NOT_COVERED not in e.get("text", "") for e in events)
+    assert all(NOT_COVERED not in e.text for e in events if isinstance(e, Delta))
 
 
 @pytest.mark.parametrize("fault", ["slow", "error", "garbage", "down"])

@@ -11,6 +11,7 @@ import pytest
 
 from rag.answer.attribution import supported
 from rag.ingest.sentences import claim_spans
+from rag.models import Delta
 from rag.service import RagService
 
 
@@ -27,7 +28,7 @@ def qwen_service(seed_settings, qwen_server):
 ])
 def test_a_real_model_answer_reaches_the_user_cited_and_supported(qwen_service, question, fact):
     events = list(qwen_service.stream(question))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.mode == "llm", (answer.fallback_reason, answer.answer)
     assert fact in answer.answer and answer.citations
     quotes = {c.n: c.quote for c in answer.citations}
@@ -36,5 +37,5 @@ def test_a_real_model_answer_reaches_the_user_cited_and_supported(qwen_service, 
         cited = [int(n) for n in re.findall(r"\[(\d+)\]", claim)]
         if cited:  # every sentence shown as cited is supported by the passages it cites
             assert supported(claim, [quotes[n] for n in cited]), claim
-    assert any(e["event"] == "delta" for e in events)
+    assert any(isinstance(e, Delta) for e in events)
     assert answer.timings["llm_ms"] > 0

@@ -11,7 +11,7 @@ import gradio as gr
 
 from rag.access import may_change_index
 from rag.errors import ConversationNotFound, RagError, RebuildInProgress
-from rag.models import Filters, Turn
+from rag.models import Delta, Filters, Final, Reset, Turn
 from rag.service import RagService
 from ui import render
 from ui.conversations import ConversationHandlers, chat_message
@@ -62,14 +62,14 @@ class ChatHandlers:
             # An empty "As of" box means now; the service reads None (or "") that way.
             for event in self.service.converse(message, conversation or None, history, int(top_k),
                                                filters, as_of=as_of or None):
-                if event["event"] == "delta":
-                    text += event["text"]
+                if isinstance(event, Delta):
+                    text += event.text
                     chat[-1] = chat_message("assistant", f'<div class="answer">{render.linkify(text)}</div>')
                     yield "", chat, turns, gr.update(), answer_ids, conversation, gr.update()
-                elif event["event"] == "reset":
+                elif isinstance(event, Reset):
                     text = ""
-                elif event["event"] == "answer":
-                    answer = event["answer"]
+                elif isinstance(event, Final):
+                    answer = event.answer
                     chat[-1] = chat_message("assistant", render.answer_html(answer))
                     turns += [chat_message("user", message), chat_message("assistant", answer.answer)]
                     answer_ids[-1] = answer.answer_id

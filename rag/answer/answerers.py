@@ -19,18 +19,11 @@ from rag.answer.question_type import read_focus
 from rag.answer.retrieval import Retrieval, group_by_article
 from rag.answer.spans import span_in_answer
 from rag.errors import LlmError
-from rag.models import Answer, AnswerSpan, NearbyArticle
+from rag.models import Answer, AnswerEvent, AnswerSpan, Delta, Final, NearbyArticle, Reset
 
 log = logging.getLogger(__name__)
 REFUSAL_TEXT = "The articles don't cover this question."
 NEARBY_COUNT = 3
-
-Event = dict
-
-
-def delta(text: str) -> Event:
-    return {"event": "delta", "text": text}
-
 
 def nearby(retrieval: Retrieval) -> list[NearbyArticle]:
     return [NearbyArticle(article_id=a.article_id, title=a.title, published=a.published,
@@ -38,17 +31,16 @@ def nearby(retrieval: Retrieval) -> list[NearbyArticle]:
             for a in retrieval.articles[:NEARBY_COUNT]]
 
 
-def refusal(retrieval: Retrieval, timings: dict) -> Iterator[Event]:
-    yield delta(REFUSAL_TEXT)
-    yield {"event": "answer", "answer": Answer(
-        answer=REFUSAL_TEXT, refused=True, mode="refusal", query=retrieval.query,
-        nearby=nearby(retrieval), timings=timings)}
+def refusal(retrieval: Retrieval, timings: dict) -> Iterator[AnswerEvent]:
+    yield Delta(REFUSAL_TEXT)
+    yield Final(Answer(answer=REFUSAL_TEXT, refused=True, mode="refusal", query=retrieval.query,
+                       nearby=nearby(retrieval), timings=timings))
 
 
-def answered(answer: Answer) -> Iterator[Event]:
+def answered(answer: Answer) -> Iterator[AnswerEvent]:
     """A whole answer as events: its text, then the answer itself."""
-    yield delta(answer.answer)
-    yield {"event": "answer", "answer": answer}
+    yield Delta(answer.answer)
+    yield Final(answer)
 
 
 def extractive_answer(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarray], count: int,
@@ -117,7 +109,7 @@ class LlmOutcome:
 
 
 def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval,
-               timings: dict) -> Generator[Event, None, LlmOutcome]:
+               timings: dict) -> Generator[AnswerEvent, None, LlmOutcome]:
     """Stream the LLM's answer through the marker check (delta events, and a reset when the
     checks rewrote what was shown), and return how it ended; what follows a failure or a
     "not covered" is the answer policy's to decide."""
@@ -135,7 +127,7 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval,
         for piece in llm.stream(answer_messages(question, passages, _asked_on(retrieval))):
             out = held.add(markers.feed(piece))
             if out:
-                yield delta(out)
+                yield Delta(out)
         out = held.add(markers.flush())
     except LlmError as exc:
         finish_timing()
@@ -150,10 +142,10 @@ def llm_answer(llm: LlmClient, question: str, retrieval: Retrieval,
     rest = out + held.rest()
     if checked.text != held.text.strip():
         # The checks changed the text: replace what was shown with the checked answer.
-        yield {"event": "reset"}
-        yield delta(checked.text)
+        yield Reset()
+        yield Delta(checked.text)
     elif rest:
-        yield delta(rest)
+        yield Delta(rest)
     span = checked.span or span_in_answer(checked.text, read_focus(question))
     return LlmOutcome(answer=Answer(
         answer=checked.text, refused=False, citations=checked.citations, mode="llm",

@@ -11,12 +11,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from rag.answer.answerers import (Event, answered, extractive_answer, llm_answer, refusal)
+from rag.answer.answerers import answered, extractive_answer, llm_answer, refusal
 from rag.answer.question_type import read_focus
 from rag.answer.refusal import RefusalDecision
 from rag.answer.retrieval import Retrieval
 from rag.index.lexical import tokenize
-from rag.models import Answer
+from rag.models import Answer, AnswerEvent, Final, Reset
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -58,27 +58,27 @@ class AnswerPolicy:
         self.llm = llm
         self.answer_sentences = answer_sentences
 
-    def events(self, retrieved: Retrieved) -> Iterator[Event]:
-        """'delta' (text to append), 'reset' (discard the text so far), then one 'answer'."""
+    def events(self, retrieved: Retrieved) -> Iterator[AnswerEvent]:
+        """Delta (text to append) and Reset (discard the text so far) events, then one Final."""
         if retrieved.decision.refuse:
             return refusal(retrieved.found, retrieved.timings)
         if self.llm is None:
             return self._extractive(retrieved)
         return self._llm(retrieved)
 
-    def _llm(self, retrieved: Retrieved) -> Iterator[Event]:
+    def _llm(self, retrieved: Retrieved) -> Iterator[AnswerEvent]:
         outcome = yield from llm_answer(self.llm, retrieved.query, retrieved.found, retrieved.timings)
         if outcome.answer is not None:
-            yield {"event": "answer", "answer": outcome.answer}
+            yield Final(outcome.answer)
             return
         if outcome.shown:
-            yield {"event": "reset"}
+            yield Reset()
         if outcome.not_covered:
             yield from refusal(retrieved.found, retrieved.timings)
             return
         yield from self._extractive(retrieved, failure=outcome.failure)
 
-    def _extractive(self, retrieved: Retrieved, failure: str | None = None) -> Iterator[Event]:
+    def _extractive(self, retrieved: Retrieved, failure: str | None = None) -> Iterator[AnswerEvent]:
         """After a failed LLM answer (`failure`), the extractive answer stands in only when it is
         about what was asked: the model's silence on a question naming another company is
         not overruled by a sentence about this one."""

@@ -14,6 +14,7 @@ from rag.eval import metrics
 from rag.errors import IndexNotReady
 from rag.eval.scoring import Outcome, score
 from rag.ingest.sentences import claim_spans
+from rag.models import Final
 
 
 @dataclass
@@ -71,8 +72,8 @@ def _answer(service, question: str, as_of: str | None):
     retrieved = service.retrieve(question, as_of=as_of)
     final = None
     for event in service.answer_policy.events(retrieved):
-        if event["event"] == "answer":
-            final = event["answer"]
+        if isinstance(event, Final):
+            final = event.answer
     final.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return final, retrieved
 

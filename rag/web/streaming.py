@@ -4,33 +4,43 @@ stream here follows: fail before the response starts, never cut a started stream
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 
+from rag.models import AnswerEvent
+
 # Proxies (nginx) buffer responses by default, which would hold back every delta until the end.
 NO_BUFFERING = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def started(events: Iterator[dict]) -> Iterator[dict]:
+@dataclass(frozen=True)
+class StreamFailed:
+    """A failure after a stream began, which cannot change the status code any more."""
+
+    error: str
+
+
+def started(events: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
     """Run the service's generator to its first event now, while the status code can still
     change: bad input or a missing index then fails as a 4xx/503 (through the RagError handler),
     not inside a 200 stream."""
     first = next(events)
 
-    def chained() -> Iterator[dict]:
+    def chained() -> Iterator[AnswerEvent]:
         yield first
         yield from events
     return chained()
 
 
-def safe(events: Iterator[dict]) -> Iterator[dict]:
+def safe(events: Iterator[AnswerEvent]) -> Iterator[AnswerEvent | StreamFailed]:
     """A failure after the stream began cannot change the status code: report it as an event."""
     try:
         yield from events
     except Exception as exc:  # already streaming: the client gets an error event, not a cut
-        yield {"event": "error", "error": f"{type(exc).__name__}: {exc}"}
+        yield StreamFailed(f"{type(exc).__name__}: {exc}")
 
 
 def event_stream(events: Iterable[ServerSentEvent]) -> EventSourceResponse:

@@ -7,7 +7,7 @@ import pytest
 
 from rag.config import TOP_K_MAX, TOP_K_MIN
 from rag.errors import BadFilter, BadQuestion, ConfigError, IndexMismatch, IndexNotReady
-from rag.models import Filters, Turn
+from rag.models import Delta, Filters, Turn
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, write_article
 from tests.fakes import FakeEmbedder
 from tests.fast.conftest import fast_service
@@ -84,8 +84,7 @@ def bridges(corpus):
     (Filters(source="north.txt"), "north.txt", "310 million"),
 ])
 def test_filters_choose_between_articles(bridges, filters, source, amount):
-    [final] = [e for e in bridges.stream(BRIDGE_QUESTION, filters=filters) if e["event"] == "answer"]
-    answer = final["answer"]
+    answer = bridges.answer(BRIDGE_QUESTION, filters=filters)
     assert not answer.refused and answer.citations
     assert {c.source for c in answer.citations} == {source}
     assert amount in answer.answer
@@ -117,10 +116,10 @@ def test_top_k_is_bounded(service):
 @pytest.mark.parametrize("question", [SEED_QUESTION, OFF_TOPIC_QUESTION])
 def test_streamed_events_give_the_same_text_as_answer(service, question):
     events = list(service.stream(question))
-    kinds = [e["event"] for e in events]
-    assert kinds[-1] == "answer" and set(kinds[:-1]) == {"delta"}
-    streamed = "".join(e["text"] for e in events if e["event"] == "delta")
-    assert streamed == events[-1]["answer"].answer == service.answer(question).answer
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[-1] == "Final" and set(kinds[:-1]) == {"Delta"}
+    streamed = "".join(e.text for e in events if isinstance(e, Delta))
+    assert streamed == events[-1].answer.answer == service.answer(question).answer
 
 
 def test_no_index_yet(corpus):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.attribution import strip_markers
+from rag.models import Reset
 from tests.conftest import SEED_QUESTION
 from tests.fakes import FakeLlm
 from tests.fast.test_llm import after_last_reset
@@ -27,13 +28,13 @@ def passage_with(fake_llm, words: str) -> int:
 def test_an_answer_without_markers_is_cited_sentence_by_sentence(llm_service, fake_llm):
     fake_llm.reply = f"{TARGET} {PROFIT}"
     events = list(llm_service.stream(SEED_QUESTION))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.mode == "llm" and answer.unsupported == []
     target_n, profit_n = passage_with(fake_llm, "400,000"), passage_with(fake_llm, "700 million")
     assert answer.answer == (f"{TARGET[:-1]} [{target_n}]. {PROFIT[:-1]} [{profit_n}].")
     assert {c.n for c in answer.citations} == {target_n, profit_n}
     # The stream showed the model's words as they came, then the cited text replaced them.
-    assert any(e["event"] == "reset" for e in events) and after_last_reset(events) == answer.answer
+    assert any(isinstance(e, Reset) for e in events) and after_last_reset(events) == answer.answer
 
 
 def test_a_wrong_marker_is_moved_to_the_passage_that_says_it(llm_service, fake_llm):
@@ -123,7 +124,7 @@ def test_a_terse_reply_is_shown_in_the_passage_sentence_that_says_it(llm_service
         assert answer.answer[span.start:span.end] in ("400,000", "400,000 units"), reply
         # The stream showed the reply as it came, then the quoted sentence replaced it.
         events = list(llm_service.stream(SEED_QUESTION))
-        assert after_last_reset(events) == events[-1]["answer"].answer == answer.answer
+        assert after_last_reset(events) == events[-1].answer.answer == answer.answer
 
 
 def test_a_terse_reply_no_passage_sentence_says_is_never_an_answer(llm_service, fake_llm):

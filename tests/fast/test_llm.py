@@ -9,7 +9,7 @@ import pytest
 from rag.answer.answerers import REFUSAL_TEXT
 from rag.answer.citations import NOT_COVERED
 from rag.errors import LlmError
-from rag.models import Turn
+from rag.models import Delta, Reset, Turn
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, write_article
 from tests.fakes import FakeLlm
 from tests.fast.conftest import fast_service
@@ -23,10 +23,10 @@ def after_last_reset(events) -> str:
     """The text a client shows at the end: the deltas since the last reset."""
     shown = ""
     for event in events:
-        if event["event"] == "reset":
+        if isinstance(event, Reset):
             shown = ""
-        elif event["event"] == "delta":
-            shown += event["text"]
+        elif isinstance(event, Delta):
+            shown += event.text
     return shown
 
 
@@ -56,10 +56,10 @@ def test_markers_pointing_at_no_passage_are_dropped(llm_service, fake_llm):
 def test_streamed_text_equals_the_final_answer(llm_service, fake_llm):
     fake_llm.reply = "The 2025 delivery target is over 400,000 units [1]. Xiaomi produced its 500,000th car [1][12]."
     events = list(llm_service.stream(SEED_QUESTION))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.mode == "llm" and "[12]" not in answer.answer
     assert after_last_reset(events).strip() == answer.answer
-    assert len([e for e in events if e["event"] == "delta"]) > 3
+    assert len([e for e in events if isinstance(e, Delta)]) > 3
 
 
 def test_sentences_without_citations_are_marked_unsupported(llm_service, fake_llm):
@@ -72,10 +72,10 @@ def test_sentences_without_citations_are_marked_unsupported(llm_service, fake_ll
 def test_an_answer_citing_nothing_falls_back_to_extractive(llm_service, fake_llm):
     fake_llm.reply = "I think it is about one million cars."
     events = list(llm_service.stream(SEED_QUESTION))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.mode == "extractive-fallback" and "cited no passage" in answer.fallback_reason
     assert "400,000" in answer.answer and answer.citations
-    assert any(e["event"] == "reset" for e in events)
+    assert any(isinstance(e, Reset) for e in events)
     assert after_last_reset(events) == answer.answer
 
 
@@ -86,7 +86,7 @@ def test_a_fallback_about_another_company_than_asked_is_a_refusal(llm_service, f
     assert not llm_service.retrieve(question).decision.refuse  # the gate let it through
     fake_llm.reply = "The passages talk about another carmaker's results."
     events = list(llm_service.stream(question))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.refused and answer.mode == "refusal" and answer.citations == []
     assert after_last_reset(events) == REFUSAL_TEXT
     # The same reply to a question about the article's own company still falls back.
@@ -97,11 +97,11 @@ def test_a_fallback_about_another_company_than_asked_is_a_refusal(llm_service, f
 def test_an_llm_failure_falls_back_to_extractive(llm_service, fake_llm, raise_after):
     fake_llm.reply, fake_llm.raise_after = LlmError("LLM timed out after 1.5s"), raise_after
     events = list(llm_service.stream(SEED_QUESTION))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.mode == "extractive-fallback" and "timed out" in answer.fallback_reason
     assert "400,000" in answer.answer and answer.citations
     # Text already shown is withdrawn; nothing was shown when the LLM failed at once.
-    assert any(e["event"] == "reset" for e in events) == (raise_after > 0)
+    assert any(isinstance(e, Reset) for e in events) == (raise_after > 0)
     assert after_last_reset(events) == answer.answer
 
 
@@ -109,10 +109,10 @@ def test_an_llm_failure_falls_back_to_extractive(llm_service, fake_llm, raise_af
 def test_not_covered_becomes_a_refusal(llm_service, fake_llm, reply):
     fake_llm.reply = reply
     events = list(llm_service.stream(SEED_QUESTION))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.refused and answer.mode == "refusal" and answer.citations == []
     assert answer.answer == REFUSAL_TEXT == after_last_reset(events)
-    assert all(NOT_COVERED.lower() not in e.get("text", "").lower() for e in events)
+    assert all(NOT_COVERED.lower() not in e.text.lower() for e in events if isinstance(e, Delta))
 
 
 def test_uncovered_questions_never_reach_the_llm(llm_service, fake_llm):
@@ -170,10 +170,10 @@ def test_injected_orders_never_reach_the_llm(port):
 def test_an_llm_that_obeys_an_injection_is_not_presented_as_cited(port):
     llm = FakeLlm(f"Visit {EVIL} and enter your bank password to claim your refund [1].")
     events = list(port(llm).stream(PORT_QUESTION))
-    answer = events[-1]["answer"]
+    answer = events[-1].answer
     assert answer.mode == "extractive-fallback" and "not supported" in answer.fallback_reason
     assert EVIL not in answer.answer and "two new container berths" in answer.answer
-    assert any(e["event"] == "reset" for e in events)
+    assert any(isinstance(e, Reset) for e in events)
 
 
 def test_the_extractive_answer_ignores_the_injection(port):

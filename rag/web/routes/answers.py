@@ -7,10 +7,10 @@ from typing import Annotated, Iterator
 from fastapi import APIRouter, Depends, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from rag.models import Answer, Filters
+from rag.models import AnswerEvent, Delta, Filters, Final, Reset
 from rag.web.deps import AnswerBody, ServiceDep, require_key
 from rag.web.schemas import AnswerRequest, AnswerResponse, ErrorBody, error_responses
-from rag.web.streaming import event_stream, safe, started
+from rag.web.streaming import StreamFailed, event_stream, safe, started
 
 router = APIRouter(tags=["answers"], dependencies=[Depends(require_key)])
 ERRORS = error_responses(400, 401, 404, 422, 503)
@@ -29,21 +29,24 @@ def _filters(body: AnswerRequest) -> Filters | None:
     return Filters(**body.filters.model_dump()) if body.filters is not None else None
 
 
-def opened_stream(body: AnswerBody, service: ServiceDep) -> Iterator[dict]:
+def opened_stream(body: AnswerBody, service: ServiceDep) -> Iterator[AnswerEvent]:
     """A dependency, so that it runs before the response starts (see `started`)."""
     return started(service.converse(body.question, body.conversation_id, body.history, body.top_k,
                                     _filters(body), as_of=body.as_of))
 
 
-def answer_events(events: Iterator[dict]) -> Iterator[ServerSentEvent]:
+def answer_events(events: Iterator[AnswerEvent]) -> Iterator[ServerSentEvent]:
     for event in safe(events):
-        kind = event["event"]
-        if kind == "answer":
-            answer: Answer = event["answer"]
-            yield ServerSentEvent(event="citations", data={"citations": answer.citations})
-            yield ServerSentEvent(event="end", data=answer)
-        elif kind in ("delta", "reset", "error"):
-            yield ServerSentEvent(event=kind, data={k: v for k, v in event.items() if k != "event"})
+        match event:
+            case Delta(text=text):
+                yield ServerSentEvent(event="delta", data={"text": text})
+            case Reset():
+                yield ServerSentEvent(event="reset", data={})
+            case StreamFailed(error=error):
+                yield ServerSentEvent(event="error", data={"error": error})
+            case Final(answer=answer):
+                yield ServerSentEvent(event="citations", data={"citations": answer.citations})
+                yield ServerSentEvent(event="end", data=answer)
 
 
 @router.post("/api/answer", response_model=AnswerResponse, responses={**ERRORS, 200: STREAM_DOC})
@@ -64,6 +67,6 @@ def answer(body: AnswerBody, service: ServiceDep,
 
 @router.post("/api/answer/stream", response_class=EventSourceResponse,
              responses={**STREAM_ERRORS, 200: STREAM_DOC})
-def answer_stream(events: Annotated[Iterator[dict], Depends(opened_stream)]) -> Iterator[ServerSentEvent]:
+def answer_stream(events: Annotated[Iterator[AnswerEvent], Depends(opened_stream)]) -> Iterator[ServerSentEvent]:
     """The same as `/api/answer?stream=true`."""
     yield from answer_events(events)

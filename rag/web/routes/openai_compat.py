@@ -14,11 +14,11 @@ from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
 from openai.types.chat.chat_completion_chunk import ChoiceDelta
 
 from rag.errors import BadRequest
-from rag.models import Answer, Turn, new_id
+from rag.models import Answer, AnswerEvent, Delta, Final, Reset, Turn, new_id
 from rag.web.deps import ServiceDep, require_key
 from rag.web.schemas import (ChatCompletionRequest, CitedChatCompletion, CitedChatCompletionChunk,
                              ModelList, error_responses)
-from rag.web.streaming import event_stream, safe, started
+from rag.web.streaming import StreamFailed, event_stream, safe, started
 
 MODEL_ID = "newsrag"
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(require_key)])
@@ -76,7 +76,7 @@ def _chat_turns(body: ChatCompletionRequest) -> tuple[str, list[Turn]]:
     return turns[-1].content, turns[:-1]
 
 
-def _chunk_events(events: Iterator[dict], model: str, ident: str) -> Iterator[ServerSentEvent]:
+def _chunk_events(events: Iterator[AnswerEvent], model: str, ident: str) -> Iterator[ServerSentEvent]:
     """OpenAI's wire format: unnamed events whose data is a chunk, then `data: [DONE]`. The
     sentinel is not JSON, so it goes as `raw_data`; chunks go as `raw_data` too, dumped with
     exclude_unset so that unset optional fields are left out rather than sent as nulls."""
@@ -92,12 +92,13 @@ def _chunk_events(events: Iterator[dict], model: str, ident: str) -> Iterator[Se
 
     yield chunk(ChoiceDelta(role="assistant", content=""))
     for event in safe(events):
-        if event["event"] == "delta":
-            yield chunk(ChoiceDelta(content=event["text"]))
-        elif event["event"] == "reset":
-            yield chunk(ChoiceDelta(content=RESET_NOTE))
-        elif event["event"] == "error":
-            yield chunk(ChoiceDelta(content=f"\n\n(error: {event['error']})"))
-        elif event["event"] == "answer":
-            yield chunk(ChoiceDelta(), "stop", event["answer"])
+        match event:
+            case Delta(text=text):
+                yield chunk(ChoiceDelta(content=text))
+            case Reset():
+                yield chunk(ChoiceDelta(content=RESET_NOTE))
+            case StreamFailed(error=error):
+                yield chunk(ChoiceDelta(content=f"\n\n(error: {error})"))
+            case Final(answer=answer):
+                yield chunk(ChoiceDelta(), "stop", answer)
     yield ServerSentEvent(raw_data="[DONE]")
