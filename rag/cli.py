@@ -14,11 +14,12 @@ from pathlib import Path
 from rag.config import TOP_K_MAX, TOP_K_MIN, Settings
 from rag.errors import (IndexNotReady, RagError, RebuildInProgress, RemovalNeedsConfirmation,
                         SeedsUnavailable)
+from rag.lexicon import MARKER
 
 EXIT_BUSY = 3
 EXIT_NO_INDEX = 2
 EXIT_UNCHANGED = 4  # nothing was changed: the seeds folder is missing, or the removal unconfirmed
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = re.compile(MARKER)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -10,10 +10,11 @@ import time
 from datetime import date
 from typing import Sequence
 
+from rag.lexicon import MARKER, MONTH_ABBREVIATIONS
 from rag.models import Answer, Citation, Copy, safe_url
 
-_MARKER = re.compile(r"\[(\d+)\]")
-_MARKERS = re.compile(r"\s*\[\d+\]\s*")
+_MARKER = re.compile(MARKER)
+_MARKERS = re.compile(rf"\s*{MARKER}\s*")
 # The chat renders Markdown (and LaTeX between $$) around and between our HTML blocks, so
 # escaping HTML alone would still let "[x](javascript:...)" or "![x](...)" in an article become
 # a link or an image: their characters go out as character references, which Markdown leaves
@@ -26,7 +27,7 @@ def text_html(text: object) -> str:
     return str(text).translate(_ENTITIES)
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = MONTH_ABBREVIATIONS
 
 
 def short_date(published: str | None) -> str | None:

@@ -15,15 +15,14 @@ from functools import lru_cache
 from rag.answer.question_type import names_in
 from rag.index.lexical import tokenize
 from rag.ingest.sentences import split_sentences
+from rag.lexicon import CARDINALS, MARKER, SCALES, TENS
 
 GROUNDING_MIN_SHARE = 0.6  # of the claim's content words, within one window of sentences
 WINDOW_SENTENCES = 3  # a claim may join what up to three consecutive sentences say
 MIN_NEW_WORDS = 2  # an answer must say at least this much beyond the question's own words
-_MARKERS = re.compile(r"\s?\[\d+\]")
+_MARKERS = re.compile(rf"\s?{MARKER}")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d|(?<![\w.])\d")
-_NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve
-thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
-seventy eighty ninety hundred thousand million billion trillion dozen""".split())
+_NUMBER_WORDS = frozenset([*CARDINALS[1:], *TENS, *SCALES, "dozen"])
 _DOTTED = re.compile(r"\b[A-Z](?:\.\s?[A-Z])+\.")
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[,.](?=\d)")
 _TRAILING = re.compile(r"""([.!?…]["”’')\]]*)?\s*$""")

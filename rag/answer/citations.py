@@ -17,6 +17,7 @@ from rag.answer.terse import quote_reply
 from rag.index.lexical import tokenize
 from rag.ingest.sentences import claim_spans, split_sentences
 from rag.models import Citation, Copy
+from rag.lexicon import MARKER
 
 _MARKER = re.compile(r"\s?\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 _MAYBE_MARKER = re.compile(r"\s?\[[\d,;\s]*$")
@@ -175,7 +176,7 @@ def _attributed(text: str, passages: list[Passage], question: str) -> tuple[str,
     sources = [strip_instructions(p.text) for p in passages]
     for start, end in reversed(claim_spans(text)):
         claim = text[start:end]
-        numbers = [n for n in map(int, re.findall(r"\[(\d+)\]", claim)) if 1 <= n <= len(sources)]
+        numbers = [n for n in map(int, re.findall(MARKER, claim)) if 1 <= n <= len(sources)]
         bare = strip_markers(claim)
         cited = [sources[n - 1] for n in numbers]
         if numbers and supported(claim, cited, question):

@@ -15,14 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
+from rag.lexicon import MONTH
+
 DAY = 86400.0
 # Questions about "this week" in news are about the days just before they are asked.
 VAGUE_DAYS = 7
 
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-_CAPITAL_MONTH = re.compile(rf"\b{_MONTH}\b")  # case-sensitive on purpose: "may", "march"
+_CAPITAL_MONTH = re.compile(rf"\b{MONTH}\b")  # case-sensitive on purpose: "may", "march"
 _RELATIVE = re.compile(r"\b(?:yesterday|ago|last|past|previous)\b", re.I)
 _PREPOSITION = re.compile(r"\b(?:in|on|since|after|before|until|till|during|from|between|early|"
                           r"late|mid)\s*$", re.I)
@@ -30,7 +30,7 @@ _BOUND_WORDS = re.compile(r"\b(?:since|after|before|until|till)\b", re.I)
 _SINCE = re.compile(r"\b(?:since|after|from)\s*$", re.I)
 _BEFORE = re.compile(r"\b(?:before|until|till|prior to)\s*$", re.I)
 # A cheap gate: most questions name no time at all and never reach the parser.
-_MAY_HOLD_A_DATE = re.compile(rf"\d|\b{_MONTH}\b|yesterday|\bago\b|\blast\b|\bpast\b|\bprevious\b",
+_MAY_HOLD_A_DATE = re.compile(rf"\d|\b{MONTH}\b|yesterday|\bago\b|\blast\b|\bpast\b|\bprevious\b",
                               re.I)
 _VAGUE = re.compile(r"\b(?:this (?:week|weekend|month)|recent(?:ly)?|lately|these days|today|"
                     r"tonight|so far this year)\b", re.I)

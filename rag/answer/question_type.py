@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 from rag.index.lexical import tokenize
 
@@ -62,9 +63,14 @@ with as and or but if i you he she it we they its their his her our my your true
 after before since during""".split())
 
 
+# What a question asks for; "name" is a "which ..." whose kind is not a person or a place.
+AnswerType = Literal["role", "number", "amount", "date", "place", "person", "reason", "statement",
+                     "name", "other"]
+
+
 @dataclass(frozen=True)
 class QuestionFocus:
-    answer_type: str  # role | number | amount | date | place | person | reason | statement | name | other
+    answer_type: AnswerType
     names: tuple[str, ...]  # the names the question itself mentions, as written
     numbers: tuple[str, ...]
     terms: tuple[str, ...]  # stemmed content words, question words left out
@@ -95,7 +101,7 @@ def asking_clause(question: str) -> str:
     return sentences[-1]
 
 
-def answer_type(question: str) -> str:
+def answer_type(question: str) -> AnswerType:
     question = asking_clause(question)
     noun = _asked_noun(question)
     for name, pattern in _TYPES:
@@ -207,7 +213,7 @@ _PLACES = frozenset("""country city state region island nation place town contin
 province capital village""".split())
 
 
-def _asked_kind(kind: str, head: str | None) -> str:
+def _asked_kind(kind: AnswerType, head: str | None) -> AnswerType:
     if kind == "name" and head and _is_person(head):
         return "person"
     if kind == "name" and head and _kind_word(head) in _PLACES:

@@ -11,13 +11,12 @@ import numpy as np
 
 from rag.answer.question_type import QuestionFocus, name_spans
 from rag.index.lexical import tokenize
+from rag.lexicon import (CARDINALS, HONORIFICS, MARKER, MILITARY_RANKS, MONTH, OFFICES, QUALIFIERS,
+                         ROYALTY, SCALES, TENS, WEEKDAYS, alternatives)
 
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-_SCALE = r"(?:\s+(?:million|billion|trillion|thousand|hundred)\b)?"
-_NUMBER_WORDS = (r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
-                 r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
-                 r"hundred|dozens?|half)\b")
+_MONTH = rf"{MONTH}\.?"
+_SCALE = rf"(?:\s+(?:{alternatives(SCALES)})\b)?"
+_NUMBER_WORDS = rf"\b(?:{alternatives(CARDINALS[1:] + list(TENS) + ['hundred', 'dozens?', 'half'])})\b"
 _PATTERNS = {
     "number": re.compile(rf"(?:[$£€¥]\s?)?\d[\d,.]*(?:st|nd|rd|th)?(?:\s*(?:%|percent|per cent))?"
                          rf"{_SCALE}|{_NUMBER_WORDS}", re.I),
@@ -43,10 +42,9 @@ def _matches(kind: str, sentence: str) -> list[tuple[int, int]]:
 
 
 _DIGITS = re.compile(rf"\d[\d,.]*{_SCALE}", re.I)
-_TITLE = re.compile(r"(?:[A-Z]{2,}|President|Prime Minister|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Gov\.?|"
-                    r"Sen\.?|Rep\.?|Chancellor|Pope|Judge|Coach)\s+")
-_MARKERS = re.compile(r"\[\d+\]")
-_TIME_WORDS = re.compile(rf"^(?:{_MONTH}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
+_TITLE = re.compile(rf"(?:[A-Z]{{2,}}|{alternatives(OFFICES)}|{alternatives(HONORIFICS, dotted=True)})\s+")
+_MARKERS = re.compile(MARKER)
+_TIME_WORDS = re.compile(rf"^(?:{_MONTH}|{alternatives(WEEKDAYS)})$")
 
 
 # A news dateline opens a sentence without being part of it: "WASHINGTON —", "Rome, Italy (CNN)".
@@ -64,11 +62,10 @@ def opening(sentence: str) -> int:
 
 
 # Titles and ranks before a name are not the name: "Former Vice President Mike Pence".
-_RANK = re.compile(r"^(?:(?:Former|Late|Then|Vice|Deputy|Acting|Interim|Prime Minister|President|"
-                   r"Chancellor|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Gov\.?|Sen\.?|Rep\.?|Pope|Judge|Justice|Coach|"
-                   r"King|Queen|Prince|Princess|Sir|Dame|Lt\.?|Gen\.?|Col\.?|Capt\.?)\s+)+")
-_RANK_BEFORE = re.compile(r"\b(?:King|Queen|Prince|Princess|Pope|Sir|Dame)\s+$")
-_TRAILING_RANK = re.compile(r"\s+(?:Rep|Sen|Gov|Gen|Lt|Dr|Mr|Mrs|Ms)$")
+_RANK = re.compile(rf"^(?:(?:{alternatives(QUALIFIERS)}|{alternatives(OFFICES)}|{alternatives(ROYALTY)}|"
+                   rf"{alternatives(HONORIFICS + MILITARY_RANKS, dotted=True)})\s+)+")
+_RANK_BEFORE = re.compile(rf"\b(?:{alternatives(ROYALTY + ('Pope',))})\s+$")
+_TRAILING_RANK = re.compile(rf"\s+(?:{alternatives(HONORIFICS + MILITARY_RANKS)})$")
 # One run of capitals can hold several names: "Italy's President Sergio Mattarella",
 # "the Baltimore Ravens and Lamar Jackson".
 _NAME_SPLIT = re.compile(r"[’']s\s+|\s+and\s+")

@@ -8,9 +8,9 @@ import string
 
 import numpy as np
 
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+from rag.lexicon import CARDINALS, MARKER
+
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(CARDINALS)}
 _THOUSANDS = re.compile(r"(?<=\d)[,\u202f](?=\d{3}\b)")
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’–—…]")
 _ARTICLES = {"a", "an", "the"}
@@ -65,7 +65,7 @@ def contains_answer(text: str, answers: list[str]) -> bool:
     return any(f" {normalize(a)} " in haystack for a in answers if normalize(a))
 
 
-_MARKER = re.compile(r"\s*\[\d+\]")
+_MARKER = re.compile(rf"\s*{MARKER}")
 ANSWER_WORDS_SCORED = 50  # accuracy counts the gold answer only this far into an answer
 
 

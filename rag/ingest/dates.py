@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 
 from dateutil import parser as dateutil_parser
 
+from rag.lexicon import MONTH_ABBREVIATIONS, alternatives
+
 _ISO = re.compile(r"\b(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-_MONTHS = (
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-)
+_MONTHS = rf"(?:{alternatives(MONTH_ABBREVIATIONS + ('Sept',))})[a-z]*\.?"
 _WORDY = re.compile(
     rf"\b(?:\d{{1,2}}\s+{_MONTHS},?\s+\d{{4}}|{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}})"
     r"(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?)?",

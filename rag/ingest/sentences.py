@@ -7,6 +7,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from rag.lexicon import MARKER
+
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
@@ -44,7 +46,7 @@ def sentence_spans(text: str) -> list[str]:
 
 _LINE = re.compile(r"[^\n]+")
 _BULLET = re.compile(r"\s*(?:[-*•·–]|\d{1,2}[.)])\s+")
-_LEADING_MARKERS = re.compile(r"(?:\s*\[\d+\])+")
+_LEADING_MARKERS = re.compile(rf"(?:\s*{MARKER})+")
 
 
 def claim_spans(text: str) -> list[tuple[int, int]]:
