@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import save
-from rag.answer.gate import FEATURES, MODEL_FILE, features
+from rag.answer.gate import FEATURES, MODEL_FILE, features, trained_with
 from rag.answer.retrieval import RetrievalRequest
 from rag.config import Settings
 from rag.eval.run import Question, load_questions
@@ -141,6 +141,7 @@ def main() -> None:
         "coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0]),
         "threshold": round(threshold, 3),
         "trained_on": {name: len(questions) for name, questions in sets.items()},
+        "trained_with": trained_with(Settings()),  # every set is retrieved with the defaults
     }, indent=2) + "\n")
     save("train-gate", {
         "threshold": round(threshold, 3), "coef": dict(zip(FEATURES, model.coef_[0].round(3).tolist())),

@@ -1,5 +1,6 @@
 """Choosing how much a sentence loses per place its article stands below the best-ranked one
-(`extractive.W_ARTICLE_RANK`), out of fold (development only, never on the held-out set).
+(`SentenceWeights.article_rank` in rag/answer/weights.py), out of fold (development only, never
+on the held-out set).
 
 Every answerable news question that the gate lets through is retrieved once at its own date;
 the answer sentence is then picked under each weight of the grid. For each of 5 folds by
@@ -15,17 +16,23 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import KFold
 
 from benchmarks.common import machine, save
-from rag.answer import extractive
+from rag.answer import extractive, weights
 from rag.config import Settings
 from rag.eval import metrics
 from rag.eval.run import load_questions
 from rag.service import RagService
+
+
+def with_article_rank(weight: float) -> weights.AnswerWeights:
+    return replace(weights.WEIGHTS, sentence=replace(weights.WEIGHTS.sentence, article_rank=weight))
+
 
 GRID = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
 
@@ -41,7 +48,7 @@ def outcomes_per_weight(service: RagService, questions) -> tuple[np.ndarray, np.
         retrieval = retrieved.found
         row_gold, row_relevant = [], []
         for weight in GRID:
-            extractive.W_ARTICLE_RANK = weight
+            weights.WEIGHTS = with_article_rank(weight)
             picks = extractive.pick_sentences(retrieval, quick, 1, q.question, encode)
             top = picks[0] if picks else None
             row_gold.append(bool(top) and metrics.contains_answer(top.sentence, q.answers))
@@ -74,16 +81,16 @@ def main() -> None:
     assert "holdout" not in args.questions, "never tune on the held-out set"
     service = RagService(Settings(index_dir=Path(args.index_dir)))
     questions = [q for q in load_questions(Path(args.questions)) if q.answerable and q.answers]
-    shipped = extractive.W_ARTICLE_RANK
+    shipped = weights.WEIGHTS
     try:
         gold, relevant = outcomes_per_weight(service, questions)
     finally:
-        extractive.W_ARTICLE_RANK = shipped
+        weights.WEIGHTS = shipped
     curve = [{"weight": w, "top_sentence_gold": round(float(g), 4), "article_relevant": round(float(r), 4)}
              for w, g, r in zip(GRID, gold.mean(0), relevant.mean(0))]
     for point in curve:
         print(json.dumps(point))
-    result = {"machine": machine(), "questions": len(gold), "shipped_weight": shipped,
+    result = {"machine": machine(), "questions": len(gold), "shipped_weight": shipped.sentence.article_rank,
               "in_sample": curve, "out_of_fold": out_of_fold(gold, relevant)}
     print("out of fold", json.dumps(result["out_of_fold"]))
     save("tune-article-rank", result)

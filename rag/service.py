@@ -40,6 +40,13 @@ from rag.rebuilds import Rebuilds
 log = logging.getLogger(__name__)
 POINTER_CHECK_INTERVAL_S = 2.0
 CONDENSE_TIMEOUT_S = 10.0
+# A rewritten follow-up shorter than this is no question; one far longer than the question (and
+# the subject it gains from the history) is the model answering instead of rewriting.
+MIN_REWRITE_CHARS = 3
+
+
+def max_rewrite_chars(question: str) -> int:
+    return 4 * len(question) + 200
 _DEFAULT = object()
 
 
@@ -224,7 +231,7 @@ class RagService:
                 rewritten = self._llm.complete(llm_mod.condense_messages(history, question),
                                                timeout_s=min(CONDENSE_TIMEOUT_S, self.settings.llm_timeout_s))
                 rewritten = rewritten.strip().strip('"')
-                if 3 <= len(rewritten) <= 4 * len(question) + 200:
+                if MIN_REWRITE_CHARS <= len(rewritten) <= max_rewrite_chars(question):
                     return rewritten
             except LlmError as exc:
                 log.warning("condensing with the LLM failed (%s); using the rule-based rewrite", exc)

@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from rag.answer.citations import is_instruction
+from rag.answer import weights
 from rag.answer.question_type import QuestionFocus, name_spans, read_focus
 from rag.answer.retrieval import Retrieval
 from rag.answer.spans import best_span, mark_span, opening
@@ -20,19 +21,11 @@ from rag.ingest.sentences import split_sentences
 MIN_WORDS = 5
 _SENTENCE_END = re.compile(r"[.!?…][\"”'’)\]]*$")
 _QUESTION_END = re.compile(r"\?[\"”'’)\]]*$")
-# Weights of sentence meaning, question-term coverage, the passage's own retrieval score, whether
-# the sentence holds an answer of the asked type (a number for "how many", a name for "who"), and
-# whether it opens its article (news puts the answer in the lead); tuned on news QA dev.
-W_DENSE, W_LEXICAL, W_PASSAGE, W_TYPE, W_LEAD = 0.8, 0.6, 0.6, 0.4, 0.1
-LEAD_SENTENCES = 3
-# The best sentences whose answers are marked by meaning, and the weight of how well the
-# marked answer fits the kind of thing asked for ("which planet": a planet).
-RERANK, W_KIND_FIT = 6, 0.8  # tuned on news QA dev
-# What a sentence loses per place its article stands below the best-ranked article (at most
-# four places): the answer cites its sentence's article, and a lower-ranked article that only
-# matches the question's words a little better is more often not the story asked about.
-# Chosen out of fold on news QA dev: citation precision 0.81 -> 0.84 at the same accuracy.
-W_ARTICLE_RANK, MAX_RANK_STEPS = 0.1, 4
+# A sentence's score weighs its meaning, the question's words it covers, its passage's retrieval
+# score, whether it holds an answer of the asked type, whether it opens its article (news puts
+# the answer in the lead), and loses per place its article stands below the best-ranked one (a
+# lower-ranked article that matches the words a little better is more often not the story
+# asked about): the weights are rag/answer/weights.py's, in one object the gate is tied to.
 MAX_ANSWER_WORDS = 60
 # The best-ranked article's next passages beyond the top k are candidates too: its answer often
 # sits in a paragraph that matched the question's words less well than another article's did.
@@ -115,7 +108,9 @@ def score_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarra
     question_vectors, sentence_vectors = vectors[:len(texts)], vectors[len(texts):]
     similarity = sentence_vectors @ question_vectors.T
     # A follow-up's own words (the second vector) say most about what is being asked now.
-    dense = similarity[:, 0] if len(texts) == 1 else 0.3 * similarity[:, 0] + 0.7 * similarity[:, 1]
+    w = weights.WEIGHTS.sentence
+    share = w.searched_query_share
+    dense = similarity[:, 0] if len(texts) == 1 else share * similarity[:, 0] + (1 - share) * similarity[:, 1]
     known = known if known is not None else known_names(retrieval)
     article_rank = {hit.article_id: rank for rank, hit in enumerate(retrieval.articles)}
     scored = []
@@ -126,10 +121,10 @@ def score_sentences(retrieval: Retrieval, embed: Callable[[list[str]], np.ndarra
         lexical = coverage(query_tokens, tokens, [1.0] * len(query_tokens))
         span, type_match = best_span(sentence, asked, known)
         passage = retrieval.passages[index]
-        lead = passage.n == 0 and position < LEAD_SENTENCES
-        below = min(article_rank.get(passage.article_id, MAX_RANK_STEPS), MAX_RANK_STEPS)
-        score = (W_DENSE * float(cosine) + W_LEXICAL * lexical + W_PASSAGE * passage.score
-                 + W_TYPE * type_match + W_LEAD * lead - W_ARTICLE_RANK * below)
+        lead = passage.n == 0 and position < w.lead_sentences
+        below = min(article_rank.get(passage.article_id, w.max_rank_steps), w.max_rank_steps)
+        score = (w.meaning * float(cosine) + w.words * lexical + w.passage * passage.score
+                 + w.answer_type * type_match + w.lead * lead - w.article_rank * below)
         scored.append(Pick(sentence, index, position, score, span))
     scored.sort(key=lambda p: -p.score)
     return scored
@@ -171,13 +166,14 @@ def _by_answer_kind(scored: list[Pick], asked: QuestionFocus,
     """The best few sentences again, each with its answer marked by meaning (spans.mark_span)
     and, for a name asked by its kind, scored higher the nearer that answer is to the kind: of
     two sentences that match the question alike, the one naming a planet answers "which planet"."""
-    head = scored[:RERANK]
+    w = weights.WEIGHTS.sentence
+    head = scored[:w.rerank]
     for pick in head:
         pick.span, fit = mark_span(pick.sentence, asked, encode, known)
         if fit is not None:
-            pick.score += W_KIND_FIT * fit
+            pick.score += w.kind_fit * fit
     head.sort(key=lambda p: -p.score)
-    return head + scored[RERANK:]
+    return head + scored[w.rerank:]
 
 
 def _adds(asked: QuestionFocus, picks: list[Pick], candidate: Pick) -> bool:

@@ -35,19 +35,21 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from rag.answer import weights
 from rag.answer.extractive import score_sentences
 from rag.answer.question_dates import DAY
 from rag.answer.question_type import QUESTION_WORDS, read_focus
 from rag.answer.retrieval import Passage, Retrieval
 from rag.index.lexical import coverage, tokenize
 from rag.index.snapshot import Snapshot
+from rag.errors import ConfigError
 from rag.ingest.chunking import embed_text
 
 FEATURES = ("dense", "coverage", "key_coverage", "staleness", "answer_sentence")
@@ -110,16 +112,39 @@ class GateModel:
     coef: tuple[float, ...]
     intercept: float
     threshold: float  # refuse below this probability
+    retrieval: dict = field(default_factory=dict)  # the retrieval settings it was trained under
 
     def probability(self, signals: dict[str, float]) -> float:
         x = (np.array([signals[f] for f in FEATURES]) - np.array(self.mean)) / np.array(self.scale)
         return float(1.0 / (1.0 + math.exp(-(float(x @ np.array(self.coef)) + self.intercept))))
 
 
+# The retrieval settings the gate's signals depend on (recorded in gate.json when it is trained).
+RETRIEVAL_SETTINGS = ("chunk_size", "chunk_overlap", "top_k", "ranking_stages", "candidates",
+                      "dense_weight", "article_weight", "recency_weight", "recency_half_life_days",
+                      "recency_latest_boost", "question_dates", "fold_copies")
+
+
+def trained_with(settings) -> dict:
+    """What gate.json records of the weights and settings it was trained under."""
+    return {"answer_weights": weights.WEIGHTS.fingerprint(),
+            "retrieval": {name: getattr(settings, name) for name in RETRIEVAL_SETTINGS}}
+
+
 @lru_cache(maxsize=4)
-def load_model(path: Path = MODEL_FILE) -> GateModel:
+def load_model(path: Path = MODEL_FILE, answer_weights: str | None = None) -> GateModel:
+    """The trained gate. Its `answer_sentence` signal is the sentence scorer's own score, so a
+    gate trained under other sentence or span weights (`answer_weights`, by default the ones in
+    use) would read that signal on another scale: refused, with what to do."""
     data = json.loads(path.read_text())
     if tuple(data["features"]) != FEATURES:
-        raise ValueError(f"{path}: trained on {data['features']}, this code computes {FEATURES}")
+        raise ConfigError(f"{path}: trained on {data['features']}, this code computes {FEATURES}; "
+                          "retrain it (benchmarks/train_gate.py)")
+    expected = answer_weights or weights.WEIGHTS.fingerprint()
+    recorded = data.get("trained_with", {}).get("answer_weights")
+    if recorded != expected:
+        raise ConfigError(f"{path}: trained under answer weights {recorded}, the code's are {expected} "
+                          "(rag/answer/weights.py changed); retrain it (benchmarks/train_gate.py)")
     return GateModel(tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]),
-                     float(data["intercept"]), float(data["threshold"]))
+                     float(data["intercept"]), float(data["threshold"]),
+                     dict(data["trained_with"].get("retrieval", {})))

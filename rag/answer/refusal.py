@@ -10,6 +10,7 @@ the collection."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,6 +21,7 @@ from rag.answer.retrieval import Retrieval
 from rag.config import Settings
 from rag.index.snapshot import Snapshot
 
+log = logging.getLogger(__name__)
 Embed = Callable[[list[str]], np.ndarray]
 
 
@@ -36,6 +38,13 @@ class RefusalPolicy:
         self.model = load_model()
         self.threshold = (settings.refusal_threshold if settings.refusal_threshold is not None
                           else self.model.threshold)
+        # A deployment may tune retrieval; the gate still works, on signals it was not fitted to.
+        changed = {name: (trained, current) for name, trained in self.model.retrieval.items()
+                   if (current := getattr(settings, name, trained)) != trained}
+        if changed:
+            log.warning("the relevance gate was trained under other retrieval settings (%s); "
+                        "refusals may be off until it is retrained (benchmarks/train_gate.py)",
+                        ", ".join(f"{name} {old} -> {new}" for name, (old, new) in changed.items()))
 
     def relevance(self, retrieval: Retrieval, snapshot: Snapshot, embed: Embed) -> float:
         return self.model.probability(features(retrieval, snapshot, embed))

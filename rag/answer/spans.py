@@ -9,6 +9,7 @@ from typing import Callable
 
 import numpy as np
 
+from rag.answer import weights
 from rag.answer.question_type import QuestionFocus, name_spans
 from rag.index.lexical import tokenize
 from rag.lexicon import (CARDINALS, HONORIFICS, MARKER, MILITARY_RANKS, MONTH, OFFICES, QUALIFIERS,
@@ -121,7 +122,6 @@ def _names(sentence: str, person: bool, known: frozenset[str] | None = None) -> 
     return spans
 
 
-UNCOUNTED = 0.5  # how well a number matches "how many X" when X does not follow it
 _NEXT_WORDS = re.compile(r"^\W*((?:[\w’'\-]+\W+){0,3})")
 
 
@@ -145,12 +145,12 @@ def _candidates(sentence: str, focus: QuestionFocus,
         spans = _matches(kind, sentence)
         if not spans and kind == "amount":  # "how much did it raise? 2 billion"
             spans = [m.span() for m in _DIGITS.finditer(sentence)]
-            strength = 0.25
+            strength = weights.WEIGHTS.span.bare_amount
         if spans and kind == "number" and focus.unit:
             # "How many days?": "seven days", not the year beside it; a number of another
             # thing is a weaker answer.
             counting = [s for s in spans if _counts(sentence, s, focus.unit)]
-            spans, strength = (counting, 1.0) if counting else (spans, UNCOUNTED)
+            spans, strength = (counting, 1.0) if counting else (spans, weights.WEIGHTS.span.uncounted)
     else:
         spans = _names(sentence, kind == "person", known)
         if kind != "person":  # titles of shows, songs, books, laws: "Succession", "Break My Soul"
@@ -162,7 +162,7 @@ def _candidates(sentence: str, focus: QuestionFocus,
             # with it, and is a full name.
             spans = [_with_rank(sentence, s) for s in spans]
             full = [s for s in spans if " " in sentence[s[0]:s[1]]]
-            spans, strength = (full, 1.0) if full else (spans, 0.5)
+            spans, strength = (full, 1.0) if full else (spans, weights.WEIGHTS.span.lone_name)
     given = set(focus.key_terms) | set(focus.terms)
     # A name may repeat the kind asked for: "Northeastern University" for "which university".
     kind_word = set(tokenize(focus.head.split()[-1])) if focus.head else set()
@@ -231,8 +231,7 @@ def best_span(sentence: str, focus: QuestionFocus,
 
 
 # A name or title asked for by its kind ("which planet", "which team"): each candidate's
-# meaning against the kind's counts this much more than nearness to the question's words.
-W_KIND, W_NEAR = 1.0, 0.3
+# meaning against the kind, and its nearness to the question's words (weights.SpanWeights).
 _NAME_KINDS = ("name", "person", "place", "other")
 
 
@@ -241,7 +240,7 @@ def _near(span: tuple[int, int], anchors: list[int]) -> float:
     if not anchors:
         return 0.0
     gap = min(min(abs(span[0] - a), abs(span[1] - a)) for a in anchors)
-    return 1.0 / (1.0 + gap / 30.0)
+    return 1.0 / (1.0 + gap / weights.WEIGHTS.span.near_falloff_chars)
 
 
 def mark_span(sentence: str, focus: QuestionFocus, encode: Callable[[list[str]], np.ndarray] | None,
@@ -263,8 +262,8 @@ def mark_span(sentence: str, focus: QuestionFocus, encode: Callable[[list[str]],
     vectors = encode(kinds + [sentence[a:b] for a, b in spans])
     similarity = (vectors[len(kinds):] @ vectors[:len(kinds)].T).max(axis=1)
     anchors = _anchors(sentence, focus)
-    scores = [W_KIND * float(sim) + W_NEAR * _near(span, anchors)
-              for span, sim in zip(spans, similarity)]
+    w = weights.WEIGHTS.span
+    scores = [w.kind * float(sim) + w.near * _near(span, anchors) for span, sim in zip(spans, similarity)]
     best = int(np.argmax(scores))
     return spans[best], float(similarity[best])
 
