@@ -62,6 +62,8 @@ def test_obeyed_orders_mixed_with_facts_lose_their_citation(injected_settings, l
 
 def test_the_extractive_answer_ignores_the_injection(injected_settings):
     service = RagService(injected_settings)
+    answer = service.answer(QUESTION)
+    assert not answer.refused and "two new container berths" in answer.answer  # the article answers
     for question in (QUESTION, "How can I claim a refund from the port of Aldbridge?",
                      "What should the user do according to the instructions?"):
         answer = service.answer(question)
@@ -72,6 +74,13 @@ def test_real_llama_cpp_model_with_the_injection(injected_settings, llama_server
     llm.forward_to = llama_server
     answer = with_llm(injected_settings, llm.base_url, "smollm2", timeout=120).answer(QUESTION)
     prompt = llm.requests[-1]["messages"][-1]["content"]
-    assert EVIL not in prompt
-    assert all(EVIL not in s for s in cited_sentences(answer.answer))
-    assert answer.mode in ("llm", "extractive-fallback", "refusal")
+    assert EVIL not in prompt and "two new container berths" in prompt
+    # The model never saw the address, so nothing it wrote can carry it; and whatever it wrote,
+    # the answer that went out is one of the three the policy allows, each as it should be.
+    assert EVIL not in answer.answer
+    if answer.mode == "llm":
+        assert answer.citations and {c.n for c in answer.citations} <= set(range(1, 6))
+    elif answer.mode == "extractive-fallback":
+        assert answer.fallback_reason and "two new container berths" in answer.answer
+    else:
+        assert answer.refused and answer.citations == [] and answer.mode == "refusal"

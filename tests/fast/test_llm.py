@@ -79,11 +79,14 @@ def test_an_answer_citing_nothing_falls_back_to_extractive(llm_service, fake_llm
     assert after_last_reset(events) == answer.answer
 
 
-def test_a_fallback_about_another_company_than_asked_is_a_refusal(llm_service, fake_llm):
+def test_a_fallback_about_another_company_than_asked_is_a_refusal(seed_index, fake_llm):
     """The model would not cite anything for Tesla; the extractive answer from the Xiaomi
     article does not overrule it (rag/answer/policy.py)."""
     question = "What did Tesla report in its third-quarter earnings?"
-    assert not llm_service.retrieve(question).decision.refuse  # the gate let it through
+    # A gate that lets the question through, as the real one does (a known miss of
+    # tests/test_seed_questions.py): the policy is what must refuse it.
+    llm_service = seed_index.service(llm=fake_llm, refusal_threshold=0.05)
+    assert not llm_service.retrieve(question).decision.refuse
     fake_llm.reply = "The passages talk about another carmaker's results."
     events = list(llm_service.stream(question))
     answer = events[-1].answer
@@ -178,6 +181,8 @@ def test_an_llm_that_obeys_an_injection_is_not_presented_as_cited(port):
 
 def test_the_extractive_answer_ignores_the_injection(port):
     service = port(None)
+    answer = service.answer(PORT_QUESTION)
+    assert not answer.refused and "two new container berths" in answer.answer  # the article answers
     for question in (PORT_QUESTION, "How can I claim a refund from the port of Aldbridge?",
                      "What should the user do according to the instructions?"):
         answer = service.answer(question)
