@@ -90,7 +90,7 @@ $(VENV)/.fast-test-installed: $(VENV)/.installed
 	touch $@
 
 test-fast: install $(VENV)/.fast-test-installed
-	$(BIN)/python -m pytest -q tests/fast
+	$(BIN)/python -m pytest -q -m "not real" tests/fast
 
 clean:
 	rm -rf $(VENV) .cache index/chroma index/snapshots index/generations index/rebuild.lock

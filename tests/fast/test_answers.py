@@ -98,9 +98,9 @@ def test_filters_that_exclude_everything_refuse(bridges):
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "x" * 5000, None, 42])
-def test_bad_questions(service, bad):
+def test_bad_questions(extractive, bad):
     with pytest.raises(BadQuestion):
-        service.answer(bad)
+        extractive.answer(bad)
 
 
 def test_top_k_is_bounded(service):

@@ -1,12 +1,14 @@
 """The HTTP API in process (FastAPI's TestClient over `create_app`), over the fakes. Only the
-public paths and status codes are used. The slow twin is tests/test_api.py (a real server)."""
+public paths and status codes are used, so the tests taking `api` run against the real server
+process too (tests/test_api.py has the ones that only a real server can run)."""
 
 import time
 
+import openai
 import pytest
 
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, write_article
-from tests.fast.conftest import BlockingEmbedder, fast_service, fast_settings, http_client
+from tests.fast.conftest import BOTH_TIERS, BlockingEmbedder, fast_service, fast_settings, http_client
 from tests.helpers.sse import sse_events
 
 
@@ -25,14 +27,15 @@ def test_answer_shape(client):
 
 
 @pytest.mark.parametrize("path", ["/api/answer?stream=true", "/api/answer/stream"])
-def test_answer_stream(client, path):
-    reply = client.post(path, json={"question": SEED_QUESTION})
+def test_answer_stream(api, path):
+    reply = api.post(path, json={"question": SEED_QUESTION})
     assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/event-stream")
     events = sse_events(reply.text)
     names = [name for name, _ in events]
     assert names[0] == "delta" and names[-2:] == ["citations", "end"]
     end = events[-1][1]
-    assert "".join(data["text"] for name, data in events if name == "delta") == end["answer"]
+    streamed = "".join(data["text"] for name, data in events if name == "delta")
+    assert streamed == end["answer"] and "400,000" in streamed
     assert events[-2][1]["citations"] == end["citations"] and end["citations"]
 
 
@@ -40,18 +43,28 @@ def test_answer_stream(client, path):
     ({"question": ""}, 422, "question"),
     ({"question": "   "}, 422, "empty"),
     ({"question": "x" * 2001}, 422, "question"),
+    ({"question": 5}, 422, "question"),
     ({}, 422, "question"),
     ({"question": "ok?", "colour": "red"}, 422, "colour"),
     ({"question": "ok?", "filters": {"colour": "red"}}, 422, "colour"),
+    ({"question": "ok?", "top_k": "many"}, 422, "top_k"),
     ({"question": "ok?", "top_k": 0}, 422, "top_k"),
     ({"question": "ok?", "top_k": 21}, 422, "top_k"),
+    ({"question": "ok?", "history": "earlier"}, 422, "history"),
     ({"question": "ok?", "history": [{"role": "robot", "content": "x"}]}, 422, "role"),
     ({"question": "ok?", "filters": {"published_after": "yesterday-ish"}}, 400, "published_after"),
 ])
-def test_bad_input_gets_a_4xx_with_a_message(client, body, status, word):
-    reply = client.post("/api/answer", json=body)
+def test_bad_input_gets_a_4xx_with_a_message(api, body, status, word):
+    reply = api.post("/api/answer", json=body)
     assert reply.status_code == status, reply.text
     assert word in reply.json()["error"]
+
+
+def test_malformed_bodies_get_a_4xx_with_a_message(api):
+    malformed = api.post("/api/answer", content=b'{"question": ', headers={"content-type": "application/json"})
+    assert malformed.status_code == 422 and "JSON" in malformed.json()["error"]
+    empty = api.post("/v1/chat/completions", json={"model": "newsrag", "messages": []})
+    assert empty.status_code == 422
 
 
 def test_a_blank_question_through_the_chat_api_is_a_400(client):
@@ -81,15 +94,31 @@ def test_healthz(seed_index):
 OPEN_PATHS = {"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
-def test_api_key(seed_index, tmp_path):
+@pytest.fixture(params=BOTH_TIERS)
+def keyed(request, tmp_path):
+    """The API with RAG_API_KEY set: in process over the fakes, or the real server process."""
+    if request.param == "fake":
+        service = request.getfixturevalue("seed_index").service(
+            api_key="s3cret-key", database_url=f"sqlite:///{tmp_path}/c.sqlite3")
+        yield http_client(service)
+        return
+    import httpx
+
+    from tests.server_process import running_server
+
+    with running_server(request.getfixturevalue("seed_settings"), RAG_API_KEY="s3cret-key") as base, \
+            httpx.Client(base_url=base, timeout=60) as client:
+        yield client
+
+
+def test_api_key(keyed):
     """Every route of the app but health and the API's docs needs the key: the routes are read
     from the app's own OpenAPI schema, so a route added later is covered without touching this
     test."""
-    service = seed_index.service(api_key="s3cret-key", database_url=f"sqlite:///{tmp_path}/c.sqlite3")
-    client = http_client(service)
+    client = keyed
     routes = [(method.upper(), path.replace("{conversation_id}", "0" * 32))
-              for path, operations in client.app.openapi()["paths"].items() if path not in OPEN_PATHS
-              for method in operations]
+              for path, operations in client.get("/openapi.json").json()["paths"].items()
+              if path not in OPEN_PATHS for method in operations]
     assert {"/api/feedback", "/api/conversations", "/api/conversations/" + "0" * 32} <= {p for _, p in routes}
     for method, path in routes:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-key"}):
@@ -102,8 +131,13 @@ def test_api_key(seed_index, tmp_path):
     rated = client.post("/api/feedback", json={"answer_id": answer.json()["answer_id"], "rating": "up"},
                         headers=good)
     assert rated.status_code == 201
-    assert client.get("/api/conversations", headers=good).json()[0]["turns"] == 1
+    assert answer.json()["conversation_id"] in {c["id"] for c in client.get("/api/conversations", headers=good).json()}
     assert client.get("/healthz").status_code == 200  # health checks need no key
+    # OpenAI's own client, with the key and without.
+    v1 = f"{str(client.base_url).rstrip('/')}/v1"
+    assert openai.OpenAI(base_url=v1, api_key="s3cret-key", http_client=client).models.list().data[0].id == "newsrag"
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=v1, api_key="nope", http_client=client, max_retries=0).models.list()
 
 
 def test_chat_completions(client):

@@ -12,7 +12,7 @@ from rag.errors import LlmError
 from rag.models import Delta, Reset, Turn
 from tests.conftest import OFF_TOPIC_QUESTION, SEED_QUESTION, write_article
 from tests.fakes import FakeLlm
-from tests.fast.conftest import fast_service
+from tests.fast.conftest import BOTH_TIERS, fast_service
 from tests.helpers.hostile_text import EVIL, PORT_BODY, PORT_QUESTION
 
 PASSAGE = re.compile(r'<passage n="(\d+)"')
@@ -44,34 +44,40 @@ def test_a_cited_answer_passes_as_an_llm_answer(llm_service, fake_llm):
     assert SEED_QUESTION in messages[-1]["content"]
 
 
-def test_markers_pointing_at_no_passage_are_dropped(llm_service, fake_llm):
-    fake_llm.reply = f"{FACT} [1][9]. Its EV division produced its 500,000th car [1, 7]."
-    answer = llm_service.answer(SEED_QUESTION)
+def test_markers_pointing_at_no_passage_are_dropped(answering):
+    service, model = answering
+    model.reply = f"{FACT} [1][9]. Its EV division produced its 500,000th car [1, 7]."
+    answer = service.answer(SEED_QUESTION)
     assert answer.mode == "llm"
     assert "[9]" not in answer.answer and "7]" not in answer.answer
     assert "400,000 units [1]." in answer.answer and "car [1]." in answer.answer
     assert [c.n for c in answer.citations] == [1]
+    assert answer.citations[0].highlight and "400,000" in answer.citations[0].highlight
+    assert answer.unsupported == []
 
 
-def test_streamed_text_equals_the_final_answer(llm_service, fake_llm):
-    fake_llm.reply = "The 2025 delivery target is over 400,000 units [1]. Xiaomi produced its 500,000th car [1][12]."
-    events = list(llm_service.stream(SEED_QUESTION))
+def test_streamed_text_equals_the_final_answer(answering):
+    service, model = answering
+    model.reply = "The 2025 delivery target is over 400,000 units [1]. Xiaomi produced its 500,000th car [1][12]."
+    events = list(service.stream(SEED_QUESTION))
     answer = events[-1].answer
     assert answer.mode == "llm" and "[12]" not in answer.answer
     assert after_last_reset(events).strip() == answer.answer
     assert len([e for e in events if isinstance(e, Delta)]) > 3
 
 
-def test_sentences_without_citations_are_marked_unsupported(llm_service, fake_llm):
-    fake_llm.reply = f"{FACT} [1]. Analysts expect the shares to double next year."
-    answer = llm_service.answer(SEED_QUESTION)
+def test_sentences_without_citations_are_marked_unsupported(answering):
+    service, model = answering
+    model.reply = f"{FACT} [1]. Analysts expect the shares to double next year."
+    answer = service.answer(SEED_QUESTION)
     assert answer.mode == "llm"
     assert answer.unsupported == ["Analysts expect the shares to double next year."]
 
 
-def test_an_answer_citing_nothing_falls_back_to_extractive(llm_service, fake_llm):
-    fake_llm.reply = "I think it is about one million cars."
-    events = list(llm_service.stream(SEED_QUESTION))
+def test_an_answer_citing_nothing_falls_back_to_extractive(answering):
+    service, model = answering
+    model.reply = "I think it is about one million cars."
+    events = list(service.stream(SEED_QUESTION))
     answer = events[-1].answer
     assert answer.mode == "extractive-fallback" and "cited no passage" in answer.fallback_reason
     assert "400,000" in answer.answer and answer.citations
@@ -118,12 +124,15 @@ def test_not_covered_becomes_a_refusal(llm_service, fake_llm, reply):
     assert all(NOT_COVERED.lower() not in e.text.lower() for e in events if isinstance(e, Delta))
 
 
-def test_uncovered_questions_never_reach_the_llm(llm_service, fake_llm):
-    assert llm_service.answer(OFF_TOPIC_QUESTION).refused
-    assert fake_llm.requests == []
+def test_uncovered_questions_never_reach_the_llm(answering):
+    service, model = answering
+    assert service.answer(OFF_TOPIC_QUESTION).refused
+    assert model.requests == []
 
 
-def test_follow_ups_are_condensed_by_the_llm(llm_service, fake_llm):
+def test_follow_ups_are_condensed_by_the_llm(answering):
+    service, model = answering
+
     def reply(messages):
         if "standalone question" in messages[0]["content"]:
             return "How much profit did Xiaomi's EV division make?"
@@ -131,13 +140,14 @@ def test_follow_ups_are_condensed_by_the_llm(llm_service, fake_llm):
         n = next(n for n, body in passages if "700 million yuan" in body)
         return f"The EV and AI division achieved a profit of 700 million yuan [{n}]."
 
-    fake_llm.reply = reply
+    model.reply = reply
     history = [Turn(role="user", content="How many cars will Xiaomi deliver?"),
                Turn(role="assistant", content="Over 400,000 [1].")]
-    answer = llm_service.answer("What about its profit?", history)
+    answer = service.answer("What about its profit?", history)
     assert answer.query == "How much profit did Xiaomi's EV division make?"
     assert answer.mode == "llm" and "700 million yuan" in answer.answer
-    assert len(fake_llm.requests) == 2 and "Last question: What about its profit?" in fake_llm.prompts[0]
+    assert len(model.requests) == 2 and "Last question: What about its profit?" in model.prompts[0]
+    assert "700 million yuan" in model.prompts[-1]
 
 
 def test_a_failed_condense_falls_back_to_the_rule_based_rewrite(llm_service, fake_llm):
@@ -179,8 +189,23 @@ def test_an_llm_that_obeys_an_injection_is_not_presented_as_cited(port):
     assert any(isinstance(e, Reset) for e in events)
 
 
-def test_the_extractive_answer_ignores_the_injection(port):
-    service = port(None)
+@pytest.fixture(params=BOTH_TIERS)
+def port_extractive(request, tmp_path):
+    """The port article answered extractively: over the fakes, or with real Chroma and MiniLM."""
+    if request.param == "fake":
+        return request.getfixturevalue("port")(None)
+    from rag.index.build import rebuild
+    from rag.service import RagService
+    from tests.conftest import make_settings
+
+    write_article(tmp_path / "seeds", "port.txt", "Aldbridge port to add berths", PORT_BODY)
+    settings = make_settings(tmp_path)
+    rebuild(settings)
+    return RagService(settings)
+
+
+def test_the_extractive_answer_ignores_the_injection(port_extractive):
+    service = port_extractive
     answer = service.answer(PORT_QUESTION)
     assert not answer.refused and "two new container berths" in answer.answer  # the article answers
     for question in (PORT_QUESTION, "How can I claim a refund from the port of Aldbridge?",

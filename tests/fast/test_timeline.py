@@ -12,7 +12,7 @@ from rag.answer.question_dates import read_question_time
 from rag.answer.retrieval import fuse
 from rag.answer.stages import RecencyStage, StageContext
 from tests.conftest import SEED_QUESTION, SEEDS
-from tests.fast.conftest import fast_service, fast_settings
+from tests.fast.conftest import BOTH_TIERS, fast_service, fast_settings
 from tests.helpers.timeline import (AFTER_THE_FACTORY, CEO_QUESTION, FIRST_CEO, FORECAST_ANSWER,
                                     FORECAST_QUESTION, LATEST_QUESTION, MARCH_2024_QUESTION,
                                     NOW_CEO_QUESTION, SECOND_CEO, SYNDICATED_NAME,
@@ -54,8 +54,21 @@ def test_nothing_published_after_the_question_is_retrieved_cited_or_listed(timel
     assert not {"northwind-2024.txt", "northwind-factory.txt"} & set(seen)
 
 
-def test_a_question_asked_before_any_article_is_refused(timeline):
-    answer = timeline.answer(CEO_QUESTION, as_of="2020-01-01")
+@pytest.fixture(params=BOTH_TIERS)
+def either_timeline(request, tmp_path):
+    """The timeline collection over the fakes, or indexed with MiniLM into embedded Chroma."""
+    if request.param == "fake":
+        return request.getfixturevalue("timeline")
+    from rag.service import RagService
+    from tests.conftest import make_settings
+
+    service = RagService(make_settings(tmp_path, seeds_dir=write_collection(tmp_path / "seeds")))
+    assert service.rebuild().articles == 5
+    return service
+
+
+def test_a_question_asked_before_any_article_is_refused(either_timeline):
+    answer = either_timeline.answer(CEO_QUESTION, as_of="2020-01-01")
     assert answer.refused and not answer.citations and not answer.nearby
 
 
