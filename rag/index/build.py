@@ -3,7 +3,8 @@
 New articles are added, changed ones re-embedded, removed ones dropped, in place in the serving
 collection (rag.index.inplace): an update costs what changed. A whole build into a new collection
 happens for a new index, a new embedder or chunking, an index from before in-place updates, and
-for compaction once deleted rows outnumber a quarter of the live ones. The pointer moves only once
+for compaction once deleted rows outnumber a quarter of the live ones (rag.index.plan decides
+which, before anything is written). The pointer moves only once
 the new snapshot is complete, so a failed or killed rebuild leaves the previous index serving."""
 
 from __future__ import annotations
@@ -30,14 +31,11 @@ from rag.config import Settings
 from rag.errors import (RebuildInProgress, RemovalNeedsConfirmation, SeedsUnavailable,
                         StoreUnavailable)
 from rag.index.embedding import Embedder, embedder_name, get_embedder
+from rag.index.plan import plan_build
 from rag.index.store import Pointer, Store, collection_missing
 
 log = logging.getLogger(__name__)
 PIPELINE_VERSION = 1
-# Compaction: a whole build into a fresh collection once this share of the rows ever deleted
-# from the collection (and at least COMPACT_MIN_ROWS) stands against its live rows.
-COMPACT_SHARE = 0.25
-COMPACT_MIN_ROWS = 1000
 # A rebuild that would leave fewer than this share of the indexed articles (or none) stops
 # unless confirmed: a mistyped path, an unmounted volume or a sync that has not run yet all look
 # like a folder whose articles were deleted.
@@ -232,22 +230,17 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
             # Same files, same contents, same pipeline: nothing can have changed.
             return _unchanged(summary, previous), previous
 
-    before = set(previous.articles) if previous is not None else set()
-    old = previous.articles if previous is not None and pointer.fingerprint == fp else {}
-    kept = [a for a in articles if a.id in old and old[a.id].sha256 == a.sha256]
-    changed = [a for a in articles if not (a.id in old and old[a.id].sha256 == a.sha256)]
-    removed = before - {a.id for a in articles}
-    check_removal(len(removed), len(before), len(articles), seeds, confirm_removal)
-    report("cleaning", 0, len(changed))
-    to_embed = scan.cleaned_articles(changed)
-    summary.added = sum(1 for a in to_embed if a.id not in before)
+    plan = plan_build(articles, previous.articles if previous is not None else None,
+                      len(previous) if previous is not None else 0, pointer, fp)
+    check_removal(len(plan.removed), plan.indexed, len(articles), seeds, confirm_removal)
+    report("cleaning", 0, len(plan.changed))
+    to_embed = scan.cleaned_articles(plan.changed)
+    indexed = previous.articles if previous is not None else {}
+    summary.added = sum(1 for a in to_embed if a.id not in indexed)
     summary.updated = len(to_embed) - summary.added
-    summary.removed = len(removed)
-    summary.unchanged = len(kept)
-    # The content hash leaves the file out: an article moved to another file keeps its vectors
-    # but the snapshot must change so that it is cited from its new file.
-    moved = [a for a in kept if old[a.id].source != a.source]
-    summary.changed = previous is None or bool(to_embed or removed or moved)
+    summary.removed = len(plan.removed)
+    summary.unchanged = len(plan.kept)
+    summary.changed = previous is None or bool(to_embed or plan.removed or plan.moved)
     pointer_summary = {"raw_hashes_digest": digest, "files_read": scan.read_files}
 
     if not summary.changed:
@@ -256,16 +249,16 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
         store.set_current(Pointer(**{**vars(pointer), "summary": pointer_summary}))
         return _unchanged(summary, previous), previous
 
-    whole = _whole_build_due(pointer, previous, fp)
+    whole = plan.whole
     if whole:
-        built, deleted = _write_whole(settings, store, embedder, fp, previous, kept, to_embed,
+        built, deleted = _write_whole(settings, store, embedder, fp, previous, plan.kept, to_embed,
                                       raw_hashes, report, show_bar,
                                       seq=(pointer.seq if pointer else 0) + 1), 0
-        carried_rows = sum(previous.articles[a.id].chunks for a in kept)
+        carried_rows = sum(previous.articles[a.id].chunks for a in plan.kept)
     else:
         built, deleted = _update_in_place(settings, store, embedder, pointer, previous, to_embed,
-                                          moved, removed, raw_hashes, report, show_bar)
-        carried_rows = built.kept_rows + sum(previous.articles[a.id].chunks for a in moved)
+                                          plan.moved, set(plan.removed), raw_hashes, report, show_bar)
+        carried_rows = built.history.kept_rows + sum(previous.articles[a.id].chunks for a in plan.moved)
     summary.in_place = not whole
     summary.articles, summary.chunks, summary.snapshot = len(built.articles), len(built), built.name
     summary.embedded_chunks = len(built) - carried_rows
@@ -305,13 +298,6 @@ def _chunks_about(articles: list, settings: Settings) -> int:
 
 def _update_marker(settings: Settings) -> Path:
     return settings.index_dir / "update-in-progress"
-
-
-def _whole_build_due(pointer: Pointer | None, previous: snap.Snapshot | None, fp: str) -> bool:
-    if pointer is None or previous is None or pointer.fingerprint != fp or pointer.seq == 0:
-        return True  # nothing to add to, another vector space, or rows without snapshot tags
-    live = len(previous)
-    return pointer.deleted_rows >= max(COMPACT_MIN_ROWS, COMPACT_SHARE * live)
 
 
 def _load_serving(settings: Settings, store: Store, pointer: Pointer | None,

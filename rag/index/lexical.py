@@ -14,6 +14,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse
 
+from rag.index import REWRITE_SHARE
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 
@@ -85,7 +87,7 @@ class Vocabulary:
 
 
 MAX_SEGMENTS = 8
-MAX_DEAD_SHARE = 0.25
+MAX_DEAD_SHARE = REWRITE_SHARE
 
 
 class Bm25Index:

@@ -44,6 +44,21 @@ def row_id(article_id: str, n: int, born: int) -> str:
 
 
 @dataclass
+class SaveHistory:
+    """Where a snapshot came from, for saving only what changed: the snapshot it was derived
+    from, how many of its rows and articles were carried from there, which articles it dropped
+    (and their rows), and how many saved deltas lead back to a whole save. A whole snapshot has
+    the empty history."""
+
+    base: str | None = None
+    kept_rows: int = 0
+    kept_articles: int = 0
+    removed: list[str] = field(default_factory=list)
+    removed_rows: int = 0
+    chain: int = 0
+
+
+@dataclass
 class Snapshot:
     name: str
     fingerprint: str
@@ -63,14 +78,8 @@ class Snapshot:
     sources: np.ndarray | None = None
     seq: int = 0  # this snapshot's number in its collection
     collection: str | None = None  # the Chroma collection of its rows (None: named like it)
-    # Where it came from, for saving only what changed: the snapshot it was derived from, how
-    # many of its rows and articles were carried from there, which articles it dropped, and how
-    # many saved deltas lead back to a whole save.
-    base: str | None = None
-    kept_rows: int = 0
-    kept_articles: int = 0
-    removed: list[str] = field(default_factory=list)
-    chain: int = 0
+    # Where it came from: only saving reads it (rag/index/snapshot_files.py), readers never.
+    history: SaveHistory = field(default_factory=lambda: SaveHistory())
     # Rows in its collection that are not its own (removed, awaiting deletion): dense search
     # asks Chroma for that many more.
     foreign_rows: int = 0
@@ -287,10 +296,11 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
                                               dtype=np.float64)]),
         sources=np.concatenate([previous.sources[keep_rows],
                                 np.array([r["source"] for r in new.records], dtype=object)]),
-        seq=seq, collection=collection, base=previous.name, kept_rows=len(keep_rows),
-        kept_articles=len(keep_articles), removed=sorted(a for a in removed
-                                                         if a in previous.article_row),
-        chain=previous.chain + 1, foreign_rows=len(dead_ids or ()), dead_ids=dead_ids,
+        seq=seq, collection=collection, foreign_rows=len(dead_ids or ()), dead_ids=dead_ids,
+        history=SaveHistory(base=previous.name, kept_rows=len(keep_rows),
+                            kept_articles=len(keep_articles),
+                            removed=sorted(a for a in removed if a in previous.article_row),
+                            removed_rows=int(gone_rows.sum()), chain=previous.history.chain + 1),
     )
 
 
@@ -307,7 +317,7 @@ def assemble(name: str, fingerprint: str, ids: list[str], metas: list[dict], tex
                   vectors[order] if order else vectors.reshape(0, width),
                   manifest_from_metadata(metas))
     built = derive(empty(name, fingerprint, width), name, set(), new, seq, collection)
-    built.base, built.chain, built.kept_rows, built.kept_articles = None, 0, 0, 0
+    built.history = SaveHistory()
     return built
 
 

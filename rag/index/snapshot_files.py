@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from rag.index import REWRITE_SHARE
 from rag.index.lexical import Bm25Index
-from rag.index.snapshot import (ALIVE, ArticleEntry, NewRows, Snapshot, assemble, derive, empty)
+from rag.index.snapshot import (ALIVE, ArticleEntry, NewRows, SaveHistory, Snapshot, assemble, derive,
+                                empty)
 
 MAX_CHAIN = 8
 CACHE_ROOTS = ("snapshots", "generations")  # "generations": indexes built before the rename
@@ -53,12 +55,13 @@ def chain(index_dir: Path, name: str) -> list[str]:
 
 
 def _whole(snapshot: Snapshot, index_dir: Path) -> bool:
-    if snapshot.base is None or snapshot.chain >= MAX_CHAIN:
+    history = snapshot.history
+    if history.base is None or history.chain >= MAX_CHAIN:
         return True
-    if _info(index_dir, snapshot.base) is None:
+    if _info(index_dir, history.base) is None:
         return True
-    added = len(snapshot) - snapshot.kept_rows
-    return added + len(snapshot.removed) > 0.25 * max(len(snapshot), 1) and snapshot.chain > 1
+    added = len(snapshot) - history.kept_rows
+    return added + history.removed_rows > REWRITE_SHARE * max(len(snapshot), 1) and history.chain > 1
 
 
 def _local_counts(index: Bm25Index, start: int) -> tuple[list[str], sparse.csr_matrix]:
@@ -83,7 +86,8 @@ def _load_counts(path: Path) -> tuple[list[str], sparse.csr_matrix]:
 def save(snapshot: Snapshot, index_dir: Path) -> Path:
     """Write the folder whole or not at all (temporary folder, then rename)."""
     whole = _whole(snapshot, index_dir)
-    rows, articles = (0, 0) if whole else (snapshot.kept_rows, snapshot.kept_articles)
+    history = snapshot.history
+    rows, articles = (0, 0) if whole else (history.kept_rows, history.kept_articles)
     target = folder(index_dir, snapshot.name)
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -105,15 +109,16 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
         "fingerprint": snapshot.fingerprint, "seq": snapshot.seq,
         "collection": snapshot.collection, "foreign_rows": snapshot.foreign_rows,
         "dead_ids": snapshot.dead_ids,
-        "base": None if whole else snapshot.base, "removed": [] if whole else snapshot.removed,
-        "chain": 0 if whole else snapshot.chain, "width": int(snapshot.vectors.shape[1]),
+        "base": None if whole else history.base, "removed": [] if whole else history.removed,
+        "chain": 0 if whole else history.chain, "width": int(snapshot.vectors.shape[1]),
     }))
     _fsync_tree(tmp)
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)
     if whole:
-        snapshot.chain = 0
+        # The next delta counts from this whole save; the rest stays for the build's summary.
+        snapshot.history.chain = 0
     return target
 
 
@@ -169,9 +174,9 @@ def _apply(index_dir: Path, name: str, base: Snapshot | None) -> Snapshot | None
                    info.get("collection"), info.get("dead_ids"), stories)
     built.foreign_rows = info.get("foreign_rows", 0)
     built.fingerprint = info["fingerprint"]
-    built.chain = info.get("chain", 0)
+    built.history.chain = info.get("chain", 0)
     if not info.get("base"):
-        built.base, built.kept_rows, built.kept_articles, built.removed = None, 0, 0, []
+        built.history = SaveHistory()
     return built
 
 

@@ -98,9 +98,10 @@ def _stamp(stat) -> str:
 
 
 class FileCache:
-    # Decoded file rows from this process's last scan of each cache, by the generation it left:
-    # a server that rebuilds all day decodes only the rows that changed. A scan by another
-    # process moves the generation on, and the rows are read again.
+    # Decoded file rows from this process's last scan of each cache, by the scan mark it left
+    # (a random token each writing scan stores): a server that rebuilds all day decodes only the
+    # rows that changed. A scan by another process leaves another mark, and the rows are read
+    # again.
     _memo: dict[str, tuple[str, dict[str, dict]]] = {}
 
     def __init__(self, path: Path, seeds: Path):
@@ -156,10 +157,10 @@ class FileCache:
         gone = [s for s in cached if s not in present or s in fresh]
         self.db.execute("BEGIN")
         try:
-            self._before = self._generation()
+            self._before = self._scan_mark()
             self._update(scan, fresh, gone, cached)
             self._after = secrets.token_hex(8)
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (self._after,))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('scan_mark', ?)", (self._after,))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -167,8 +168,8 @@ class FileCache:
         self._collect(scan, present, fresh)
         return scan
 
-    def _generation(self) -> str:
-        row = self.db.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
+    def _scan_mark(self) -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'scan_mark'").fetchone()
         return row[0] if row else ""
 
     def _keys_of(self, sources: list[str]) -> dict[str, list[list[str]]]:
@@ -254,8 +255,8 @@ class FileCache:
 
     def _collect(self, scan: Scan, present: dict, fresh: dict) -> None:
         """Every present file's articles and skips, in file order."""
-        generation, memo = self._memo.get(str(self.path), ("", {}))
-        if generation != self._before or not generation:
+        mark, memo = self._memo.get(str(self.path), ("", {}))
+        if mark != self._before or not mark:
             memo = {source: _decoded(data)
                     for source, data in self.db.execute("SELECT source, data FROM files")}
         else:

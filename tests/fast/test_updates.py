@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.index import build as indexing, snapshot_files
+from rag.index import build as indexing, plan, snapshot_files
 from rag.index.snapshot_files import MAX_CHAIN
 from rag.ingest import file_cache
 from tests.conftest import write_article
@@ -130,14 +130,14 @@ def test_a_server_follows_another_process_by_applying_its_delta(archive, monkeyp
 
     monkeypatch.setattr(snapshot_files, "_apply", counting)
     archive.refresh(force=True)
-    assert applied == [other.serving.name] and archive.serving.base == before.name
+    assert applied == [other.serving.name] and archive.serving.history.base == before.name
     same_snapshot(archive.serving, other.serving)
     assert "109 million euros" in archive.answer("How much will port 9's dredging cost?").answer
 
 
 def test_deletions_are_compacted_into_a_new_collection(archive, monkeypatch):
-    monkeypatch.setattr(indexing, "COMPACT_MIN_ROWS", 1)
-    monkeypatch.setattr(indexing, "COMPACT_SHARE", 0.1)
+    monkeypatch.setattr(plan, "COMPACT_MIN_ROWS", 1)
+    monkeypatch.setattr(plan, "REWRITE_SHARE", 0.1)
     seeds, store = archive.settings.seeds_dir, archive.store
     first = store.current()
     (seeds / "port-0.txt").unlink()
