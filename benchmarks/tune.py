@@ -26,8 +26,7 @@ def candidates(service: RagService, questions, depth: int = 100):
     vectors = service.embedder.embed([q.question for q in questions])
     for q, qv in zip(questions, vectors):
         tokens = tokenize(q.question)
-        found = collection.query(query_embeddings=[qv.tolist()], n_results=depth, include=["distances"])
-        dense_rows = [r for r in map(snapshot.row_of, found["ids"][0]) if r is not None]
+        dense_rows = [r for r in map(snapshot.row_of, collection.nearest(qv, depth)) if r is not None]
         bm25 = snapshot.bm25.scores(tokens)
         bm25_rows = np.argpartition(-bm25, depth)[:depth]
         rows = np.array(sorted(set(dense_rows) | {int(r) for r in bm25_rows if bm25[r] > 0}))

@@ -2,8 +2,8 @@
 Chroma, no network. Each mirrors only what the product calls on the real part.
 
 - FakeEmbedder: a hashed bag of stemmed words (deterministic, L2-normalised).
-- FakeStore: rag.index.store.Store's methods over in-memory collections that speak the part of
-  Chroma's collection API the code uses (add/get/query/count/delete, `where` filters).
+- FakeStore: rag.index.store.Store's methods over in-memory collections that implement the
+  store's Collection protocol (rows chosen by RowFilter, nearest by cosine).
 - FakeLlm: rag.answer.llm.LlmClient's `stream`/`complete`, scripted, recording what it was sent.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from rag.index.lexical import tokenize
-from rag.index.store import Pointer, is_snapshot_name
+from rag.index.rows_filter import RowFilter
+from rag.index.store import Pointer, Rows, is_snapshot_name
 
 
 class FakeEmbedder:
@@ -55,35 +56,10 @@ class FakeEmbedder:
 
 # --- store -----------------------------------------------------------------------------------
 
-_COMPARE: dict[str, Callable[[object, object], bool]] = {
-    "$eq": lambda a, b: a == b, "$ne": lambda a, b: a != b,
-    "$gt": lambda a, b: a > b, "$gte": lambda a, b: a >= b,
-    "$lt": lambda a, b: a < b, "$lte": lambda a, b: a <= b,
-    "$in": lambda a, b: a in b, "$nin": lambda a, b: a not in b,
-}
-
-
-def matches(meta: dict, where: dict | None) -> bool:
-    """Chroma's metadata filter: {"$and": [...]}, {"$or": [...]}, {field: value} or
-    {field: {"$op": value}}. A record without the field matches no comparison."""
-    if not where:
-        return True
-    if len(where) != 1:
-        return all(matches(meta, {k: v}) for k, v in where.items())
-    [(key, cond)] = where.items()
-    if key == "$and":
-        return all(matches(meta, c) for c in cond)
-    if key == "$or":
-        return any(matches(meta, c) for c in cond)
-    if not isinstance(cond, dict):
-        cond = {"$eq": cond}
-    [(op, value)] = cond.items()
-    if op not in _COMPARE:
-        raise ValueError(f"unsupported where operator {op}")
-    return key in meta and _COMPARE[op](meta[key], value)
-
-
 class FakeCollection:
+    """rag.index.store.Collection in memory: rows filtered by RowFilter.holds (the meaning every
+    store must give a filter; tests/fast/test_collection.py runs the same cases on Chroma)."""
+
     def __init__(self, name: str):
         self.name = name
         self._rows: dict[str, tuple[np.ndarray, str, dict]] = {}  # id -> (vector, document, metadata)
@@ -91,74 +67,46 @@ class FakeCollection:
     def count(self) -> int:
         return len(self._rows)
 
-    def add(self, ids, embeddings, documents=None, metadatas=None) -> None:
-        documents = documents if documents is not None else [""] * len(ids)
-        metadatas = metadatas if metadatas is not None else [{}] * len(ids)
+    def add(self, ids, vectors, texts, metadatas) -> None:
         if len(set(ids)) != len(ids) or any(i in self._rows for i in ids):
             raise ValueError("duplicate ids")  # Chroma ignores or errors; the product never does it
-        for cid, vector, doc, meta in zip(ids, embeddings, documents, metadatas, strict=True):
+        for cid, vector, doc, meta in zip(ids, vectors, texts, metadatas, strict=True):
             if any(v is None for v in meta.values()):
                 raise ValueError(f"metadata of {cid} holds None, which Chroma rejects")
             self._rows[cid] = (np.asarray(vector, dtype=np.float32), doc, dict(meta))
 
-    def _select(self, ids=None, where=None) -> list[str]:
-        wanted = self._rows if ids is None else [i for i in ids if i in self._rows]
-        return [i for i in wanted if matches(self._rows[i][2], where)]
+    def _select(self, where: RowFilter | None) -> list[str]:
+        return [i for i in self._rows if where is None or where.holds(self._rows[i][2])]
 
-    def _fields(self, ids: list[str], include) -> dict:
-        out: dict = {"ids": ids}
-        if "embeddings" in include:
-            out["embeddings"] = np.array([self._rows[i][0] for i in ids])
-        if "documents" in include:
-            out["documents"] = [self._rows[i][1] for i in ids]
-        if "metadatas" in include:
-            out["metadatas"] = [dict(self._rows[i][2]) for i in ids]
-        return out
+    def ids(self, where: RowFilter) -> list[str]:
+        return self._select(where)
 
-    def get(self, ids=None, where=None, limit=None, offset=None,
-            include=("metadatas", "documents")) -> dict:
-        selected = self._select(ids, where)
-        start = offset or 0
-        selected = selected[start:start + limit if limit is not None else None]
-        return self._fields(selected, include)
+    def rows(self, where=None, limit=None, offset=0, vectors=False) -> Rows:
+        selected = self._select(where)[offset:offset + limit if limit is not None else None]
+        return Rows(selected, [dict(self._rows[i][2]) for i in selected],
+                    [self._rows[i][1] for i in selected],
+                    np.array([self._rows[i][0] for i in selected]) if vectors else None)
 
-    def query(self, query_embeddings, n_results: int = 10, where=None,
-              include=("metadatas", "documents", "distances")) -> dict:
-        """Brute-force cosine distance (1 - cosine), nearest first, for each query vector."""
-        selected = self._select(where=where)
-        matrix = (np.array([self._rows[i][0] for i in selected], dtype=np.float32)
-                  if selected else np.zeros((0, 1), dtype=np.float32))
-        results: dict = {"ids": []}
-        for key in include:
-            results[key] = []
-        for query in query_embeddings:
-            query = np.asarray(query, dtype=np.float32)
-            if selected:
-                norms = np.linalg.norm(matrix, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
-                distances = 1.0 - (matrix @ query) / np.maximum(norms, 1e-12)
-                order = np.argsort(distances, kind="stable")[:n_results]
-            else:
-                distances, order = np.zeros(0), np.zeros(0, dtype=int)
-            ids = [selected[i] for i in order]
-            results["ids"].append(ids)
-            fields = self._fields(ids, include)
-            for key in include:
-                if key == "distances":
-                    results[key].append([float(distances[i]) for i in order])
-                else:
-                    results[key].append(fields[key])
-        return results
-
-    def delete(self, ids=None, where=None) -> None:
-        for cid in self._select(ids, where):
-            del self._rows[cid]
-
-    def update(self, ids, metadatas=None) -> None:
-        """Chroma's update of metadata (the product passes whole metadata)."""
-        for cid, meta in zip(ids, metadatas or [], strict=True):
+    def update_metadata(self, ids, metadatas) -> None:
+        for cid, meta in zip(ids, metadatas, strict=True):
             if cid in self._rows:
                 vector, doc, _ = self._rows[cid]
                 self._rows[cid] = (vector, doc, dict(meta))
+
+    def delete(self, ids) -> None:
+        for cid in ids:
+            self._rows.pop(cid, None)
+
+    def nearest(self, vector, n, where=None) -> list[str]:
+        """Brute-force cosine distance, nearest first (ties in insertion order)."""
+        selected = self._select(where)
+        if not selected:
+            return []
+        matrix = np.array([self._rows[i][0] for i in selected], dtype=np.float32)
+        query = np.asarray(vector, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
+        distances = 1.0 - (matrix @ query) / np.maximum(norms, 1e-12)
+        return [selected[i] for i in np.argsort(distances, kind="stable")[:n]]
 
 
 class FakeStore:
@@ -235,4 +183,4 @@ class FakeLlm:
         return [m[-1]["content"] for m in self.requests]
 
 
-__all__ = ["FakeCollection", "FakeEmbedder", "FakeLlm", "FakeStore", "matches"]
+__all__ = ["FakeCollection", "FakeEmbedder", "FakeLlm", "FakeStore"]

@@ -45,9 +45,9 @@ def served_width(settings, snapshot_name: str) -> int:
     """How wide the vectors are in Chroma and in the local cache of the serving snapshot."""
     pointer = Store(settings).current()
     assert pointer.snapshot == snapshot_name
-    got = Store(settings).collection(pointer.collection_name).get(limit=1, include=["embeddings"])
+    got = Store(settings).collection(pointer.collection_name).rows(limit=1, vectors=True)
     cached = snap.load_cached(settings.index_dir, snapshot_name)
-    assert cached.vectors.shape[1] == len(got["embeddings"][0])
+    assert cached.vectors.shape[1] == got.vectors.shape[1]
     return cached.vectors.shape[1]
 
 

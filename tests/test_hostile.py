@@ -52,8 +52,7 @@ def test_hostile_seeds_folder(tmp_path, seeds_copy):
     from rag.index.store import Store
 
     store = Store(settings)
-    got = store.collection(store.current().snapshot).get(include=["documents"])
-    text = "\n".join(got["documents"])
+    text = "\n".join(store.collection(store.current().snapshot).rows().documents)
     assert "TOPSECRET" not in text and "SCRIPT-PAYLOAD" not in text and "IFRAME-PAYLOAD" not in text
     assert "evil.example.com" not in text
     assert "12 million pounds" in text

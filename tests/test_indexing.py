@@ -14,6 +14,7 @@ from rag.index import snapshot_files as snap
 from rag.index.snapshot_files import chain
 from rag.index.build import fingerprint, rebuild
 from rag.index.embedding import get_embedder
+from rag.index.rows_filter import RowFilter
 from rag.index.store import Store
 from tests.conftest import SEED_QUESTION, SEEDS, make_settings, rag_env, write_article
 
@@ -26,10 +27,9 @@ def chroma_articles(settings):
     not yet removed by it (the collection also keeps rows removed an update ago)."""
     store = Store(settings)
     pointer = store.current()
-    got = store.collection(pointer.collection_name).get(
-        where={"$and": [{"born": {"$lte": pointer.seq}}, {"died": {"$gt": pointer.seq}}]},
-        include=["metadatas"])
-    return {m["article_id"] for m in got["metadatas"]}, len(got["ids"])
+    got = store.collection(pointer.collection_name).rows(RowFilter(born_at_most=pointer.seq,
+                                                                   died_after=pointer.seq))
+    return {m["article_id"] for m in got.metadatas}, len(got.ids)
 
 
 def test_incremental_rebuild_cycle(store_settings, seeds_copy):
@@ -83,16 +83,16 @@ def test_answers_from_either_store(store_settings, seeds_copy):
 def test_chunks_carry_title_and_date(seed_settings):
     store = Store(seed_settings)
     pointer = store.current()
-    got = store.collection(pointer.collection_name).get(include=["metadatas", "documents"])
-    for meta in got["metadatas"]:
+    got = store.collection(pointer.collection_name).rows()
+    for meta in got.metadatas:
         assert meta["title"].startswith("Xiaomi raises 2025")
         assert meta["published"] == "2025-11-21T10:20:00"
         assert meta["source"] == "000_91fdc298d10704eb.txt"
     snapshot = snap.load_cached(seed_settings.index_dir, pointer.snapshot)
     # What was embedded (and BM25-indexed) starts with the headline and date.
-    assert len(snapshot) == len(got["ids"])
+    assert len(snapshot) == len(got.ids)
     assert pointer.fingerprint == fingerprint(seed_settings)
-    assert not any("Bybit" in doc for doc in got["documents"])
+    assert not any("Bybit" in doc for doc in got.documents)
 
 
 def test_bad_files_are_skipped_and_the_rest_indexed_with_exit_0(tmp_path, seeds_copy):
@@ -139,7 +139,7 @@ def _as_built_before_the_rename(settings) -> str:
     store = Store(settings)
     pointer = store.current()
     old_name = pointer.snapshot.replace(f"{settings.collection}-s", f"{settings.collection}-g", 1)
-    store.collection(pointer.snapshot).modify(name=old_name)
+    store.client.get_collection(pointer.snapshot).modify(name=old_name)
     # Nor did it know collections updated in place.
     meta = {k: v for k, v in pointer.as_metadata().items()
             if k not in ("snapshot", "collection", "seq", "deleted_rows")}
@@ -297,8 +297,8 @@ def test_unsafe_urls_are_removed_and_counted_by_the_rebuild(tmp_path):
     summary = rebuild(settings)
     assert summary.added == 3 and summary.unsafe_urls == 2
     assert "2 unsafe URLs removed" in summary.line()
-    got = Store(settings).collection(summary.snapshot).get(include=["metadatas"])
-    urls = {m["article_id"]: m.get("url") for m in got["metadatas"]}
+    got = Store(settings).collection(summary.snapshot).rows()
+    urls = {m["article_id"]: m.get("url") for m in got.metadatas}
     assert urls == {"tram": None, "park": None, "ferry": "https://news.example.org/ferry"}
 
     (seeds / "feed.jsonl").unlink()
@@ -324,9 +324,9 @@ def test_a_record_moved_to_another_file_is_cited_from_there(tmp_path):
     # Carried to new rows that name the new file; the old rows are marked removed by it.
     assert chroma_articles(settings) == ({"tram"}, first.chunks)
     pointer = Store(settings).current()
-    got = Store(settings).collection(pointer.collection_name).get(include=["metadatas"])
-    live = [m for m in got["metadatas"] if m["died"] > pointer.seq]
-    assert {m["source"] for m in live} == {"b.jsonl"} and len(got["ids"]) == 2 * first.chunks
+    got = Store(settings).collection(pointer.collection_name).rows()
+    live = [m for m in got.metadatas if m["died"] > pointer.seq]
+    assert {m["source"] for m in live} == {"b.jsonl"} and len(got.ids) == 2 * first.chunks
     snapshot = snap.load_cached(settings.index_dir, Store(settings).current().snapshot)
     assert {r["source"] for r in snapshot.records} == {"b.jsonl"}
     assert snapshot.articles["tram"].source == "b.jsonl"

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from rag.index.rows_filter import RowFilter
 from rag.index.store import Store
 from tests.conftest import SEED_QUESTION, make_settings, rag_env
 
@@ -36,11 +37,10 @@ def index_contents(settings):
     """The serving snapshot's rows (born by it, not removed by it), by chunk id."""
     store = Store(settings)
     pointer = store.current()
-    got = store.collection(pointer.collection_name).get(
-        where={"$and": [{"born": {"$lte": pointer.seq}}, {"died": {"$gt": pointer.seq}}]},
-        include=["documents", "metadatas"])
+    got = store.collection(pointer.collection_name).rows(RowFilter(born_at_most=pointer.seq,
+                                                                   died_after=pointer.seq))
     rows = sorted((i.rpartition("@")[0], d, m["sha256"], m["title"])
-                  for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
+                  for i, d, m in zip(got.ids, got.documents, got.metadatas))
     return pointer.snapshot, rows
 
 
@@ -48,8 +48,8 @@ def stray_rows(settings) -> int:
     """Rows that no snapshot serving now or an update ago can use: left by a killed update."""
     store = Store(settings)
     pointer = store.current()
-    got = store.collection(pointer.collection_name).get(include=["metadatas"])
-    return sum(1 for m in got["metadatas"] if m["born"] > pointer.seq or m["died"] < pointer.seq)
+    got = store.collection(pointer.collection_name).rows()
+    return sum(1 for m in got.metadatas if m["born"] > pointer.seq or m["died"] < pointer.seq)
 
 
 def run_index(env):

@@ -12,6 +12,7 @@ import numpy as np
 from rag.answer.question_dates import QuestionTime, read_question_time
 from rag.answer.stages import RankingStage, StageContext
 from rag.index.lexical import tokenize
+from rag.index.rows_filter import RowFilter
 from rag.index.snapshot import Snapshot
 from rag.models import Filters
 
@@ -148,18 +149,12 @@ def _time_mask(snapshot: Snapshot, time: QuestionTime | None) -> tuple[np.ndarra
     return (~cut if cut.any() else None), window_cut
 
 
-def _chroma_where(snapshot: Snapshot, mask: np.ndarray | None, filters: Filters | None):
+def _row_filter(snapshot: Snapshot, mask: np.ndarray | None, filters: Filters | None) -> RowFilter | None:
     if mask is None:
         return None
-    clauses = []
     after, before = filters.bounds()
-    if after is not None:
-        clauses.append({"published_ts": {"$gte": after}})
-    if before is not None:
-        clauses.append({"published_ts": {"$lte": before}})
-    if filters.source:
-        clauses.append({"source": {"$in": sorted(set(snapshot.sources[mask].tolist())) or [""]}})
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    sources = tuple(sorted(set(snapshot.sources[mask].tolist())) or [""]) if filters.source else None
+    return RowFilter(published_from=after, published_until=before, sources=sources)
 
 
 class Retriever:
@@ -180,9 +175,9 @@ class Retriever:
         tokens = tokenize(_without_time_words(request.query, time))
         mask = _mask(snapshot, request.filters)
         time_mask, window_cut = _time_mask(snapshot, time)
-        # Chroma's `where` can say the filters but not the as-of cut (undated articles stay,
+        # A RowFilter can say the filters but not the as-of cut (undated articles stay,
         # and they have no date field to compare): with that cut, the dense stage searches exactly.
-        where = _chroma_where(snapshot, mask, request.filters) if time_mask is None else None
+        where = _row_filter(snapshot, mask, request.filters) if time_mask is None else None
         if time_mask is not None:
             mask = time_mask if mask is None else mask & time_mask
         allowed = len(snapshot) if mask is None else int(mask.sum())

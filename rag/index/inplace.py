@@ -9,24 +9,22 @@ from __future__ import annotations
 
 import logging
 
+from rag.index.rows_filter import RowFilter
 from rag.index.snapshot import ALIVE, Snapshot, record_metadata
+from rag.index.store import Collection
 
 log = logging.getLogger(__name__)
 BATCH = 1000
 
 
-def _ids(collection, where: dict) -> list[str]:
-    return collection.get(where=where, include=[])["ids"]
-
-
-def _delete(collection, ids: list[str]) -> None:
+def _delete(collection: Collection, ids: list[str]) -> None:
     for start in range(0, len(ids), BATCH):
-        collection.delete(ids=ids[start:start + BATCH])
+        collection.delete(ids[start:start + BATCH])
 
 
-def _update(collection, ids: list[str], metas: list[dict]) -> None:
+def _update(collection: Collection, ids: list[str], metas: list[dict]) -> None:
     for start in range(0, len(ids), BATCH):
-        collection.update(ids=ids[start:start + BATCH], metadatas=metas[start:start + BATCH])
+        collection.update_metadata(ids[start:start + BATCH], metas[start:start + BATCH])
 
 
 def tidy(collection, serving: int, dead_ids: list[str] | None = None,
@@ -38,15 +36,13 @@ def tidy(collection, serving: int, dead_ids: list[str] | None = None,
     if not interrupted and dead_ids is not None:
         _delete(collection, dead_ids)
         return len(dead_ids)
-    orphans = _ids(collection, {"born": {"$gt": serving}})
+    orphans = collection.ids(RowFilter(born_after=serving))
     _delete(collection, orphans)
-    marked = collection.get(where={"$and": [{"died": {"$gt": serving}}, {"died": {"$lt": ALIVE}}]},
-                            include=["metadatas"])
-    if marked["ids"]:
-        log.warning("%d rows marked removed by an unfinished update are live again",
-                    len(marked["ids"]))
-        _update(collection, marked["ids"], [{**meta, "died": ALIVE} for meta in marked["metadatas"]])
-    dead = _ids(collection, {"died": {"$lte": serving}})
+    marked = collection.rows(RowFilter(died_after=serving, died_before=ALIVE))
+    if marked.ids:
+        log.warning("%d rows marked removed by an unfinished update are live again", len(marked.ids))
+        _update(collection, marked.ids, [{**meta, "died": ALIVE} for meta in marked.metadatas])
+    dead = collection.ids(RowFilter(died_at_most=serving))
     _delete(collection, dead)
     return len(orphans) + len(dead)
 

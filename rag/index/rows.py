@@ -46,8 +46,7 @@ def add(collection, ids, vectors, texts, metas, report=None) -> None:
     """Rows with their vectors, in batches; `report(done, total)` after each."""
     for start in range(0, len(ids), COPY_BATCH):
         end = start + COPY_BATCH
-        collection.add(ids=ids[start:end], embeddings=vectors[start:end],
-                       documents=texts[start:end], metadatas=metas[start:end])
+        collection.add(ids[start:end], vectors[start:end], texts[start:end], metas[start:end])
         if report:
             report(min(end, len(ids)), len(ids))
 
@@ -123,8 +122,7 @@ def embed_and_add(embedder: Embedder, articles: list, settings, raw_hashes: dict
             width = check_width(embedder, vectors, width)
             if writing is not None:
                 writing.result()  # a failed write stops the rebuild here
-            writing = writer.submit(collection.add, ids=ids, embeddings=vectors,
-                                    documents=[c.text for c in batch], metadatas=metas)
+            writing = writer.submit(collection.add, ids, vectors, [c.text for c in batch], metas)
             for part, items in zip((done.chunks, done.ids, done.metas, done.records),
                                    (batch, ids, metas, records)):
                 part += items

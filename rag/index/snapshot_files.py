@@ -19,6 +19,7 @@ from scipy import sparse
 
 from rag.index import REWRITE_SHARE
 from rag.index.lexical import Bm25Index
+from rag.index.rows_filter import RowFilter
 from rag.index.snapshot import (ALIVE, ArticleEntry, NewRows, SaveHistory, Snapshot, assemble, derive,
                                 empty)
 
@@ -182,19 +183,18 @@ def _apply(index_dir: Path, name: str, base: Snapshot | None) -> Snapshot | None
 
 def load_from_collection(collection, name: str, fingerprint: str, seq: int = 0,
                          batch: int = 2000) -> Snapshot:
-    """The snapshot's rows as Chroma holds them: those born by it and not dead by it."""
-    where = ({"$and": [{"born": {"$lte": seq}}, {"died": {"$gt": seq}}]} if seq else None)
+    """The snapshot's rows as the store holds them: those born by it and not dead by it."""
+    where = RowFilter(born_at_most=seq, died_after=seq) if seq else None
     ids, metas, texts, vectors = [], [], [], []
     offset = 0
     while True:
-        got = collection.get(limit=batch, offset=offset, where=where,
-                             include=["metadatas", "documents", "embeddings"])
-        ids.extend(got["ids"])
-        metas.extend(got["metadatas"])
-        texts.extend(got["documents"])
-        vectors.extend(np.asarray(got["embeddings"], dtype=np.float32))
+        got = collection.rows(where, limit=batch, offset=offset, vectors=True)
+        ids.extend(got.ids)
+        metas.extend(got.metadatas)
+        texts.extend(got.documents)
+        vectors.extend(got.vectors)
         offset += batch
-        if len(got["ids"]) < batch:
+        if len(got.ids) < batch:
             break
     foreign = collection.count() - len(ids)
     built = assemble(name, fingerprint, ids, metas, texts, np.array(vectors), seq,

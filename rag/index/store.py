@@ -6,7 +6,10 @@ that added it (`born`) and, once removed, the snapshot that dropped it (`died`);
 the pointer (one metadata write, atomic in Chroma). A snapshot is the rows born at or before it
 and not dead by it, so readers see the old set or the new set, never a mix, and an update killed
 at any moment leaves the previous snapshot serving. A full build (a new embedder, or compaction
-after many deletions) writes a new collection beside the serving one instead."""
+after many deletions) writes a new collection beside the serving one instead.
+
+The rest of the product sees a `Collection` (the protocol below) and says which rows with a
+`RowFilter`; Chroma's collections and its `where` syntax stay in this module."""
 
 from __future__ import annotations
 
@@ -15,10 +18,101 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, Sequence
+
+import numpy as np
 
 from rag.config import Settings
 from rag.errors import StoreUnavailable
+from rag.index.rows_filter import RowFilter
+
+
+@dataclass
+class Rows:
+    ids: list[str]
+    metadatas: list[dict]
+    documents: list[str]
+    vectors: np.ndarray | None = None  # only when asked for
+
+
+class Collection(Protocol):
+    """A snapshot's rows in a store: what the index and the dense search need of one."""
+
+    name: str
+
+    def count(self) -> int: ...
+
+    def add(self, ids: Sequence[str], vectors, texts: Sequence[str], metadatas: Sequence[dict]) -> None: ...
+
+    def ids(self, where: RowFilter) -> list[str]: ...
+
+    def rows(self, where: RowFilter | None = None, limit: int | None = None, offset: int = 0,
+             vectors: bool = False) -> Rows: ...
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict]) -> None: ...
+
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    def nearest(self, vector: np.ndarray, n: int, where: RowFilter | None = None) -> list[str]:
+        """Ids of the `n` rows nearest to `vector` (cosine), nearest first."""
+        ...
+
+
+_CHROMA_CONDITIONS = {
+    "born_at_most": ("born", "$lte"), "born_after": ("born", "$gt"),
+    "died_after": ("died", "$gt"), "died_before": ("died", "$lt"), "died_at_most": ("died", "$lte"),
+    "published_from": ("published_ts", "$gte"), "published_until": ("published_ts", "$lte"),
+    "sources": ("source", "$in"),
+}
+
+
+def chroma_where(where: RowFilter | None) -> dict | None:
+    """A RowFilter in Chroma's `where` syntax (None: every row)."""
+    if where is None:
+        return None
+    clauses = []
+    for name, value in where.conditions():
+        key, op = _CHROMA_CONDITIONS[name]
+        clauses.append({key: {op: list(value) if op == "$in" else value}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class ChromaCollection:
+    """The Collection protocol over one Chroma collection."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.name = raw.name
+
+    def count(self) -> int:
+        return self.raw.count()
+
+    def add(self, ids, vectors, texts, metadatas) -> None:
+        self.raw.add(ids=list(ids), embeddings=vectors, documents=list(texts), metadatas=list(metadatas))
+
+    def ids(self, where: RowFilter) -> list[str]:
+        return self.raw.get(where=chroma_where(where), include=[])["ids"]
+
+    def rows(self, where=None, limit=None, offset=0, vectors=False) -> Rows:
+        include = ["metadatas", "documents"] + (["embeddings"] if vectors else [])
+        got = self.raw.get(where=chroma_where(where), limit=limit, offset=offset or None,
+                           include=include)
+        return Rows(got["ids"], got["metadatas"], got["documents"],
+                    np.asarray(got["embeddings"], dtype=np.float32) if vectors else None)
+
+    def update_metadata(self, ids, metadatas) -> None:
+        self.raw.update(ids=list(ids), metadatas=list(metadatas))
+
+    def delete(self, ids) -> None:
+        if ids:
+            self.raw.delete(ids=list(ids))
+
+    def nearest(self, vector, n, where=None) -> list[str]:
+        found = self.raw.query(query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                               n_results=n, where=chroma_where(where), include=["distances"])
+        return found["ids"][0]
 
 
 @dataclass
@@ -145,14 +239,14 @@ class Store:
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
         return f"{self.prefix}-s{stamp}-{secrets.token_hex(3)}"
 
-    def create_collection(self, snapshot: str):
-        return self.client.create_collection(
+    def create_collection(self, snapshot: str) -> ChromaCollection:
+        return ChromaCollection(self.client.create_collection(
             snapshot, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
             metadata={"kind": "snapshot"},
-        )
+        ))
 
-    def collection(self, snapshot: str):
-        return self.client.get_collection(snapshot, embedding_function=None)
+    def collection(self, snapshot: str) -> ChromaCollection:
+        return ChromaCollection(self.client.get_collection(snapshot, embedding_function=None))
 
     def collections(self) -> list[str]:
         names = [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]

@@ -1,4 +1,5 @@
-"""The fakes behave like the parts they stand for, where the product relies on it."""
+"""The fakes behave like the parts they stand for, where the product relies on it (the fake
+collection's contract with Chroma: tests/fast/test_collection.py)."""
 
 import numpy as np
 import pytest
@@ -18,42 +19,13 @@ def test_embedder_is_deterministic_normalised_and_close_for_shared_words():
     assert np.array_equal(embedder.quick(["the tram line"])[0], b)
 
 
-def collection():
+def test_the_fake_collection_refuses_what_chroma_refuses():
     col = FakeCollection("c")
-    vectors = np.eye(4, dtype=np.float32)
-    col.add(ids=["a", "b", "c", "d"], embeddings=vectors, documents=["A", "B", "C", "D"],
-            metadatas=[{"published_ts": 10.0, "source": "x.txt"}, {"published_ts": 20.0, "source": "y.txt"},
-                       {"published_ts": 30.0, "source": "x.txt"}, {"source": "z.txt"}])
-    return col
-
-
-@pytest.mark.parametrize("where, expected", [
-    (None, {"a", "b", "c", "d"}),
-    ({"published_ts": {"$gte": 20.0}}, {"b", "c"}),
-    ({"published_ts": {"$lte": 20.0}}, {"a", "b"}),
-    ({"source": {"$in": ["x.txt", "z.txt"]}}, {"a", "c", "d"}),
-    ({"source": "y.txt"}, {"b"}),
-    ({"$and": [{"published_ts": {"$gte": 15.0}}, {"source": {"$in": ["x.txt"]}}]}, {"c"}),
-])
-def test_where_filters(where, expected):
-    col = collection()
-    assert set(col.get(where=where)["ids"]) == expected
-    found = col.query(query_embeddings=[[1, 1, 1, 1]], n_results=10, where=where, include=["distances"])
-    assert set(found["ids"][0]) == expected
-
-
-def test_query_is_nearest_first_by_cosine_distance_and_get_pages():
-    col = collection()
-    found = col.query(query_embeddings=[[0.1, 0.0, 3.0, 0.5]], n_results=2,
-                      include=["distances", "documents"])
-    assert found["ids"] == [["c", "d"]] and found["documents"] == [["C", "D"]]
-    assert found["distances"][0][0] == pytest.approx(1 - 3 / np.linalg.norm([0.1, 0, 3, 0.5]))
-    assert col.count() == 4
-    assert col.get(limit=2, offset=1, include=["embeddings"])["ids"] == ["b", "c"]
-    col.delete(ids=["a"])
-    assert col.count() == 3
     with pytest.raises(ValueError):
-        col.add(ids=["e"], embeddings=[[0, 0, 0, 1]], metadatas=[{"url": None}])  # as Chroma refuses
+        col.add(["e"], [[0, 0, 0, 1]], ["E"], [{"url": None}])
+    col.add(["e"], [[0, 0, 0, 1]], ["E"], [{"url": "https://example.com/e"}])
+    with pytest.raises(ValueError):
+        col.add(["e"], [[0, 0, 1, 0]], ["E"], [{}])
 
 
 def test_store_pointer_and_collections():

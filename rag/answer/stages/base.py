@@ -8,7 +8,9 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from rag.answer.question_dates import QuestionTime
+from rag.index.rows_filter import RowFilter
 from rag.index.snapshot import Snapshot
+from rag.index.store import Collection
 
 
 @dataclass
@@ -16,12 +18,12 @@ class StageContext:
     """One question against one snapshot: shared by every stage of that question."""
 
     snapshot: Snapshot
-    collection: Any  # the snapshot's Chroma collection (or anything with Chroma's `query`)
+    collection: Collection  # the snapshot's rows in the store (rag.index.store.Collection)
     query: str
     query_vector: np.ndarray
     tokens: list[str]
     mask: np.ndarray | None  # rows the filters and the as-of time allow; None when all are
-    where: dict | None  # the same filters in Chroma's `where` form; None when it cannot say them
+    where: RowFilter | None  # the same filters for the store's search; None when it cannot say them
     candidates: int  # how many chunks each nominating stage may put forward
     time: QuestionTime | None = None  # when the question is asked and what time it names
     cache: dict[str, Any] = field(default_factory=dict)  # for work two calls of a stage share

@@ -1,4 +1,4 @@
-"""Dense stage: nearest chunks by embedding (Chroma), scored by cosine to the question."""
+"""Dense stage: nearest chunks by embedding (the store's search), scored by cosine to the question."""
 
 from __future__ import annotations
 
@@ -21,23 +21,22 @@ class DenseStage(Stage):
         # deletion, and those of an update under way. Ask for that many more and keep ours.
         asked = ctx.candidates + ctx.snapshot.foreign_rows + SLACK
         try:
-            found = ctx.collection.query(query_embeddings=[ctx.query_vector.tolist()],
-                                         n_results=asked, where=ctx.where, include=["distances"])
+            found = ctx.collection.nearest(ctx.query_vector, asked, ctx.where)
         except Exception as exc:  # connection refused, server gone, collection dropped
             raise StoreUnavailable(
                 f"the index store is unavailable: dense search failed: {type(exc).__name__}: {exc}"
             ) from exc
-        found_rows = (ctx.snapshot.row_of(i) for i in found["ids"][0])
+        found_rows = (ctx.snapshot.row_of(i) for i in found)
         rows = [row for row in found_rows if row is not None][:ctx.candidates]
-        if len(rows) < ctx.candidates and len(found["ids"][0]) >= asked:
+        if len(rows) < ctx.candidates and len(found) >= asked:
             # An update added more rows than the slack covers: search our own rows exactly.
             return self._exact(ctx)
         return rows
 
     @staticmethod
     def _exact(ctx: StageContext) -> list[int]:
-        """The nearest allowed chunks by brute force over the snapshot's vectors: for a cut Chroma
-        cannot say in a `where` (an as-of time keeps undated articles, which have no date field).
+        """The nearest allowed chunks by brute force over the snapshot's vectors: for a cut a
+        RowFilter cannot say (an as-of time keeps undated articles, which have no date field).
         Exact, and a few milliseconds for 50,000 chunks."""
         # One product over all rows, then the cut: cheaper than copying the allowed rows out.
         scores = ctx.snapshot.vectors32 @ ctx.query_vector.astype(np.float32)
