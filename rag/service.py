@@ -18,15 +18,13 @@ import numpy as np
 
 from rag.answer import condense, question_dates
 from rag.answer import llm as llm_mod
-from rag.answer.policy import AnswerPolicy, Retrieved
+from rag.answer.policy import Retrieved
 from rag.answer.refusal import RefusalPolicy
 from rag.answer.retrieval import RetrievalRequest, Retriever
-from rag.answer.stages import RankingStage, default_stages
+from rag.answer.stages import RankingStage
 from rag.answer.suggestions import example_questions
 from rag.config import MAX_HISTORY_TURNS, TOP_K_MAX, TOP_K_MIN, Settings, get_settings
-from rag.conversations.database import database_url
 from rag.conversations.recording import recorded
-from rag.conversations.store import ConversationStore
 from rag.errors import (BadQuestion, EmbedderUnavailable, IndexMismatch, IndexNotReady, LlmError,
                         RagError, StoreUnavailable)
 from rag.index import snapshot as snap, snapshot_files
@@ -35,6 +33,7 @@ from rag.index.embedding import Embedder, get_embedder
 from rag.index.store import Store
 from rag.ingest.uploads import UploadResult, save_uploads
 from rag.models import Answer, AnswerEvent, Filters, Final, Turn, new_id, parse_as_of
+from rag.parts import DEFAULT, build_parts
 from rag.rebuilds import Rebuilds
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,6 @@ MIN_REWRITE_CHARS = 3
 
 def max_rewrite_chars(question: str) -> int:
     return 4 * len(question) + 200
-_DEFAULT = object()
 
 
 def _ms(since: float) -> float:
@@ -77,31 +75,30 @@ def _final(events: Iterator[AnswerEvent]) -> Answer:
 
 class RagService:
     def __init__(self, settings: Settings | None = None, *, store: Store | None = None,
-                 embedder: Embedder | None = None, llm=_DEFAULT,
+                 embedder: Embedder | None = None, llm=DEFAULT,
                  stages: list[RankingStage] | None = None, refusal_policy: RefusalPolicy | None = None):
-        """`llm`: an object with `stream(messages, timeout_s)` and `complete(...)` (see
+        """The parts given replace the product's defaults (rag.parts.build_parts). `llm`: an
+        object with `stream(messages, timeout_s)` and `complete(...)` (see
         rag.answer.llm.LlmClient), None for extractive answers only; by default the configured
         OpenAI-compatible server, if any."""
         self.settings = settings or get_settings()
-        self._store = store
+        parts = build_parts(self.settings, store=store, embedder=embedder, llm=llm, stages=stages,
+                            refusal_policy=refusal_policy)
+        self._store = parts.store
         self._own_store = store is None  # a store we made may be dropped and made again
-        self._embedder = embedder
-        if llm is _DEFAULT:
-            llm = llm_mod.LlmClient(self.settings) if llm_mod.configured(self.settings) else None
-        self._llm = llm
-        self.retriever = Retriever(stages if stages is not None else default_stages(self.settings),
-                                   self.settings.candidates, self.settings.question_dates,
-                                   self.settings.fold_copies)
-        self.refusal_policy = refusal_policy or RefusalPolicy(self.settings)
-        self.answer_policy = AnswerPolicy(llm, self.settings.answer_sentences)
+        self._embedder = parts.embedder
+        self._llm = parts.llm
+        self.retriever = Retriever(parts.stages, self.settings.candidates,
+                                   self.settings.question_dates, self.settings.fold_copies)
+        self.refusal_policy = parts.refusal_policy
+        self.answer_policy = parts.answer_policy
         self._snapshot: snap.Snapshot | None = None
         self._pointer = None
         self._checked_at = 0.0
         self._reload_lock = threading.Lock()
         self.rebuilds = Rebuilds(self)
         # Opened (and migrated) on first use: the CLI's answers and the eval never touch it.
-        self.conversations = ConversationStore(database_url(self.settings.database_url,
-                                                            self.settings.index_dir))
+        self.conversations = parts.conversations
         self.warm = False
 
     # --- parts ---------------------------------------------------------------------------------
