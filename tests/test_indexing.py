@@ -11,7 +11,6 @@ import pytest
 
 from rag.errors import StoreUnavailable
 from rag.index import snapshot_files as snap
-from rag.index.snapshot_files import chain
 from rag.index.build import fingerprint, rebuild
 from rag.index.embedding import get_embedder
 from rag.index.rows_filter import RowFilter
@@ -30,43 +29,6 @@ def chroma_articles(settings):
     got = store.collection(pointer.collection_name).rows(RowFilter(born_at_most=pointer.seq,
                                                                    died_after=pointer.seq))
     return {m["article_id"] for m in got.metadatas}, len(got.ids)
-
-
-def test_incremental_rebuild_cycle(store_settings, seeds_copy):
-    settings = store_settings()
-    first = rebuild(settings)
-    assert (first.added, first.updated, first.removed, first.unchanged) == (1, 0, 0, 0)
-    assert first.chunks >= 3 and first.embedded_chunks == first.chunks
-
-    again = rebuild(settings)
-    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 1)
-    assert again.embedded_chunks == 0 and again.snapshot == first.snapshot
-
-    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
-    added = rebuild(settings)
-    assert (added.added, added.updated, added.removed, added.unchanged) == (1, 0, 0, 1)
-    tram_chunks = added.chunks - first.chunks
-    assert added.embedded_chunks == tram_chunks  # the seed article was copied, not re-embedded
-    ids, count = chroma_articles(settings)
-    assert ids == {"000_91fdc298d10704eb", "tram"} and count == added.chunks
-
-    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM + " The mayor welcomed the vote.")
-    updated = rebuild(settings)
-    assert (updated.added, updated.updated, updated.removed, updated.unchanged) == (0, 1, 0, 1)
-
-    (seeds_copy / "tram.txt").unlink()
-    removed = rebuild(settings)
-    assert (removed.added, removed.updated, removed.removed, removed.unchanged) == (0, 0, 1, 1)
-    ids, count = chroma_articles(settings)
-    assert ids == {"000_91fdc298d10704eb"} and count == first.chunks
-
-    # Updated in place: one collection, and on disk the folders of the serving snapshot and the
-    # one before it (each a delta over the folders it rests on).
-    store = Store(settings)
-    assert store.collections() == [store.current().collection_name] == [first.snapshot]
-    folders = {p.name for p in (settings.index_dir / "snapshots").iterdir()}
-    assert folders == set(chain(settings.index_dir, removed.snapshot)) | set(
-        chain(settings.index_dir, updated.snapshot))
 
 
 def test_answers_from_either_store(store_settings, seeds_copy):

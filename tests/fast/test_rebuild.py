@@ -1,12 +1,14 @@
 """Incremental rebuilds through the service, over the fakes: what changed is re-embedded in place,
-what did not stays, a failed rebuild leaves the previous index serving. The slow twin is
-tests/test_indexing.py (real Chroma, embedded and server)."""
+what did not stays, a failed rebuild leaves the previous index serving. The whole cycle runs on
+the real parts too (MiniLM, Chroma embedded and as a server); tests/test_indexing.py has what
+only a real store shows."""
 
 import time
 
 import pytest
 
 from rag.errors import RebuildInProgress
+from rag.index.rows_filter import RowFilter
 from rag.index.snapshot_files import chain
 from tests.conftest import SEEDS, write_article
 from tests.fakes import FakeEmbedder, FakeStore
@@ -27,7 +29,64 @@ def served_articles(service) -> set[str]:
     return {a.id for a in service.articles()}
 
 
-def test_incremental_rebuild_cycle(corpus):
+class CountingEmbedder:
+    """A real embedder that keeps what it was asked to embed, as FakeEmbedder does."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.calls = inner, inner.name, []
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts):
+        self.calls.append(list(texts))
+        return self.inner.embed(texts)
+
+    def quick(self, texts):
+        return self.inner.quick(texts)
+
+    @property
+    def embedded_texts(self) -> list[str]:
+        return [t for batch in self.calls for t in batch]
+
+
+@pytest.fixture(params=["fake", pytest.param("embedded", marks=pytest.mark.real),
+                        pytest.param("server", marks=pytest.mark.real)])
+def rebuilding(request, tmp_path):
+    """An empty seeds folder and a service over it: the fakes, or MiniLM with Chroma embedded
+    and as a server (each test its own collection prefix on the shared server)."""
+    if request.param == "fake":
+        return request.getfixturevalue("corpus")
+    import uuid
+
+    from rag.index.embedding import get_embedder
+    from rag.service import RagService
+    from tests.conftest import make_settings
+
+    overrides = {}
+    if request.param == "server":
+        server = request.getfixturevalue("chroma_server")
+        if server.proc is None:
+            server.start()
+        overrides = {"chroma_host": "127.0.0.1", "chroma_port": server.port,
+                     "collection": f"t{uuid.uuid4().hex[:10]}"}
+    settings = make_settings(tmp_path, **overrides)
+    settings.seeds_dir.mkdir(parents=True)
+    return RagService(settings, embedder=CountingEmbedder(get_embedder(settings)))
+
+
+def served_rows(service) -> tuple[set[str], int]:
+    """The serving snapshot's articles and rows as the store holds them: the rows born by it and
+    not removed by it (the collection also keeps rows removed an update ago)."""
+    pointer = service.store.current()
+    got = service.store.collection(pointer.collection_name).rows(
+        RowFilter(born_at_most=pointer.seq, died_after=pointer.seq))
+    return {m["article_id"] for m in got.metadatas}, len(got.ids)
+
+
+def test_incremental_rebuild_cycle(rebuilding):
+    corpus = rebuilding
     seeds, embedder, store = corpus.settings.seeds_dir, corpus.embedder, corpus.store
     write_article(seeds, "park.txt", "Riverside park reopens", PARK)
     first = corpus.rebuild()
@@ -37,7 +96,7 @@ def test_incremental_rebuild_cycle(corpus):
     embedder.calls.clear()
     again = corpus.rebuild()
     assert counts(again) == (0, 0, 0, 1) and again.snapshot == first.snapshot
-    assert embedder.calls == []
+    assert embedder.calls == [] and again.embedded_chunks == 0
 
     write_article(seeds, "tram.txt", "Tram line approved", TRAM)
     added = corpus.rebuild()
@@ -46,6 +105,7 @@ def test_incremental_rebuild_cycle(corpus):
     assert added.embedded_chunks == added.chunks - first.chunks == len(embedder.embedded_texts)
     assert all("Tram line approved" in text for text in embedder.embedded_texts)
     assert served_articles(corpus) == {"park", "tram"}
+    assert served_rows(corpus) == ({"park", "tram"}, added.chunks)
     # Added in place: the same collection, holding the new rows beside the old.
     assert added.in_place and store.collections() == [first.snapshot]
     assert store.collection(first.snapshot).count() == added.chunks
@@ -63,7 +123,7 @@ def test_incremental_rebuild_cycle(corpus):
     (seeds / "tram.txt").unlink()
     removed = corpus.rebuild()
     assert counts(removed) == (0, 0, 1, 1) and removed.chunks == first.chunks
-    assert served_articles(corpus) == {"park"}
+    assert served_articles(corpus) == {"park"} and served_rows(corpus) == ({"park"}, first.chunks)
     assert corpus.answer(TRAM_QUESTION).refused
     # One collection; on disk, the serving snapshot and the one before it, each saved as a
     # delta over the folders it rests on, and nothing else.
