@@ -40,8 +40,12 @@ def test_rag_eval_end_to_end(tmp_path):
         assert 0 < report["latency"][stage]["p50"] <= report["latency"][stage]["p95"]
     assert report["index"]["articles"] == 6
     assert report["settings"]["chunk_size"] == 200
+    # The questions' "_early" counterpart beside them is asked in the same run: each asked three
+    # days before its article was published, when nothing could answer it.
+    assert report["early"]["questions"] == 4 and report["early"]["refusal_rate"] == 1.0
     markdown = out.with_suffix(".md").read_text()
     assert "| hit@1 |" in markdown and "## Latency (ms)" in markdown and "## Refusal trade-off" in markdown
+    assert "against the lead-50 baseline" in markdown and "## Asked before their story existed" in markdown
     png = out.with_suffix(".png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert "hit@1" in proc.stdout

@@ -15,6 +15,16 @@ def to_markdown(report: dict) -> str:
         if values:
             lines += [f"## {section.capitalize()}", "", "| " + " | ".join(values) + " |",
                       "|" + "---|" * len(values), "| " + " | ".join(f"{v:.3f}" for v in values.values()) + " |", ""]
+    answers = report.get("answers", {})
+    if "accuracy" in answers and "lead50_accuracy" in answers:
+        gain = answers["accuracy"] - answers["lead50_accuracy"]
+        lines += [f"Accuracy {answers['accuracy']:.3f} against the lead-50 baseline (the first 50 words "
+                  f"of the top article) {answers['lead50_accuracy']:.3f}: {gain:+.3f}.", ""]
+    early = report.get("early")
+    if early:
+        lines += ["## Asked before their story existed", "",
+                  f"`{Path(early['questions_file']).name}`: {early['questions']} questions, refused "
+                  f"{early['refusal_rate']:.3f} (every one should be).", ""]
     trade_off = report.get("refusal_curve") or {}
     if trade_off.get("curve"):
         lines += ["## Refusal trade-off", "",

@@ -117,6 +117,17 @@ def settings_used(settings: Settings) -> dict:
     return {k: getattr(settings, k) for k in keep} | {"store": "server" if settings.chroma_host else "embedded"}
 
 
+def early_questions(questions_path: Path) -> Path | None:
+    """`dev.jsonl`'s counterpart `dev_early.jsonl` (each answerable question asked before its
+    story existed, see the eval README), when it sits beside it: run with every evaluation, so
+    that a gain in accuracy bought with confident answers to questions nobody can answer yet
+    shows in the same report."""
+    if questions_path.stem.endswith("_early"):
+        return None
+    early = questions_path.with_name(f"{questions_path.stem}_early{questions_path.suffix}")
+    return early if early.exists() else None
+
+
 def evaluate(settings: Settings, corpus: Path | None, questions_path: Path, k: int = 10,
              limit: int | None = None, progress: bool = True, use_dates: bool = True) -> dict:
     """With `corpus`, index it first (incrementally); without, ask the index as it is."""
@@ -135,6 +146,12 @@ def evaluate(settings: Settings, corpus: Path | None, questions_path: Path, k: i
     questions = load_questions(questions_path, limit)
     outcomes = run_questions(service, questions, progress, use_dates)
     report = score(outcomes, k)
+    early = early_questions(questions_path)
+    if early is not None:
+        asked_early = run_questions(service, load_questions(early, limit), progress, use_dates)
+        report["early"] = {"questions_file": str(early), "questions": len(asked_early),
+                           "refusal_rate": round(sum(o.refused for o in asked_early)
+                                                 / max(len(asked_early), 1), 4)}
     report.update({
         "corpus": str(corpus) if corpus else f"the index in {settings.index_dir}", "questions_file": str(questions_path), "questions": len(questions),
         "k": k, "asked_at": "each question's date" if use_dates and any(q.as_of for q in questions)
