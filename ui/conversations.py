@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from rag.errors import RagError
+from rag.errors import ConversationNotFound, RagError
+from rag.lexicon import MONTH_ABBREVIATIONS
 from rag.models import Answer, Citation
 from rag.service import RagService
 from ui import render
@@ -17,6 +18,11 @@ THANKS = {"up": "Thanks: rated 👍", "down": "Thanks: rated 👎"}
 
 def chat_message(role: str, content: str) -> dict:
     return {"role": role, "content": content}
+
+
+def _when(moment) -> str:
+    # Month names of our own, as in ui.render: strftime's follow the server's locale.
+    return f"{moment.day} {MONTH_ABBREVIATIONS[moment.month - 1]} {moment:%H:%M} UTC"
 
 
 def stored_answer(turn) -> Answer:
@@ -36,7 +42,7 @@ class ConversationHandlers:
             rows = self.store.conversations(LIST_LIMIT)
         except RagError:
             return []
-        return [(f"{row['title']} · {row['updated']:%d %b %H:%M}", row["id"]) for row in rows]
+        return [(f"{row['title']} · {_when(row['updated'])}", row["id"]) for row in rows]
 
     def listing(self, selected: str | None = None):
         choices = self.choices()
@@ -52,8 +58,9 @@ class ConversationHandlers:
             return self.new()
         try:
             _, turns = self.store.conversation(conversation_id)
-        except RagError as exc:
-            # Deleted elsewhere, or the database is down: start afresh and say why.
+        except ConversationNotFound:
+            return self.new()  # deleted since (in another tab, say): a fresh conversation
+        except RagError as exc:  # the database is down: start afresh and say why
             return ([], [], [], None, render.sources_html(None), self.listing(),
                     render.error_html(exc))
         chat, plain, ids, last = [], [], [], None

@@ -180,3 +180,21 @@ def test_feedback_export_is_an_eval_set_and_the_report_counts_it(client, databas
     assert rag_cli(["feedback", "report", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["share_down"] == 0.333 and sum(d["up"] + d["down"] for d in summary["days"]) == 3
+
+
+def test_the_web_chat_reopens_a_stored_conversation_and_starts_afresh_when_it_is_gone(seed_index, database):
+    from ui.conversations import ConversationHandlers
+
+    service = seed_index.service(database_url=database)
+    first = service.converse_answer(SEED_QUESTION)
+    handlers = ConversationHandlers(service)
+    chat, turns, answer_ids, opened, _, listing, note = handlers.open(first.conversation_id)
+    assert opened == first.conversation_id and note == ""
+    assert answer_ids == [None, first.answer_id] and turns[0]["content"] == SEED_QUESTION
+    assert "400,000" in chat[1]["content"]
+    [(label, value)] = handlers.choices()
+    assert value == first.conversation_id and label.startswith(SEED_QUESTION) and label.endswith("UTC")
+    service.conversations.delete(first.conversation_id)
+    # A page reloaded after the conversation was deleted elsewhere: a fresh chat, no error.
+    chat, turns, answer_ids, opened, _, _, note = handlers.open(first.conversation_id)
+    assert (chat, turns, answer_ids, opened, note) == ([], [], [], None, "")
