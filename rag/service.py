@@ -267,7 +267,11 @@ class RagService:
         `as_of`: the moment the question is asked (now when None; see models.parse_as_of).
         Articles published after it do not exist for this question."""
         started = time.perf_counter()
-        retrieved = self.retrieve(question, history, top_k, filters, as_of)
+        yield from self.answer_events(self.retrieve(question, history, top_k, filters, as_of), started)
+
+    def answer_events(self, retrieved: Retrieved, started: float) -> Iterator[AnswerEvent]:
+        """The answer policy's events for what `retrieve` found; the answer's `total_ms` counts
+        from `started` (a perf_counter reading taken before retrieving)."""
         for event in self.answer_policy.events(retrieved):
             if isinstance(event, Final):
                 event.answer.timings["total_ms"] = _ms(started)

@@ -16,6 +16,7 @@ from rag.index.embedding import get_embedder
 from rag.index.rows_filter import RowFilter
 from rag.index.store import Store
 from tests.conftest import SEED_QUESTION, SEEDS, make_settings, rag_env, write_article
+from tests.helpers.counting import CountingEmbedder
 
 TRAM = ("The city council approved the new tram line on Tuesday after a four-hour debate. "
         "Construction will begin in March and cost 420 million euros, the transport department said.")
@@ -138,25 +139,6 @@ def test_an_index_built_before_the_rename_still_serves(store_settings, seeds_cop
     assert not any((settings.index_dir / "generations").iterdir())
 
 
-class CountingEmbedder:
-    """The settings' embedder, keeping every text it is asked to embed."""
-
-    def __init__(self, inner):
-        self.inner, self.texts = inner, []
-        self.name = inner.name
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def embed(self, texts):
-        self.texts.extend(texts)
-        return self.inner.embed(texts)
-
-    def quick(self, texts):
-        return self.inner.quick(texts)
-
-
 def failing_once(real, exc: Exception):
     calls = []
 
@@ -191,15 +173,15 @@ def test_a_failed_read_of_the_serving_snapshot_stops_the_rebuild(store_settings,
 
     with pytest.raises(StoreUnavailable, match="previous index is unchanged and still serving"):
         rebuild(settings, embedder=embedder)
-    assert embedder.texts == []
+    assert embedder.embedded_texts == []
     store = Store(settings)
     assert store.current() == pointer and store.collections() == snapshots
     assert "400,000" in RagService(settings).answer(SEED_QUESTION).answer
 
     again = rebuild(settings, embedder=embedder)
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 1, 0, 1)
-    assert again.embedded_chunks == len(embedder.texts) == again.chunks - seed_only.chunks
-    assert all(text.startswith("Tram line approved") for text in embedder.texts)
+    assert again.embedded_chunks == len(embedder.embedded_texts) == again.chunks - seed_only.chunks
+    assert all(text.startswith("Tram line approved") for text in embedder.embedded_texts)
     assert Store(settings).collections() == [seed_only.snapshot]  # updated in place
 
 

@@ -30,6 +30,11 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment
 
 
+def _head(row) -> dict:
+    return {"id": row.id, "title": row.title, "created": _utc(row.created_at),
+            "updated": _utc(row.updated_at)}
+
+
 def _database_errors(method):
     @wraps(method)
     def wrapper(*args, **kwargs):
@@ -181,17 +186,14 @@ class ConversationStore:
                  .order_by(conversations.c.updated_at.desc(), conversations.c.id)
                  .limit(max(1, min(limit, CONVERSATIONS_LIST_MAX))))
         with self.engine.connect() as connection:
-            return [{"id": row.id, "title": row.title, "created": _utc(row.created_at),
-                     "updated": _utc(row.updated_at), "turns": row.turns}
-                    for row in connection.execute(query)]
+            return [_head(row) | {"turns": row.turns} for row in connection.execute(query)]
 
     @_database_errors
     def conversation(self, conversation_id: str) -> tuple[dict, list[RecordedTurn]]:
         with self.engine.connect() as connection:
             head = self._require(connection, conversation_id)
             turns = self._turns(connection, answers.c.conversation_id == conversation_id)
-        return ({"id": head.id, "title": head.title, "created": _utc(head.created_at),
-                 "updated": _utc(head.updated_at), "turns": len(turns)}, turns)
+        return _head(head) | {"turns": len(turns)}, turns
 
     @_database_errors
     def rated(self, rating: str | None = None) -> list[RecordedTurn]:

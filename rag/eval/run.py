@@ -71,10 +71,9 @@ def _answer(service, question: str, as_of: str | None):
     started = time.perf_counter()
     retrieved = service.retrieve(question, as_of=as_of)
     final = None
-    for event in service.answer_policy.events(retrieved):
+    for event in service.answer_events(retrieved, started):
         if isinstance(event, Final):
             final = event.answer
-    final.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return final, retrieved
 
 

@@ -13,6 +13,7 @@ from rag.index.snapshot_files import chain
 from tests.conftest import SEEDS, write_article
 from tests.fakes import FakeEmbedder, FakeStore
 from tests.fast.conftest import BlockingEmbedder, fast_service, fast_settings
+from tests.helpers.counting import CountingEmbedder
 
 TRAM = ("The city council approved the new tram line on Tuesday after a four-hour debate. "
         "Construction will begin in March and cost 420 million euros, the transport department said.")
@@ -27,28 +28,6 @@ def counts(summary):
 
 def served_articles(service) -> set[str]:
     return {a.id for a in service.articles()}
-
-
-class CountingEmbedder:
-    """A real embedder that keeps what it was asked to embed, as FakeEmbedder does."""
-
-    def __init__(self, inner):
-        self.inner, self.name, self.calls = inner, inner.name, []
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def embed(self, texts):
-        self.calls.append(list(texts))
-        return self.inner.embed(texts)
-
-    def quick(self, texts):
-        return self.inner.quick(texts)
-
-    @property
-    def embedded_texts(self) -> list[str]:
-        return [t for batch in self.calls for t in batch]
 
 
 @pytest.fixture(params=["fake", pytest.param("embedded", marks=pytest.mark.real),
