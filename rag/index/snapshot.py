@@ -10,7 +10,9 @@ record dicts, term counts and sketches of unchanged articles are carried, not re
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -19,6 +21,8 @@ from rag.index.copies import EMPTY, group_stories, sketch_texts
 from rag.ingest.chunking import Chunk, chunk_id, embed_text
 from rag.ingest.dates import to_timestamp
 from rag.index.lexical import Bm25Index, Vocabulary, tokenize
+from rag.index.quantized import Quantized
+from rag.index.records import Records
 
 CHUNK_FIELDS = ("article_id", "n", "title", "published", "source", "url")
 ALIVE = 2**31 - 1  # `died` of a row no snapshot has removed
@@ -63,7 +67,7 @@ class Snapshot:
     name: str
     fingerprint: str
     ids: list[str]  # Chroma row ids
-    records: list[dict]  # per chunk: CHUNK_FIELDS + text
+    records: Records  # per chunk: CHUNK_FIELDS + text (rag.index.records: on disk once saved)
     vectors: np.ndarray  # float16, normalized, one row per chunk
     bm25: Bm25Index
     articles: dict[str, ArticleEntry]
@@ -87,6 +91,7 @@ class Snapshot:
     dead_ids: list[str] | None = None
 
     def __post_init__(self):
+        self.records = Records.of(self.records)
         if self.published_ts is None:
             stamps = [to_timestamp(r.get("published")) for r in self.records]
             self.published_ts = np.array([s if s is not None else np.nan for s in stamps],
@@ -101,7 +106,6 @@ class Snapshot:
             self.sketches = sketch_texts(_article_texts(self.records, self.article_order))
         if self.stories is None:
             self.stories = group_stories(self.article_order, self.sketches)
-        self._vectors32: np.ndarray | None = None
         self.has_dates = bool((~np.isnan(self.published_ts)).any())
         self.story_members: dict[str, list[str]] = {}
         for article_id, story in sorted(self.stories.items()):
@@ -129,12 +133,10 @@ class Snapshot:
     def story_of(self, article_id: str) -> str:
         return self.stories.get(article_id, article_id)
 
-    @property
-    def vectors32(self) -> np.ndarray:
-        """The vectors as float32, made on first use: numpy has no fast float16 product."""
-        if self._vectors32 is None:
-            self._vectors32 = self.vectors.astype(np.float32)
-        return self._vectors32
+    @cached_property
+    def quantized(self) -> Quantized:
+        """int8 copies of the vectors, made on first use (an exact search over every row)."""
+        return Quantized.of(self.vectors)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -215,15 +217,22 @@ class NewRows:
     """What an update adds: rows of whole articles, each article's rows together and in order.
     Term counts and sketches are computed from the records unless given (read from a cache)."""
     ids: list[str]
-    records: list[dict]
+    records: list[dict] | Records
     vectors: np.ndarray
     entries: dict[str, ArticleEntry]
     chunk_counts: tuple[list[str], sparse.csr_matrix] | None = None  # (terms, counts)
     article_counts: tuple[list[str], sparse.csr_matrix] | None = None
     sketches: np.ndarray | None = None
+    # Fields of every record, read beforehand (rag.index.records.scan_jsonl): no second reading.
+    columns: dict[str, list] | None = None
+
+    def column(self, name: str) -> list:
+        if self.columns is not None and name in self.columns:
+            return self.columns[name]
+        return [r[name] for r in self.records]
 
     def article_order(self) -> list[str]:
-        return list(dict.fromkeys(r["article_id"] for r in self.records))
+        return list(dict.fromkeys(self.column("article_id")))
 
 
 def _chunk_tokens(records: list[dict]) -> list[list[str]]:
@@ -256,10 +265,12 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
     new_order = new.article_order()
     order = [previous.article_order[i] for i in keep_articles] + new_order
     article_row = {aid: i for i, aid in enumerate(new_order, start=len(keep_articles))}
-    new_rows = np.array([article_row[r["article_id"]] for r in new.records], dtype=np.int64)
+    new_rows = np.array([article_row[a] for a in new.column("article_id")], dtype=np.int64)
 
     def pick(items):
         return items if gone.size == 0 else [items[i] for i in keep_rows]
+
+    kept_records = previous.records if gone.size == 0 else previous.records.take(keep_rows)
 
     vocab = previous.bm25.vocab
     chunk_counts = _counts(vocab, new.chunk_counts, lambda: _chunk_tokens(new.records))
@@ -277,13 +288,13 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
              else previous.vectors.shape[1])
     kept_vectors = (previous.vectors[keep_rows] if len(keep_rows)
                     else np.zeros((0, width), dtype=np.float16))
-    stamps = [to_timestamp(r.get("published")) for r in new.records]
+    stamps = [to_timestamp(p) for p in new.column("published")]
     articles = {aid: entry for aid, entry in previous.articles.items() if aid not in removed}
     articles.update(new.entries)
     all_sketches = np.concatenate([previous.sketches[keep_articles], sketches])
     return Snapshot(
         name, previous.fingerprint, pick(previous.ids) + list(new.ids),
-        pick(previous.records) + list(new.records),
+        Records.join([kept_records, Records.of(new.records)]),
         np.concatenate([kept_vectors, np.asarray(new.vectors, dtype=np.float16).reshape(-1, width)]),
         previous.bm25.derive(keep_rows, chunk_counts, removed_chunks), articles,
         previous.article_bm25.derive(keep_articles, article_counts, removed_articles), order,
@@ -295,7 +306,8 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
                                      np.array([s if s is not None else np.nan for s in stamps],
                                               dtype=np.float64)]),
         sources=np.concatenate([previous.sources[keep_rows],
-                                np.array([r["source"] for r in new.records], dtype=object)]),
+                                np.array([sys.intern(s) for s in new.column("source")],
+                                         dtype=object)]),
         seq=seq, collection=collection, foreign_rows=len(dead_ids or ()), dead_ids=dead_ids,
         history=SaveHistory(base=previous.name, kept_rows=len(keep_rows),
                             kept_articles=len(keep_articles),

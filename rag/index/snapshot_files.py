@@ -19,6 +19,7 @@ from scipy import sparse
 
 from rag.index import REWRITE_SHARE
 from rag.index.lexical import Bm25Index
+from rag.index.records import Records, scan_jsonl, write_jsonl
 from rag.index.rows_filter import RowFilter
 from rag.index.snapshot import (ALIVE, ArticleEntry, NewRows, SaveHistory, Snapshot, assemble, derive,
                                 empty)
@@ -93,9 +94,7 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-        for cid, record in zip(snapshot.ids[rows:], snapshot.records[rows:]):
-            fh.write(json.dumps({"id": cid, **record}, ensure_ascii=False) + "\n")
+    written = write_jsonl(tmp / "chunks.jsonl", snapshot.ids[rows:], snapshot.records[rows:])
     np.save(tmp / "vectors.npy", snapshot.vectors[rows:])
     for name, index, start in (("bm25", snapshot.bm25, rows),
                                ("article_bm25", snapshot.article_bm25, articles)):
@@ -117,6 +116,8 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)
+    # From now on the saved rows are read from the file (its descriptor outlives the rename).
+    snapshot.records = Records.join([snapshot.records[:rows], written])
     if whole:
         # The next delta counts from this whole save; the rest stays for the build's summary.
         snapshot.history.chain = 0
@@ -158,17 +159,12 @@ def _apply(index_dir: Path, name: str, base: Snapshot | None) -> Snapshot | None
         return None
     if "width" not in info or not (path / "sketches.npy").exists():
         return None  # a cache written before in-place updates: derive it from Chroma again
-    ids, records = [], []
-    with open(path / "chunks.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            ids.append(row.pop("id"))
-            records.append(row)
+    ids, records, columns = scan_jsonl(path / "chunks.jsonl", ("article_id", "published", "source"))
     manifest = json.loads((path / "articles.json").read_text())
     new = NewRows(ids, records, np.load(path / "vectors.npy"),
                   {aid: ArticleEntry(**entry) for aid, entry in manifest.items()},
                   _load_counts(path / "bm25"), _load_counts(path / "article_bm25"),
-                  np.load(path / "sketches.npy"))
+                  np.load(path / "sketches.npy"), columns)
     stories = json.loads((path / "stories.json").read_text())
     start = base if info.get("base") else empty(name, info["fingerprint"], info["width"])
     built = derive(start, name, set(info.get("removed", [])), new, info.get("seq", 0),

@@ -13,6 +13,5 @@ class ArticleBm25Stage(Stage):
 
     def score(self, ctx: StageContext, rows: np.ndarray) -> np.ndarray:
         snapshot = ctx.snapshot
-        article_rows = np.array([snapshot.article_row[snapshot.records[r]["article_id"]] for r in rows],
-                                dtype=np.int64)
+        article_rows = snapshot.row_article[np.asarray(rows, dtype=np.int64)]
         return snapshot.article_bm25.scores(ctx.tokens)[article_rows].astype(np.float32)

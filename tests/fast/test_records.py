@@ -1,0 +1,63 @@
+"""A worker holds the records of the archive on disk, not in memory (issue 28): the snapshot a
+server serves reads its passages from the snapshot folders by offset, keeps answering when a
+later build removes those folders, and the exact search over every row finds what a float32
+search finds from int8 copies."""
+
+import shutil
+
+import numpy as np
+
+from rag.answer.stages.base import StageContext
+from rag.answer.stages.dense import DenseStage
+from rag.index.records import Records, write_jsonl
+from rag.index.snapshot import empty
+from tests.conftest import write_article
+from tests.fast.conftest import fast_service, fast_settings
+from tests.fast.test_updates import story
+
+
+def test_a_served_snapshot_reads_its_records_from_disk(tmp_path):
+    settings = fast_settings(tmp_path)
+    for n in range(4):
+        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
+    builder = fast_service(settings)
+    builder.rebuild()
+    write_article(settings.seeds_dir, "port-9.txt", "Port 9 dredging approved", story(9))
+    builder.rebuild()  # a delta over the whole save: records from two folders
+    worker = fast_service(settings, store=builder.store, embedder=builder.embedder)
+    worker.refresh(force=True)
+    served = worker.serving
+    assert served.records.on_disk() == len(served) > 0
+    assert len(served.records.files) == 2
+    assert list(served.records) == list(builder.serving.records)
+    # A compaction or a new build may remove the folders while the worker still serves them.
+    shutil.rmtree(settings.index_dir / "snapshots")
+    answer = worker.answer("How much will port 9's dredging cost?")
+    assert "109 million euros" in answer.answer
+    assert any("109 million euros" in c.quote for c in answer.citations)
+
+
+def test_saved_rows_are_read_back_from_the_file_they_went_to(tmp_path):
+    records = [{"article_id": f"a{n}", "n": 0, "text": f"text {n} é"} for n in range(5)]
+    on_disk = write_jsonl(tmp_path / "chunks.jsonl", [f"a{n}::0" for n in range(5)], records)
+    assert on_disk.on_disk() == 5 and list(on_disk) == records
+    fresh = Records.of([{"article_id": "b", "n": 0, "text": "new"}])
+    joined = Records.join([on_disk.take(np.array([4, 1])), fresh, on_disk[2:3]])
+    assert [r["text"] for r in joined] == ["text 4 é", "text 1 é", "new", "text 2 é"]
+    assert joined.on_disk() == 3 and joined[2] is fresh[0]
+
+
+def test_the_exact_search_finds_the_float32_nearest_rows():
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((4000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    snapshot = empty("s", "fp", 64)
+    snapshot.vectors = vectors.astype(np.float16)
+    for trial in range(20):
+        query = rng.standard_normal(64).astype(np.float32)
+        query /= np.linalg.norm(query)
+        mask = rng.random(4000) < (0.3 if trial % 2 else 1.0)
+        ctx = StageContext(snapshot, None, "q", query, [], mask, None, 50)
+        truth = snapshot.vectors.astype(np.float32) @ query
+        truth[~mask] = -np.inf
+        assert set(DenseStage._exact(ctx)) == set(np.argsort(-truth)[:50].tolist())
