@@ -28,6 +28,7 @@ from rag.conversations.recording import recorded
 from rag.errors import (BadQuestion, EmbedderUnavailable, IndexMismatch, IndexNotReady, LlmError,
                         RagError, StoreUnavailable)
 from rag.index import snapshot as snap, snapshot_files
+from rag.memory import map_large_blocks, release_freed_memory
 from rag.index.build import BuildSummary, fingerprint_embedder
 from rag.index.embedding import Embedder, get_embedder
 from rag.index.store import Store
@@ -82,6 +83,7 @@ class RagService:
         rag.answer.llm.LlmClient), None for extractive answers only; by default the configured
         OpenAI-compatible server, if any."""
         self.settings = settings or get_settings()
+        map_large_blocks()  # per-question arrays as large as the archive: not left in the heap
         parts = build_parts(self.settings, store=store, embedder=embedder, llm=llm, stages=stages,
                             refusal_policy=refusal_policy)
         self._store = parts.store
@@ -175,6 +177,7 @@ class RagService:
                 pointer = self._pointer
         self._snapshot, self._pointer = snapshot, pointer
         self._checked_at = time.monotonic()
+        release_freed_memory()  # what loading or building it parsed and dropped
         log.info("serving index snapshot %s (%d chunks)", snapshot.name, len(snapshot))
 
     def status(self) -> dict:
