@@ -32,6 +32,7 @@ from rag.errors import (RebuildInProgress, RemovalNeedsConfirmation, SeedsUnavai
                         StoreUnavailable)
 from rag.index.embedding import Embedder, embedder_name, get_embedder
 from rag.index.plan import plan_build
+from rag.index.row_sink import RowSink
 from rag.index.store import Pointer, Store, collection_missing
 
 log = logging.getLogger(__name__)
@@ -373,26 +374,27 @@ def _update_in_place(settings, store, embedder, pointer, previous, to_embed, mov
 def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_hashes, report,
                  show_bar, seq: int) -> snap.Snapshot:
     """A complete new snapshot in a new collection and in the local cache; removed again on any
-    failure."""
+    failure. The rows are indexed as they come (rag.index.row_sink), not held until the end."""
     name = store.new_snapshot_name()
     collection = store.create_collection(name)
+    rows_folder = files.folder(settings.index_dir, name + ".rows")
+    sink = RowSink(rows_folder / "chunks.jsonl")
     try:
         ids, metas, texts, copied = rows.copy_unchanged(previous, kept, raw_hashes, collection,
                                                     report, seq)
         width = copied.shape[1] if copied is not None else None
+        if ids:
+            sink.add(ids, metas, [snap.record_from_metadata(m, t) for m, t in zip(metas, texts)],
+                     copied)
+        del ids, metas, texts, copied
         with _bulk(settings, embedder, to_embed) as bulk:
             fresh = rows.embed_and_add(bulk, to_embed, settings, raw_hashes, seq, collection, report,
-                                       show_bar, width)
-        ids += fresh.ids
-        metas += fresh.metas
-        texts += [c.text for c in fresh.chunks]
-        blocks = [v for v in (copied, fresh.vectors) if v is not None and len(v)]
+                                       show_bar, width, sink=sink)
         # An empty snapshot still has vectors of the model's width, for whoever adds to it.
-        vectors = (np.concatenate(blocks) if blocks
-                   else np.zeros((0, embedder.dimension), dtype=np.float32))
-        report("building BM25", 0, len(ids))
-        built = snap.assemble(name, fp, ids, metas, texts, vectors, seq, name,
-                              width=vectors.shape[1])
+        width = fresh.width or width or embedder.dimension
+        report("building BM25", 0, len(sink.ids))
+        built = snap.derive(snap.empty(name, fp, width), name, set(), sink.finish(width), seq, name)
+        built.history = snap.SaveHistory()
         built.dead_ids = []  # a new collection: nothing removed yet
         files.save(built, settings.index_dir)
         return built
@@ -400,6 +402,10 @@ def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_ha
         store.drop(name)
         shutil.rmtree(files.folder(settings.index_dir, name), ignore_errors=True)
         raise
+    finally:
+        # Saved: the records are read from the snapshot's own folder now (or the build failed).
+        sink.close()
+        shutil.rmtree(rows_folder, ignore_errors=True)
 
 
 def _digest(raw_hashes: dict[str, str]) -> str:

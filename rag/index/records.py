@@ -115,10 +115,14 @@ class Records(Sequence):
                        memory)
 
 
-def write_jsonl(path: Path, ids: Sequence[str], records: Sequence[dict]) -> Records:
-    """Write rows as `chunks.jsonl` and return them as read from that file."""
+def write_jsonl(path: Path, ids: Sequence[str], records: Sequence[dict],
+                fields: tuple[str, ...] = ()) -> Records:
+    """Write rows as `chunks.jsonl` and return them as read from that file. With `fields`, also
+    their line lengths and those fields of every row beside it (`read_columns`), so that reading
+    the file back needs no parsing of the records themselves."""
     offsets = np.zeros(len(ids), dtype=np.int64)
     lengths = np.zeros(len(ids), dtype=np.int32)
+    columns: dict[str, list] = {name: [] for name in fields}
     at = 0
     with open(path, "wb") as fh:
         for n, (cid, record) in enumerate(zip(ids, records)):
@@ -126,7 +130,30 @@ def write_jsonl(path: Path, ids: Sequence[str], records: Sequence[dict]) -> Reco
             fh.write(line)
             offsets[n], lengths[n] = at, len(line)
             at += len(line)
+            for name in fields:
+                columns[name].append(record.get(name))
+    if fields:
+        np.save(path.parent / "line_lengths.npy", lengths)
+        (path.parent / "columns.json").write_text(
+            json.dumps({"id": list(ids), **columns}, ensure_ascii=False))
     return Records.in_file(path, offsets, lengths)
+
+
+def read_columns(folder: Path, fields: tuple[str, ...]):
+    """What `write_jsonl` wrote beside the file, as `scan_jsonl` gives it; None when it is missing or does not
+    match the file (a folder saved before it was written, or damaged)."""
+    try:
+        lengths = np.load(folder / "line_lengths.npy")
+        columns = json.loads((folder / "columns.json").read_text())
+        size = (folder / "chunks.jsonl").stat().st_size
+    except (OSError, ValueError):
+        return None
+    ids = columns.pop("id", None)
+    if (ids is None or len(ids) != len(lengths) or int(lengths.sum()) != size
+            or any(len(columns.get(name, ())) != len(ids) for name in fields)):
+        return None
+    offsets = np.concatenate([[0], np.cumsum(lengths[:-1], dtype=np.int64)]) if len(lengths) else lengths
+    return ids, Records.in_file(folder / "chunks.jsonl", offsets, lengths), columns
 
 
 def scan_jsonl(path: Path, fields: tuple[str, ...]) -> tuple[list[str], Records, dict[str, list]]:
@@ -149,4 +176,4 @@ def scan_jsonl(path: Path, fields: tuple[str, ...]) -> tuple[list[str], Records,
                                 np.array(lengths, dtype=np.int32)), columns
 
 
-__all__ = ["Records", "scan_jsonl", "write_jsonl"]
+__all__ = ["Records", "read_columns", "scan_jsonl", "write_jsonl"]

@@ -13,6 +13,7 @@ import numpy as np
 
 from rag.index import snapshot as snap
 from rag.index.embedding import Embedder
+from rag.index.row_sink import RowSink
 from rag.ingest.chunking import Chunk, chunk_article
 
 COPY_BATCH = 1000
@@ -96,12 +97,15 @@ class Embedded:
     metas: list[dict]
     records: list[dict]
     vectors: np.ndarray | None
+    width: int | None = None
 
 
 def embed_and_add(embedder: Embedder, articles: list, settings, raw_hashes: dict[str, str], seq: int,
-                  collection, report, show_bar: bool, width: int | None) -> Embedded:
+                  collection, report, show_bar: bool, width: int | None,
+                  sink: RowSink | None = None) -> Embedded:
     """The articles chunked, embedded and added to the collection, as wide as the copied
-    vectors (`width`). Progress counts articles: their chunks are known only as they are cut."""
+    vectors (`width`). Progress counts articles: their chunks are known only as they are cut.
+    With a `sink`, each batch goes there as it is done and nothing is kept here but the width."""
     done = Embedded([], [], [], [], None)
     if not articles:
         done.vectors = np.zeros((0, width or embedder.dimension), dtype=np.float32)
@@ -123,10 +127,13 @@ def embed_and_add(embedder: Embedder, articles: list, settings, raw_hashes: dict
             if writing is not None:
                 writing.result()  # a failed write stops the rebuild here
             writing = writer.submit(collection.add, ids, vectors, [c.text for c in batch], metas)
-            for part, items in zip((done.chunks, done.ids, done.metas, done.records),
-                                   (batch, ids, metas, records)):
-                part += items
-            out.append(vectors)
+            if sink is not None:
+                sink.add(ids, metas, records, vectors)
+            else:
+                for part, items in zip((done.chunks, done.ids, done.metas, done.records),
+                                       (batch, ids, metas, records)):
+                    part += items
+                out.append(vectors)
             report("embedding", articles_done, len(articles))
             if bar:
                 bar.update(articles_done - finished)
@@ -135,6 +142,7 @@ def embed_and_add(embedder: Embedder, articles: list, settings, raw_hashes: dict
             writing.result()
     if bar:
         bar.close()
+    done.width = width
     # The width of no vectors is asked only then: a remote embedder asks its server for it.
     done.vectors = (np.concatenate(out) if out
                     else np.zeros((0, width or embedder.dimension), dtype=np.float32))

@@ -103,7 +103,7 @@ class Snapshot:
             self.row_article = np.array([self.article_row[r["article_id"]] for r in self.records],
                                         dtype=np.int64)
         if self.sketches is None:
-            self.sketches = sketch_texts(_article_texts(self.records, self.article_order))
+            self.sketches = sketch_texts(article_texts(self.records, self.article_order))
         if self.stories is None:
             self.stories = group_stories(self.article_order, self.sketches)
         self.has_dates = bool((~np.isnan(self.published_ts)).any())
@@ -192,7 +192,7 @@ def manifest_from_metadata(metas: list[dict]) -> dict[str, ArticleEntry]:
     return articles
 
 
-def _article_texts(records: list[dict], order: list[str]) -> list[str]:
+def article_texts(records: list[dict], order: list[str]) -> list[str]:
     """Each article's title and chunk texts, as one text. The overlap between chunks repeats
     some words; for ranking articles and spotting copies that does no harm."""
     texts: dict[str, list[str]] = {}
@@ -275,14 +275,14 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
     vocab = previous.bm25.vocab
     chunk_counts = _counts(vocab, new.chunk_counts, lambda: _chunk_tokens(new.records))
     # Whole texts only where counts or sketches are not given (a cache gives both).
-    texts = (_article_texts(new.records, new_order)
+    texts = (article_texts(new.records, new_order)
              if new.article_counts is None or new.sketches is None else None)
     article_counts = _counts(vocab, new.article_counts, lambda: [tokenize(t) for t in texts])
     # What the removed rows counted, tokenized again (cheaper than keeping row-major copies).
     gone_records = [previous.records[r] for r in np.flatnonzero(gone_rows)]
     gone_order = [previous.article_order[a] for a in gone]
     removed_chunks = vocab.counts(_chunk_tokens(gone_records))
-    removed_articles = vocab.counts([tokenize(t) for t in _article_texts(gone_records, gone_order)])
+    removed_articles = vocab.counts([tokenize(t) for t in article_texts(gone_records, gone_order)])
     sketches = new.sketches if new.sketches is not None else sketch_texts(texts)
     width = (new.vectors.shape[1] if new.vectors.ndim == 2 and len(new.ids)
              else previous.vectors.shape[1])
@@ -334,4 +334,4 @@ def assemble(name: str, fingerprint: str, ids: list[str], metas: list[dict], tex
 
 
 __all__ = ["ALIVE", "ArticleEntry", "NewRows", "Snapshot", "assemble", "chunk_metadata",
-           "derive", "empty", "record_metadata", "row_id"]
+           "article_texts", "derive", "empty", "record_metadata", "row_id"]

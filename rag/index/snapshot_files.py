@@ -19,12 +19,14 @@ from scipy import sparse
 
 from rag.index import REWRITE_SHARE
 from rag.index.lexical import Bm25Index
-from rag.index.records import Records, scan_jsonl, write_jsonl
+from rag.index.records import Records, read_columns, scan_jsonl, write_jsonl
 from rag.index.rows_filter import RowFilter
 from rag.index.snapshot import (ALIVE, ArticleEntry, NewRows, SaveHistory, Snapshot, assemble, derive,
                                 empty)
 
 MAX_CHAIN = 8
+# The fields of every row that deriving a snapshot reads (rag.index.snapshot.NewRows.columns).
+ROW_FIELDS = ("article_id", "published", "source")
 CACHE_ROOTS = ("snapshots", "generations")  # "generations": indexes built before the rename
 
 
@@ -94,7 +96,8 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    written = write_jsonl(tmp / "chunks.jsonl", snapshot.ids[rows:], snapshot.records[rows:])
+    written = write_jsonl(tmp / "chunks.jsonl", snapshot.ids[rows:], snapshot.records[rows:],
+                          ROW_FIELDS)
     np.save(tmp / "vectors.npy", snapshot.vectors[rows:])
     for name, index, start in (("bm25", snapshot.bm25, rows),
                                ("article_bm25", snapshot.article_bm25, articles)):
@@ -159,7 +162,8 @@ def _apply(index_dir: Path, name: str, base: Snapshot | None) -> Snapshot | None
         return None
     if "width" not in info or not (path / "sketches.npy").exists():
         return None  # a cache written before in-place updates: derive it from Chroma again
-    ids, records, columns = scan_jsonl(path / "chunks.jsonl", ("article_id", "published", "source"))
+    ids, records, columns = (read_columns(path, ROW_FIELDS)
+                             or scan_jsonl(path / "chunks.jsonl", ROW_FIELDS))
     manifest = json.loads((path / "articles.json").read_text())
     new = NewRows(ids, records, np.load(path / "vectors.npy"),
                   {aid: ArticleEntry(**entry) for aid, entry in manifest.items()},

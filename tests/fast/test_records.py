@@ -9,6 +9,7 @@ import numpy as np
 
 from rag.answer.stages.base import StageContext
 from rag.answer.stages.dense import DenseStage
+from rag.index import rows, snapshot_files
 from rag.index.records import Records, write_jsonl
 from rag.index.snapshot import empty
 from tests.conftest import write_article
@@ -61,3 +62,52 @@ def test_the_exact_search_finds_the_float32_nearest_rows():
         truth = snapshot.vectors.astype(np.float32) @ query
         truth[~mask] = -np.inf
         assert set(DenseStage._exact(ctx)) == set(np.argsort(-truth)[:50].tolist())
+
+
+def test_a_whole_build_indexes_its_rows_as_they_come_and_matches_the_store(tmp_path, monkeypatch):
+    """The build keeps no chunk objects: its snapshot, made batch by batch, is the one assembled
+    from the store's rows (the way a worker without the folder derives it), records on disk."""
+    monkeypatch.setattr(rows, "EMBED_BATCH", 3)
+    settings = fast_settings(tmp_path)
+    for n in range(7):
+        more = "\n\n".join(f"Paragraph {p} about berth {n} and its crane order of {p * n} units, "
+                           "as the harbour master told the council in a long statement."
+                           for p in range(n * 3))
+        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved",
+                      story(n) + "\n\n" + more)
+    service = fast_service(settings)
+    service.rebuild()
+    built = service.serving
+    assert built.records.on_disk() == len(built) > 7  # several chunks an article
+    assert not list((settings.index_dir / "snapshots").glob("*.rows"))  # the spill file is gone
+    pointer = service.store.current()
+    again = snapshot_files.load_from_collection(service.store.collection(pointer.collection_name),
+                                                built.name, built.fingerprint, pointer.seq)
+    assert built.ids == again.ids and list(built.records) == list(again.records)
+    assert np.array_equal(built.vectors, again.vectors)
+    assert built.article_order == again.article_order and built.stories == again.stories
+    assert np.array_equal(built.sketches, again.sketches)
+    for words in (["harbour", "dredg"], ["crane", "berth", "port"]):
+        assert np.allclose(built.bm25.scores(words), again.bm25.scores(words))
+        assert np.allclose(built.article_bm25.scores(words), again.article_bm25.scores(words))
+
+
+def test_a_folder_without_its_row_columns_is_read_by_parsing_the_records(tmp_path):
+    """Folders saved before `columns.json` existed, or with one that does not match their
+    `chunks.jsonl`, still load, to the same snapshot."""
+    settings = fast_settings(tmp_path)
+    for n in range(3):
+        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
+    service = fast_service(settings)
+    service.rebuild()
+    built = service.serving
+    folder = snapshot_files.folder(settings.index_dir, built.name)
+    quick = snapshot_files.load_cached(settings.index_dir, built.name)
+    (folder / "columns.json").write_text('{"id": ["port-0::0@1"], "article_id": ["port-0"]}')
+    mismatched = snapshot_files.load_cached(settings.index_dir, built.name)
+    (folder / "columns.json").unlink()
+    older = snapshot_files.load_cached(settings.index_dir, built.name)
+    for loaded in (quick, mismatched, older):
+        assert loaded.ids == built.ids and list(loaded.records) == list(built.records)
+        assert loaded.article_order == built.article_order
+        assert np.array_equal(loaded.published_ts, built.published_ts, equal_nan=True)

@@ -1,0 +1,100 @@
+"""A build's new rows, indexed as they come instead of held until the end (issue 28).
+
+A build used to keep every new chunk as objects (the chunk, its Chroma metadata, its record) and
+every vector as float32 until it assembled the snapshot, about 12 KB a chunk. Here each batch of
+whole articles is reduced at once to what the snapshot keeps: the records go to a file beside
+the snapshot folder (read back by offset, rag.index.records), the vectors to float16, the terms
+to sparse counts, each article to its MinHash sketch and manifest entry. What is left at the end
+is arrays and short strings, and the snapshot is derived from them as from a saved delta."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from rag.index import snapshot as snap
+from rag.index.copies import sketch_texts
+from rag.index.lexical import Vocabulary, tokenize
+from rag.index.records import Records
+from rag.ingest.chunking import embed_text
+
+COLUMNS = ("article_id", "n", "published", "source")
+
+
+class RowSink:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(path, "wb")
+        self._at = 0
+        self.ids: list[str] = []
+        self.offsets: list[int] = []
+        self.lengths: list[int] = []
+        self.columns: dict[str, list] = {name: [] for name in COLUMNS}
+        self.vectors: list[np.ndarray] = []
+        self.vocab = Vocabulary()
+        self.chunk_counts: list[sparse.csr_matrix] = []
+        self.article_counts: list[sparse.csr_matrix] = []
+        self.sketches: list[np.ndarray] = []
+        self.article_order: list[str] = []
+        self.entries: dict[str, snap.ArticleEntry] = {}
+
+    def add(self, ids: list[str], metas: list[dict], records: list[dict], vectors: np.ndarray) -> None:
+        """One batch of rows holding whole articles, each article's rows together and in order."""
+        for cid, record in zip(ids, records):
+            line = (json.dumps({"id": cid, **record}, ensure_ascii=False) + "\n").encode("utf-8")
+            self._file.write(line)
+            self.offsets.append(self._at)
+            self.lengths.append(len(line))
+            self._at += len(line)
+            for name in COLUMNS:
+                self.columns[name].append(record.get(name))
+        self.ids.extend(ids)
+        self.vectors.append(np.asarray(vectors, dtype=np.float16))
+        self.chunk_counts.append(self.vocab.counts(
+            [tokenize(embed_text(r["title"], r["published"], r["text"])) for r in records]))
+        order = list(dict.fromkeys(r["article_id"] for r in records))
+        texts = snap.article_texts(records, order)
+        self.article_counts.append(self.vocab.counts([tokenize(t) for t in texts]))
+        self.sketches.append(sketch_texts(texts))
+        self.article_order.extend(order)
+        self.entries.update(snap.manifest_from_metadata(metas))
+
+    def finish(self, width: int) -> snap.NewRows:
+        """The rows in the snapshot's order (by article id, then chunk number), ready for
+        `snapshot.derive`; the file stays where it is, read by offset."""
+        self._file.close()
+        order = sorted(range(len(self.ids)),
+                       key=lambda i: (self.columns["article_id"][i], int(self.columns["n"][i])))
+        order = np.array(order, dtype=np.int64)
+        records = Records.in_file(self.path, np.array(self.offsets, dtype=np.int64),
+                                  np.array(self.lengths, dtype=np.int32)).take(order)
+        articles = list(dict.fromkeys(self.columns["article_id"][i] for i in order))
+        article_at = {a: i for i, a in enumerate(self.article_order)}
+        article_rows = np.array([article_at[a] for a in articles], dtype=np.int64)
+        terms = list(self.vocab.terms)
+        vectors = (np.concatenate(self.vectors) if self.vectors
+                   else np.zeros((0, width), dtype=np.float16))
+        return snap.NewRows(
+            [self.ids[i] for i in order], records, vectors[order],
+            {a: self.entries[a] for a in articles},
+            (terms, _stack(self.chunk_counts, len(terms))[order]),
+            (terms, _stack(self.article_counts, len(terms))[article_rows]),
+            np.concatenate(self.sketches)[article_rows] if self.sketches else None,
+            {name: [values[i] for i in order] for name, values in self.columns.items()})
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _stack(parts: list[sparse.csr_matrix], width: int) -> sparse.csr_matrix:
+    if not parts:
+        return sparse.csr_matrix((0, width), dtype=np.float32)
+    return sparse.vstack([sparse.csr_matrix((p.data, p.indices, p.indptr), shape=(p.shape[0], width))
+                          for p in parts], format="csr")
+
+
+__all__ = ["RowSink"]
