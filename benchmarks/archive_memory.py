@@ -4,8 +4,10 @@ stand-in (benchmarks/updates.py), so that every figure is the product's own work
 Per size, each step in a process of its own so that one's memory is not the next's:
 - build: `build()` from scratch; seconds and peak RSS (VmHWM);
 - worker: the service a `rag serve` runs (embedded Chroma, no LLM) on that index; RSS after start
-  (the snapshot is read on the first answer), then 20 answers (10 plain, 10 asked as of a date, which search the snapshot's own vectors):
-  RSS after them and answer p50/p95;
+  (the snapshot is read on the first answer), then 20 answers (10 plain, 10 asked as of a date,
+  which search the snapshot's own vectors): RSS after them and answer p50/p95;
+- worker-server: the same with the vectors' index in a `chroma run` server over the same store
+  (the deployment past one machine), and that server's RSS;
 - update: +5 articles / -1 article through a `rag rebuild` process; seconds and peak RSS.
 
     .venv/bin/python -m benchmarks.archive_memory --sizes 50000 200000
@@ -69,13 +71,15 @@ def _questions(count: int) -> list[str]:
             for _ in range(count)]
 
 
-def step_worker(work: Path, answers: int = 20) -> dict:
+def step_worker(work: Path, answers: int = 20, chroma_port: int | None = None) -> dict:
     import gc
 
     from rag.index.store import Store
     from rag.service import RagService
 
     settings = settings_for(work, work / "seeds")
+    if chroma_port:
+        settings = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": chroma_port})
     service = RagService(settings, store=Store(settings), embedder=StandInEmbedder(), llm=None)
     service.warm_up()
     gc.collect()
@@ -90,6 +94,41 @@ def step_worker(work: Path, answers: int = 20) -> dict:
     return {"rss_after_start_mb": started_mb, "rss_after_first_answer_mb": first_mb, "rss_after_answers_mb": _status_mb("VmRSS"),
             "answers": answers, "p50_ms": round(statistics.median(times), 1),
             "p95_ms": round(float(np.percentile(times, 95)), 1)}
+
+
+def _proc_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def step_worker_with_server(work: Path) -> dict:
+    """The worker of a deployment past one machine: the vectors' index in a `chroma run` server
+    (over the same store folder), the worker holding the snapshot only."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    chroma = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen([str(chroma), "run", "--path", str(work / "index" / "chroma"),
+                               "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        result = step_worker(work, chroma_port=port)
+        result["chroma_server_rss_mb"] = _proc_rss_mb(server.pid)
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def step_update(work: Path, size: int) -> dict:
@@ -110,7 +149,7 @@ def measure(work: Path, size: int) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     write_archive(work / "seeds", size)
     result = {"articles": size}
-    for step in ("build", "worker", "update"):
+    for step in ("build", "worker", "worker-server", "update"):
         result[step] = _in_child(step, work, size)
         print(json.dumps({"size": size, step: result[step]}), flush=True)
     return result
@@ -120,12 +159,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 200_000])
     parser.add_argument("--work", type=Path, default=Path(".cache/bench/archive"))
-    parser.add_argument("--step", choices=("build", "worker", "update"))
+    parser.add_argument("--step", choices=("build", "worker", "worker-server", "update"))
     parser.add_argument("--keep", action="store_true", help="keep the last size's index folder")
     parser.add_argument("--name", default="archive-memory")
     args = parser.parse_args()
     if args.step:
         steps = {"build": lambda: step_build(args.work), "worker": lambda: step_worker(args.work),
+                 "worker-server": lambda: step_worker_with_server(args.work),
                  "update": lambda: step_update(args.work, args.sizes[0])}
         print(json.dumps(steps[args.step]()))
         return

@@ -28,7 +28,7 @@ CHUNK_FIELDS = ("article_id", "n", "title", "published", "source", "url")
 ALIVE = 2**31 - 1  # `died` of a row no snapshot has removed
 
 
-@dataclass
+@dataclass(slots=True)  # one per article in every worker: no per-instance dict
 class ArticleEntry:
     id: str
     title: str

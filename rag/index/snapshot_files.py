@@ -10,6 +10,7 @@ whole again, so loading stays bounded and old folders can go."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 import os
 import shutil
 from pathlib import Path
@@ -106,7 +107,7 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
     new_articles = snapshot.article_order[articles:]
     np.save(tmp / "sketches.npy", snapshot.sketches[articles:])
     (tmp / "stories.json").write_text(json.dumps(snapshot.stories))
-    manifest = {aid: vars(snapshot.articles[aid]) for aid in new_articles}
+    manifest = {aid: asdict(snapshot.articles[aid]) for aid in new_articles}
     (tmp / "articles.json").write_text(json.dumps(manifest, ensure_ascii=False))
     (tmp / "info.json").write_text(json.dumps({
         "fingerprint": snapshot.fingerprint, "seq": snapshot.seq,
@@ -166,7 +167,7 @@ def _apply(index_dir: Path, name: str, base: Snapshot | None) -> Snapshot | None
                              or scan_jsonl(path / "chunks.jsonl", ROW_FIELDS))
     manifest = json.loads((path / "articles.json").read_text())
     new = NewRows(ids, records, np.load(path / "vectors.npy"),
-                  {aid: ArticleEntry(**entry) for aid, entry in manifest.items()},
+                  {aid: ArticleEntry(**{**entry, "id": aid}) for aid, entry in manifest.items()},
                   _load_counts(path / "bm25"), _load_counts(path / "article_bm25"),
                   np.load(path / "sketches.npy"), columns)
     stories = json.loads((path / "stories.json").read_text())

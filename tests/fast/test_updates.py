@@ -89,7 +89,7 @@ def same_snapshot(a, b):
     assert a.name == b.name and a.ids == b.ids and a.records == b.records
     assert np.array_equal(a.vectors, b.vectors)
     assert a.stories == b.stories and a.article_order == b.article_order
-    assert {k: vars(v) for k, v in a.articles.items()} == {k: vars(v) for k, v in b.articles.items()}
+    assert a.articles == b.articles
     for words in (["harbour", "dredg"], ["million", "euro", "port"]):
         assert np.allclose(a.bm25.scores(words), b.bm25.scores(words))
         assert np.allclose(a.article_bm25.scores(words), b.article_bm25.scores(words))
