@@ -23,6 +23,7 @@ from rag.ingest.dates import to_timestamp
 from rag.index.lexical import Bm25Index, Vocabulary, tokenize
 from rag.index.quantized import Quantized
 from rag.index.records import Records
+from rag.index.row_blocks import RowBlocks
 
 CHUNK_FIELDS = ("article_id", "n", "title", "published", "source", "url")
 ALIVE = 2**31 - 1  # `died` of a row no snapshot has removed
@@ -76,7 +77,8 @@ class Snapshot:
     article_order: list[str]
     # article id -> story id, for articles with near-identical copies (rag.index.copies).
     stories: dict[str, str] | None = None
-    sketches: np.ndarray | None = None  # MinHash per article, rows in article_order
+    # MinHash per article, rows in article_order; read only by updates (rag.index.row_blocks)
+    sketches: np.ndarray | RowBlocks | None = None
     row_article: np.ndarray | None = None  # per chunk row: its article's row in article_order
     published_ts: np.ndarray | None = None
     sources: np.ndarray | None = None
@@ -291,7 +293,7 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
     stamps = [to_timestamp(p) for p in new.column("published")]
     articles = {aid: entry for aid, entry in previous.articles.items() if aid not in removed}
     articles.update(new.entries)
-    all_sketches = np.concatenate([previous.sketches[keep_articles], sketches])
+    all_sketches = RowBlocks.join([RowBlocks.of(previous.sketches).take(keep_articles), sketches])
     return Snapshot(
         name, previous.fingerprint, pick(previous.ids) + list(new.ids),
         Records.join([kept_records, Records.of(new.records)]),
@@ -299,7 +301,8 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
         previous.bm25.derive(keep_rows, chunk_counts, removed_chunks), articles,
         previous.article_bm25.derive(keep_articles, article_counts, removed_articles), order,
         stories=stories if stories is not None else group_stories(
-            order, all_sketches, previous.stories if len(previous) else None, fresh=set(new_order)),
+            order, np.asarray(all_sketches), previous.stories if len(previous) else None,
+            fresh=set(new_order)),
         sketches=all_sketches,
         row_article=np.concatenate([renumber[previous.row_article[keep_rows]], new_rows]),
         published_ts=np.concatenate([previous.published_ts[keep_rows],

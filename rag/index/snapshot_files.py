@@ -20,6 +20,7 @@ from scipy import sparse
 
 from rag.index import REWRITE_SHARE
 from rag.index.lexical import Bm25Index
+from rag.index.row_blocks import RowBlocks
 from rag.index.records import Records, read_columns, scan_jsonl, write_jsonl
 from rag.index.rows_filter import RowFilter
 from rag.index.snapshot import (ALIVE, ArticleEntry, NewRows, SaveHistory, Snapshot, assemble, derive,
@@ -105,7 +106,8 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
         (tmp / name).mkdir()
         _save_counts(tmp / name, _local_counts(index, start))
     new_articles = snapshot.article_order[articles:]
-    np.save(tmp / "sketches.npy", snapshot.sketches[articles:])
+    added = np.arange(articles, len(snapshot.article_order))
+    np.save(tmp / "sketches.npy", np.asarray(RowBlocks.of(snapshot.sketches).take(added)))
     (tmp / "stories.json").write_text(json.dumps(snapshot.stories))
     manifest = {aid: asdict(snapshot.articles[aid]) for aid in new_articles}
     (tmp / "articles.json").write_text(json.dumps(manifest, ensure_ascii=False))
@@ -169,7 +171,7 @@ def _apply(index_dir: Path, name: str, base: Snapshot | None) -> Snapshot | None
     new = NewRows(ids, records, np.load(path / "vectors.npy"),
                   {aid: ArticleEntry(**{**entry, "id": aid}) for aid, entry in manifest.items()},
                   _load_counts(path / "bm25"), _load_counts(path / "article_bm25"),
-                  np.load(path / "sketches.npy"), columns)
+                  np.load(path / "sketches.npy", mmap_mode="r"), columns)
     stories = json.loads((path / "stories.json").read_text())
     start = base if info.get("base") else empty(name, info["fingerprint"], info["width"])
     built = derive(start, name, set(info.get("removed", [])), new, info.get("seq", 0),

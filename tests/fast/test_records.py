@@ -31,11 +31,17 @@ def test_a_served_snapshot_reads_its_records_from_disk(tmp_path):
     assert served.records.on_disk() == len(served) > 0
     assert len(served.records.files) == 2
     assert list(served.records) == list(builder.serving.records)
+    # The sketches (read by updates only) stay in the folders' files, mapped, not read.
+    assert all(isinstance(array, np.memmap) for array, _ in served.sketches.blocks)
     # A compaction or a new build may remove the folders while the worker still serves them.
     shutil.rmtree(settings.index_dir / "snapshots")
     answer = worker.answer("How much will port 9's dredging cost?")
     assert "109 million euros" in answer.answer
     assert any("109 million euros" in c.quote for c in answer.citations)
+    # An update through the worker still finds a copy of an article among those files' sketches.
+    write_article(settings.seeds_dir, "wire-copy.txt", "Wire: port 9 dredging approved", story(9))
+    worker.rebuild()
+    assert worker.serving.story_of("wire-copy") == worker.serving.story_of("port-9")
 
 
 def test_saved_rows_are_read_back_from_the_file_they_went_to(tmp_path):
