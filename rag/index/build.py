@@ -236,6 +236,7 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     check_removal(len(plan.removed), plan.indexed, len(articles), seeds, confirm_removal)
     report("cleaning", 0, len(plan.changed))
     to_embed = scan.cleaned_articles(plan.changed)
+    scan.cleaned.clear()  # the texts live in to_embed alone now: a whole build lets them go as it goes
     indexed = previous.articles if previous is not None else {}
     summary.added = sum(1 for a in to_embed if a.id not in indexed)
     summary.updated = len(to_embed) - summary.added

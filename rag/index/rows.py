@@ -4,7 +4,9 @@ under new row ids."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from rag.ingest.chunking import Chunk, chunk_article
 
 COPY_BATCH = 1000
 EMBED_BATCH = 256
+CHUNK_AHEAD = 512  # articles cut ahead of the encoder
 
 
 def new_rows(chunks: list[Chunk], raw_hashes: dict[str, str], seq: int):
@@ -66,15 +69,31 @@ def copy_unchanged(previous, kept: list, raw_hashes: dict[str, str], collection,
     return ids, metas, texts, vectors
 
 
-def chunked_ahead(articles: list, chunk_size: int, chunk_overlap: int) -> Iterator[list[Chunk]]:
+def chunked_ahead(articles: Iterable, chunk_size: int, chunk_overlap: int,
+                  ahead: int = CHUNK_AHEAD) -> Iterator[list[Chunk]]:
     """Each article's chunks, in order, cut in a thread ahead of the consumer: the sentence
-    splitter is Python and runs while the encoder, which releases the GIL, leaves a core idle."""
+    splitter is Python and runs while the encoder, which releases the GIL, leaves a core idle.
+    At most `ahead` articles ahead: the splitter is faster than the encoder, and unbounded it
+    would hold the chunks of the whole archive while the encoder catches up."""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunking")
+    items = iter(articles)
+    pending = deque(pool.submit(chunk_article, a, chunk_size, chunk_overlap)
+                    for a in islice(items, ahead))
     try:
-        yield from pool.map(lambda a: chunk_article(a, chunk_size, chunk_overlap), articles)
+        while pending:
+            chunks = pending.popleft().result()
+            for article in islice(items, 1):
+                pending.append(pool.submit(chunk_article, article, chunk_size, chunk_overlap))
+            yield chunks
     finally:
         # A failed rebuild does not wait for the rest of the folder to be chunked.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _released(items: list) -> Iterator:
+    for n in range(len(items)):
+        item, items[n] = items[n], None
+        yield item
 
 
 def _batches(chunk_lists: Iterable[list[Chunk]], size: int) -> Iterator[tuple[list[Chunk], int]]:
@@ -105,7 +124,9 @@ def embed_and_add(embedder: Embedder, articles: list, settings, raw_hashes: dict
                   sink: RowSink | None = None) -> Embedded:
     """The articles chunked, embedded and added to the collection, as wide as the copied
     vectors (`width`). Progress counts articles: their chunks are known only as they are cut.
-    With a `sink`, each batch goes there as it is done and nothing is kept here but the width."""
+    With a `sink`, each batch goes there as it is done, nothing is kept here but the width, and
+    each article leaves `articles` (its slot set to None) once it is cut, so that the text of
+    the archive is not held to the end."""
     done = Embedded([], [], [], [], None)
     if not articles:
         done.vectors = np.zeros((0, width or embedder.dimension), dtype=np.float32)
@@ -119,7 +140,8 @@ def embed_and_add(embedder: Embedder, articles: list, settings, raw_hashes: dict
     # Chroma writes one batch while the encoder works on the next: both release the GIL, and
     # the encoder's threads leave some of the cores idle. One write in flight at a time.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-add") as writer, \
-            closing(chunked_ahead(articles, settings.chunk_size, settings.chunk_overlap)) as ahead:
+            closing(chunked_ahead(_released(articles) if sink is not None else articles,
+                                  settings.chunk_size, settings.chunk_overlap)) as ahead:
         for batch, articles_done in _batches(ahead, EMBED_BATCH):
             ids, metas, records = new_rows(batch, raw_hashes, seq)
             vectors = embedder.embed([c.embed_text for c in batch])
