@@ -55,3 +55,47 @@ def test_two_workers_one_chroma_server(tmp_path, seeds_copy, chroma_server):
         assert answer(a, tram) == answer(b, tram)
         for question in QUESTIONS:
             assert answer(a, question) == answer(b, question)
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def test_workers_serve_the_builders_folder_on_shared_storage_without_writing_to_it(
+        tmp_path, seeds_copy, chroma_server):
+    """Past one machine: a builder writes the snapshot folders to shared storage, and workers
+    elsewhere serve those very files over the Chroma server, read-only (their conversations in
+    a database of their own), following each rebuild."""
+    if chroma_server.proc is None:
+        chroma_server.start()
+    shared = {"seeds_dir": seeds_copy, "chroma_host": "127.0.0.1", "chroma_port": chroma_server.port,
+              "collection": f"w{uuid.uuid4().hex[:10]}"}
+    builder = make_settings(tmp_path / "shared", **shared)
+    assert index_cli(rag_env(builder)).returncode == 0
+    workers = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        database = f"sqlite:///{tmp_path / name / 'conversations.sqlite3'}"
+        workers.append(make_settings(tmp_path / "shared", database_url=database, **shared))
+    before = _files(builder.index_dir)
+    with running_server(workers[0]) as a, running_server(workers[1]) as b:
+        first = {httpx.get(f"{w}/healthz", timeout=30).json()["snapshot"] for w in (a, b)}
+        for question in QUESTIONS:
+            assert answer(a, question) == answer(b, question)
+        assert _files(builder.index_dir) == before  # serving wrote nothing to the shared folder
+
+        write_article(seeds_copy, "tram.txt", "Aldbridge approves tram line", TRAM)
+        assert index_cli(rag_env(builder)).returncode == 0  # the builder, on its own machine
+        after = _files(builder.index_dir)
+        deadline = time.time() + 30
+        while True:
+            now = {httpx.get(f"{w}/healthz", timeout=30).json()["snapshot"] for w in (a, b)}
+            if len(now) == 1 and now != first:
+                break
+            assert time.time() < deadline, f"the workers did not both switch: {first} -> {now}"
+            time.sleep(0.5)
+        tram = "What will the Aldbridge tram line cost?"
+        assert "420 million euros" in answer(b, tram)[0]
+        assert answer(a, tram) == answer(b, tram)
+        assert _files(builder.index_dir) == after  # following the rebuild wrote nothing either
