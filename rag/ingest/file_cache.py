@@ -152,7 +152,10 @@ class FileCache:
             stamp = _stamp(entry.stat)
             present[source] = stamp
             if cached.get(source) != stamp:
-                fresh[source] = (stamp, load_file(Path(entry.path), source))
+                # Only the paragraph keys are kept from this first reading: the articles are
+                # read again, one file at a time, to be cleaned once the folder's counts are
+                # known, so that the raw archive is never held whole.
+                fresh[source] = (stamp, _weighted_keys(load_file(Path(entry.path), source)))
         scan.read_files = len(fresh)
         gone = [s for s in cached if s not in present or s in fresh]
         self.db.execute("BEGIN")
@@ -190,8 +193,8 @@ class FileCache:
                 for key in article_keys:
                     delta[key] = delta.get(key, 0) - held
         new_keys = {}
-        for source, (_, loaded) in fresh.items():
-            new_keys[source] = _weighted_keys(loaded)
+        for source, (_, keys) in fresh.items():
+            new_keys[source] = keys
             for article_keys, held in new_keys[source]:
                 for key in article_keys:
                     delta[key] = delta.get(key, 0) + held
@@ -215,10 +218,13 @@ class FileCache:
                     kept[source] = {i: state for i, (state, hit) in enumerate(zip(states, touched))
                                     if not hit}
                     loaded = load_file(Path(scan.paths[source]), source)
-                    fresh[source] = (cached[source], loaded)
+                    fresh[source] = (cached[source], None)
                     new_keys[source] = _weighted_keys(loaded)
                     scan.read_files += 1
-        for source, (stamp, loaded) in fresh.items():
+        for source, (stamp, _) in fresh.items():
+            # Read again (see `scan`); a file changed in between is read once more at the next
+            # rebuild, since its stamp is the first reading's.
+            loaded = load_file(Path(scan.paths[source]), source)
             states = []
             for position, raw in enumerate(loaded.articles):
                 if position in kept.get(source, {}):

@@ -52,7 +52,9 @@ def test_only_changed_files_are_read(archive, monkeypatch):
     (seeds / "port-2.txt").unlink()
     summary = archive.rebuild()
     assert (summary.added, summary.removed, summary.unchanged) == (1, 1, 5)
-    assert read == ["port-9.txt"] and summary.in_place
+    # A changed file is read for its paragraph keys, then again to be cleaned (the raw archive
+    # is never held whole); the others not at all.
+    assert set(read) == {"port-9.txt"} and summary.in_place
     read.clear()
     assert archive.rebuild().unchanged == 6 and read == []
 
@@ -171,10 +173,11 @@ def test_a_cache_of_another_folder_or_cleaning_is_not_used(tmp_path, monkeypatch
     moved = tmp_path / "elsewhere"
     settings.seeds_dir.rename(moved)
     service.rebuild(seeds=moved)
-    assert read == ["port-1.txt"]
+    assert set(read) == {"port-1.txt"}
+    read.clear()
     monkeypatch.setattr(file_cache, "SCHEMA", "another cleaning")
     service.rebuild(seeds=moved)
-    assert read == ["port-1.txt", "port-1.txt"]
+    assert set(read) == {"port-1.txt"}
 
 
 def test_a_crossing_in_a_collection_file_cleans_only_the_articles_it_touches(tmp_path, monkeypatch):
