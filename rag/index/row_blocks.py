@@ -1,9 +1,11 @@
-"""A per-article array that a worker need not hold: the MinHash sketches (512 bytes an article).
+"""Per-row arrays a worker need not hold in its own memory: the float16 vectors (768 bytes a
+chunk) and the MinHash sketches (512 bytes an article, read by updates only).
 
-Sketches serve only updates (finding the copies of new articles among all); a worker that only
-answers never reads them. So a snapshot keeps them as blocks: each saved folder's `sketches.npy`
-memory-mapped (pages read only when touched) with the rows of it still held, and the rows an update
-added; an array is made of them only when an update asks (`np.asarray`)."""
+A snapshot keeps them as blocks: each saved folder's `.npy` memory-mapped (pages read only when
+touched, shared by the workers of one machine, and given back by the kernel under pressure) with
+the rows of it still held, and the rows an update added since, in memory until they are saved.
+Rows are gathered from the blocks when a question asks for them; a whole array is made only
+where one is asked for (`np.asarray`: an update grouping copies, a save)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ class RowBlocks:
     def __init__(self, blocks: list[tuple[np.ndarray, np.ndarray | None]]):
         # (array, rows of it held, in order; None: all of them)
         self.blocks = blocks
+        self.starts = np.cumsum([0] + [self._count(b) for b in blocks])
 
     @classmethod
     def of(cls, array) -> RowBlocks:
@@ -25,31 +28,50 @@ class RowBlocks:
         return len(array) if rows is None else len(rows)
 
     def __len__(self) -> int:
-        return sum(self._count(b) for b in self.blocks)
+        return int(self.starts[-1])
+
+    @property
+    def dtype(self):
+        return self.blocks[0][0].dtype if self.blocks else np.dtype(np.uint32)
 
     @property
     def shape(self) -> tuple[int, ...]:
         width = self.blocks[0][0].shape[1:] if self.blocks else (0,)
         return (len(self), *width)
 
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
     def take(self, rows: np.ndarray) -> RowBlocks:
-        """The rows `rows` (ascending) of these: each block keeps those of its own."""
+        """The rows `rows` (ascending) of these, as blocks: nothing is copied but row numbers."""
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size > 1 and (np.diff(rows) <= 0).any():
             raise ValueError("RowBlocks.take needs ascending rows")
-        out, start = [], 0
-        for block in self.blocks:
-            count = self._count(block)
-            mine = rows[(rows >= start) & (rows < start + count)] - start
+        out = []
+        for number, block in enumerate(self.blocks):
+            start, end = self.starts[number], self.starts[number + 1]
+            mine = rows[np.searchsorted(rows, start):np.searchsorted(rows, end)] - start
             array, held = block
             if mine.size or not out:  # one block stays, empty or not: it keeps the dtype and width
                 out.append((array, mine if held is None else held[mine]))
-            start += count
         return RowBlocks([b for b in out if self._count(b)] or out[:1])
 
     @staticmethod
     def join(parts: list) -> RowBlocks:
         return RowBlocks([b for part in parts for b in RowBlocks.of(part).blocks])
+
+    def gather(self, rows) -> np.ndarray:
+        """The rows `rows` (any order), copied out of their blocks."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
+        which = np.searchsorted(self.starts, rows, side="right") - 1
+        for number in np.unique(which):
+            picked = which == number
+            array, held = self.blocks[number]
+            local = rows[picked] - self.starts[number]
+            out[picked] = array[local if held is None else held[local]]
+        return out
 
     def __array__(self, dtype=None, copy=None):
         arrays = [np.asarray(a) if rows is None else np.asarray(a[rows]) for a, rows in self.blocks]
@@ -57,7 +79,11 @@ class RowBlocks:
         return out if dtype is None else out.astype(dtype)
 
     def __getitem__(self, item):
-        return np.asarray(self)[item]
+        if isinstance(item, (int, np.integer)):
+            return self.gather([item])[0]
+        if isinstance(item, slice):
+            return np.asarray(self.take(np.arange(len(self))[item]))
+        return self.gather(item)
 
 
 __all__ = ["RowBlocks"]

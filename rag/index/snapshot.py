@@ -69,7 +69,7 @@ class Snapshot:
     fingerprint: str
     ids: list[str]  # Chroma row ids
     records: Records  # per chunk: CHUNK_FIELDS + text (rag.index.records: on disk once saved)
-    vectors: np.ndarray  # float16, normalized, one row per chunk
+    vectors: np.ndarray | RowBlocks  # float16, normalized, one row per chunk (memory-mapped once saved)
     bm25: Bm25Index
     articles: dict[str, ArticleEntry]
     # BM25 over whole articles (title and all chunk texts), rows in article_order.
@@ -288,8 +288,7 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
     sketches = new.sketches if new.sketches is not None else sketch_texts(texts)
     width = (new.vectors.shape[1] if new.vectors.ndim == 2 and len(new.ids)
              else previous.vectors.shape[1])
-    kept_vectors = (previous.vectors[keep_rows] if len(keep_rows)
-                    else np.zeros((0, width), dtype=np.float16))
+    kept_vectors = [RowBlocks.of(previous.vectors).take(keep_rows)] if len(keep_rows) else []
     stamps = [to_timestamp(p) for p in new.column("published")]
     articles = {aid: entry for aid, entry in previous.articles.items() if aid not in removed}
     articles.update(new.entries)
@@ -297,7 +296,7 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
     return Snapshot(
         name, previous.fingerprint, pick(previous.ids) + list(new.ids),
         Records.join([kept_records, Records.of(new.records)]),
-        np.concatenate([kept_vectors, np.asarray(new.vectors, dtype=np.float16).reshape(-1, width)]),
+        RowBlocks.join(kept_vectors + [np.asarray(new.vectors, dtype=np.float16).reshape(-1, width)]),
         previous.bm25.derive(keep_rows, chunk_counts, removed_chunks), articles,
         previous.article_bm25.derive(keep_articles, article_counts, removed_articles), order,
         stories=stories if stories is not None else group_stories(

@@ -122,8 +122,10 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)
-    # From now on the saved rows are read from the file (its descriptor outlives the rename).
+    # From now on the saved rows are read from the files (open or mapped, they outlive the rename).
     snapshot.records = Records.join([snapshot.records[:rows], written])
+    snapshot.vectors = RowBlocks.join([RowBlocks.of(snapshot.vectors).take(np.arange(rows)),
+                                       np.load(target / "vectors.npy", mmap_mode="r")])
     if whole:
         # The next delta counts from this whole save; the rest stays for the build's summary.
         snapshot.history.chain = 0
@@ -168,7 +170,7 @@ def _apply(index_dir: Path, name: str, base: Snapshot | None) -> Snapshot | None
     ids, records, columns = (read_columns(path, ROW_FIELDS)
                              or scan_jsonl(path / "chunks.jsonl", ROW_FIELDS))
     manifest = json.loads((path / "articles.json").read_text())
-    new = NewRows(ids, records, np.load(path / "vectors.npy"),
+    new = NewRows(ids, records, np.load(path / "vectors.npy", mmap_mode="r"),
                   {aid: ArticleEntry(**{**entry, "id": aid}) for aid, entry in manifest.items()},
                   _load_counts(path / "bm25"), _load_counts(path / "article_bm25"),
                   np.load(path / "sketches.npy", mmap_mode="r"), columns)

@@ -1,8 +1,9 @@
 """A worker holds the records of the archive on disk, not in memory (issue 28): the snapshot a
-server serves reads its passages from the snapshot folders by offset, keeps answering when a
-later build removes those folders, and the exact search over every row finds what a float32
-search finds from int8 copies."""
+server serves reads its passages from the snapshot folders by offset and its vectors and
+sketches from memory-mapped files, keeps answering when a later build removes those folders, and
+the exact search over every row finds what a float32 search finds from int8 copies."""
 
+import mmap
 import shutil
 
 import numpy as np
@@ -15,6 +16,15 @@ from rag.index.snapshot import empty
 from tests.conftest import write_article
 from tests.fast.conftest import fast_service, fast_settings
 from tests.fast.test_updates import story
+
+
+def mapped(array) -> bool:
+    """Whether the array's memory is a file's mapping (np.load with mmap_mode, or a view of one)."""
+    while array is not None:
+        if isinstance(array, (np.memmap, mmap.mmap)):
+            return True
+        array = getattr(array, "base", None)
+    return False
 
 
 def test_a_served_snapshot_reads_its_records_from_disk(tmp_path):
@@ -31,8 +41,12 @@ def test_a_served_snapshot_reads_its_records_from_disk(tmp_path):
     assert served.records.on_disk() == len(served) > 0
     assert len(served.records.files) == 2
     assert list(served.records) == list(builder.serving.records)
-    # The sketches (read by updates only) stay in the folders' files, mapped, not read.
-    assert all(isinstance(array, np.memmap) for array, _ in served.sketches.blocks)
+    # The vectors and sketches stay in the folders' files, mapped: pages are read when touched.
+    assert all(mapped(array) for array, _ in served.sketches.blocks)
+    assert all(mapped(array) for array, _ in served.vectors.blocks)
+    assert np.array_equal(np.asarray(served.vectors), np.asarray(builder.serving.vectors))
+    # The builder reads its own saved rows from the files too, once they are saved.
+    assert all(mapped(array) for array, _ in builder.serving.vectors.blocks)
     # A compaction or a new build may remove the folders while the worker still serves them.
     shutil.rmtree(settings.index_dir / "snapshots")
     answer = worker.answer("How much will port 9's dredging cost?")
