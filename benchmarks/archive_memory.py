@@ -91,7 +91,11 @@ def step_worker(work: Path, answers: int = 20, chroma_port: int | None = None) -
         service.answer(question, as_of=as_of)
         times.append((time.perf_counter() - begun) * 1000)
         first_mb = first_mb or _status_mb("VmRSS")
-    return {"rss_after_start_mb": started_mb, "rss_after_first_answer_mb": first_mb, "rss_after_answers_mb": _status_mb("VmRSS"),
+    return {"rss_after_start_mb": started_mb, "rss_after_first_answer_mb": first_mb,
+            "rss_after_answers_mb": _status_mb("VmRSS"),
+            # Of which: the process's own memory, and pages of mapped files (the snapshot's
+            # vectors and sketches: shared by the workers of a machine, reclaimable).
+            "rss_anon_mb": _status_mb("RssAnon"), "rss_file_mb": _status_mb("RssFile"),
             "answers": answers, "p50_ms": round(statistics.median(times), 1),
             "p95_ms": round(float(np.percentile(times, 95)), 1)}
 
