@@ -24,6 +24,7 @@ from rag.index.lexical import Bm25Index, Vocabulary, tokenize
 from rag.index.quantized import Quantized
 from rag.index.records import Records
 from rag.index.row_blocks import RowBlocks
+from rag.memory import drop_mapped_pages
 
 CHUNK_FIELDS = ("article_id", "n", "title", "published", "source", "url")
 ALIVE = 2**31 - 1  # `died` of a row no snapshot has removed
@@ -138,7 +139,11 @@ class Snapshot:
     @cached_property
     def quantized(self) -> Quantized:
         """int8 copies of the vectors, made on first use (an exact search over every row)."""
-        return Quantized.of(self.vectors)
+        quantized = Quantized.of(self.vectors)
+        # Reading every row mapped the whole vectors file into this worker: let it go again.
+        if isinstance(self.vectors, RowBlocks):
+            drop_mapped_pages(array for array, _ in self.vectors.blocks)
+        return quantized
 
     def __len__(self) -> int:
         return len(self.ids)
