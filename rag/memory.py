@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import mmap
 from functools import lru_cache
 
 
@@ -41,30 +40,4 @@ def release_freed_memory() -> bool:
     return bool(libc.malloc_trim(0)) if libc is not None else False
 
 
-def _mapping(array):
-    while array is not None:
-        found = getattr(array, "_mmap", None)  # np.memmap keeps its mmap there
-        if isinstance(array, mmap.mmap) or isinstance(found, mmap.mmap):
-            return array if isinstance(array, mmap.mmap) else found
-        array = getattr(array, "base", None)
-    return None
-
-
-def drop_mapped_pages(arrays) -> int:
-    """Let go of the pages of these memory-mapped arrays that this process has touched: a read
-    of every row (making a derived copy) would otherwise leave the whole file counted in the
-    worker's memory. The pages stay in the page cache; a later read maps them again. Returns how
-    many mappings were told."""
-    told = 0
-    for array in arrays:
-        found = _mapping(array)
-        if found is not None and hasattr(found, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-            try:
-                found.madvise(mmap.MADV_DONTNEED)
-                told += 1
-            except (OSError, ValueError):
-                pass
-    return told
-
-
-__all__ = ["drop_mapped_pages", "map_large_blocks", "release_freed_memory"]
+__all__ = ["map_large_blocks", "release_freed_memory"]

@@ -1,13 +1,15 @@
 """Per-row arrays a worker need not hold in its own memory: the float16 vectors (768 bytes a
 chunk) and the MinHash sketches (512 bytes an article, read by updates only).
 
-A snapshot keeps them as blocks: each saved folder's `.npy` memory-mapped (pages read only when
-touched, shared by the workers of one machine, and given back by the kernel under pressure) with
-the rows of it still held, and the rows an update added since, in memory until they are saved.
-Rows are gathered from the blocks when a question asks for them; a whole array is made only
-where one is asked for (`np.asarray`: an update grouping copies, a save)."""
+A snapshot keeps them as blocks: each saved folder's `.npy` (vectors read by row with pread,
+`NpyRows`; sketches memory-mapped, never touched by a worker) with the rows of it still held,
+and the rows an update added since, in memory until they are saved. Rows are gathered from the
+blocks when a question asks for them; a whole array is made only where one is asked for
+(`np.asarray`: an update grouping copies, a save, the int8 copy for as-of searches)."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
@@ -86,4 +88,59 @@ class RowBlocks:
         return self.gather(item)
 
 
-__all__ = ["RowBlocks"]
+
+
+class NpyRows:
+    """The rows of a saved 2-D `.npy`, read with pread when asked for: unlike a memory mapping,
+    rows read this way leave nothing in the worker's memory (the kernel maps a mapped file in
+    large runs around each row read: 150 rows of a question mapped the whole 38 MB vectors file
+    of 50,000 chunks). The file stays open, so it outlives a removal of its folder."""
+
+    def __init__(self, path):
+        with open(path, "rb") as fh:
+            fmt = np.lib.format
+            major, _ = fmt.read_magic(fh)
+            read_header = fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0
+            shape, fortran, dtype = read_header(fh)
+            self.offset = fh.tell()
+        if fortran or len(shape) != 2:
+            raise ValueError(f"{path}: not a C-ordered 2-D array")
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self.row_bytes = self.dtype.itemsize * self.shape[1]
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _read(self, start: int, count: int) -> np.ndarray:
+        data = os.pread(self.fd, count * self.row_bytes, self.offset + start * self.row_bytes)
+        if len(data) != count * self.row_bytes:
+            raise OSError("vectors file shorter than its header says")
+        return np.frombuffer(data, dtype=self.dtype).reshape(count, self.shape[1])
+
+    def __getitem__(self, item) -> np.ndarray:
+        if isinstance(item, slice):
+            start, stop, step = item.indices(len(self))
+            block = self._read(start, max(stop - start, 0))
+            return block[::step] if step != 1 else block
+        rows = np.asarray(item, dtype=np.int64).reshape(-1)
+        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
+        # One read per run of consecutive rows (a whole block is one run).
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        for start, end in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
+            if end > start:
+                out[start:end] = self._read(int(rows[start]), int(end - start))
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self._read(0, len(self))
+        return out if dtype is None else out.astype(dtype)
+
+    def __del__(self):
+        try:
+            os.close(self.fd)
+        except (OSError, AttributeError):
+            pass
+
+
+__all__ = ["NpyRows", "RowBlocks"]

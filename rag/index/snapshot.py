@@ -24,7 +24,6 @@ from rag.index.lexical import Bm25Index, Vocabulary, tokenize
 from rag.index.quantized import Quantized
 from rag.index.records import Records
 from rag.index.row_blocks import RowBlocks
-from rag.memory import drop_mapped_pages
 
 CHUNK_FIELDS = ("article_id", "n", "title", "published", "source", "url")
 ALIVE = 2**31 - 1  # `died` of a row no snapshot has removed
@@ -139,11 +138,7 @@ class Snapshot:
     @cached_property
     def quantized(self) -> Quantized:
         """int8 copies of the vectors, made on first use (an exact search over every row)."""
-        quantized = Quantized.of(self.vectors)
-        # Reading every row mapped the whole vectors file into this worker: let it go again.
-        if isinstance(self.vectors, RowBlocks):
-            drop_mapped_pages(array for array, _ in self.vectors.blocks)
-        return quantized
+        return Quantized.of(self.vectors)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -242,6 +237,13 @@ class NewRows:
         return list(dict.fromkeys(self.column("article_id")))
 
 
+def _float16_rows(vectors, width: int):
+    """New rows' vectors as float16 rows, left where they are when already so (a saved file)."""
+    if isinstance(vectors, RowBlocks):
+        return vectors
+    return np.asarray(vectors, dtype=np.float16).reshape(-1, width)
+
+
 def _chunk_tokens(records: list[dict]) -> list[list[str]]:
     return [tokenize(embed_text(r["title"], r["published"], r["text"])) for r in records]
 
@@ -301,7 +303,7 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
     return Snapshot(
         name, previous.fingerprint, pick(previous.ids) + list(new.ids),
         Records.join([kept_records, Records.of(new.records)]),
-        RowBlocks.join(kept_vectors + [np.asarray(new.vectors, dtype=np.float16).reshape(-1, width)]),
+        RowBlocks.join(kept_vectors + [_float16_rows(new.vectors, width)]),
         previous.bm25.derive(keep_rows, chunk_counts, removed_chunks), articles,
         previous.article_bm25.derive(keep_articles, article_counts, removed_articles), order,
         stories=stories if stories is not None else group_stories(

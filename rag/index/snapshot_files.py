@@ -20,7 +20,7 @@ from scipy import sparse
 
 from rag.index import REWRITE_SHARE
 from rag.index.lexical import Bm25Index
-from rag.index.row_blocks import RowBlocks
+from rag.index.row_blocks import NpyRows, RowBlocks
 from rag.index.records import Records, read_columns, scan_jsonl, write_jsonl
 from rag.index.rows_filter import RowFilter
 from rag.index.snapshot import (ALIVE, ArticleEntry, NewRows, SaveHistory, Snapshot, assemble, derive,
@@ -125,7 +125,7 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
     # From now on the saved rows are read from the files (open or mapped, they outlive the rename).
     snapshot.records = Records.join([snapshot.records[:rows], written])
     snapshot.vectors = RowBlocks.join([RowBlocks.of(snapshot.vectors).take(np.arange(rows)),
-                                       np.load(target / "vectors.npy", mmap_mode="r")])
+                                       NpyRows(target / "vectors.npy")])
     if whole:
         # The next delta counts from this whole save; the rest stays for the build's summary.
         snapshot.history.chain = 0
@@ -170,7 +170,7 @@ def _apply(index_dir: Path, name: str, base: Snapshot | None) -> Snapshot | None
     ids, records, columns = (read_columns(path, ROW_FIELDS)
                              or scan_jsonl(path / "chunks.jsonl", ROW_FIELDS))
     manifest = json.loads((path / "articles.json").read_text())
-    new = NewRows(ids, records, np.load(path / "vectors.npy", mmap_mode="r"),
+    new = NewRows(ids, records, RowBlocks.of(NpyRows(path / "vectors.npy")),
                   {aid: ArticleEntry(**{**entry, "id": aid}) for aid, entry in manifest.items()},
                   _load_counts(path / "bm25"), _load_counts(path / "article_bm25"),
                   np.load(path / "sketches.npy", mmap_mode="r"), columns)

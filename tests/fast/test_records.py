@@ -12,6 +12,7 @@ from rag.answer.stages.base import StageContext
 from rag.answer.stages.dense import DenseStage
 from rag.index import rows, snapshot_files
 from rag.index.records import Records, write_jsonl
+from rag.index.row_blocks import NpyRows
 from rag.index.snapshot import empty
 from tests.conftest import write_article
 from tests.fast.conftest import fast_service, fast_settings
@@ -41,12 +42,15 @@ def test_a_served_snapshot_reads_its_records_from_disk(tmp_path):
     assert served.records.on_disk() == len(served) > 0
     assert len(served.records.files) == 2
     assert list(served.records) == list(builder.serving.records)
-    # The vectors and sketches stay in the folders' files, mapped: pages are read when touched.
+    # The vectors and sketches stay in the folders' files: vectors read by row when a question
+    # needs them, sketches mapped and untouched.
     assert all(mapped(array) for array, _ in served.sketches.blocks)
-    assert all(mapped(array) for array, _ in served.vectors.blocks)
+    assert all(isinstance(array, NpyRows) for array, _ in served.vectors.blocks)
     assert np.array_equal(np.asarray(served.vectors), np.asarray(builder.serving.vectors))
+    rows = np.array([len(served) - 1, 0, 2, 3])
+    assert np.array_equal(served.vectors[rows], np.asarray(builder.serving.vectors)[rows])
     # The builder reads its own saved rows from the files too, once they are saved.
-    assert all(mapped(array) for array, _ in builder.serving.vectors.blocks)
+    assert all(isinstance(array, NpyRows) for array, _ in builder.serving.vectors.blocks)
     # A compaction or a new build may remove the folders while the worker still serves them.
     shutil.rmtree(settings.index_dir / "snapshots")
     answer = worker.answer("How much will port 9's dredging cost?")
