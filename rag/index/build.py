@@ -379,8 +379,9 @@ def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_ha
     name = store.new_snapshot_name()
     collection = store.create_collection(name)
     rows_folder = files.folder(settings.index_dir, name + ".rows")
-    sink = RowSink(rows_folder / "chunks.jsonl")
+    sink = None
     try:
+        sink = RowSink(rows_folder / "chunks.jsonl")
         ids, metas, texts, copied = rows.copy_unchanged(previous, kept, raw_hashes, collection,
                                                     report, seq)
         width = copied.shape[1] if copied is not None else None
@@ -405,7 +406,8 @@ def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_ha
         raise
     finally:
         # Saved: the records are read from the snapshot's own folder now (or the build failed).
-        sink.close()
+        if sink is not None:
+            sink.close()
         shutil.rmtree(rows_folder, ignore_errors=True)
 
 

@@ -82,8 +82,8 @@ class Records(Sequence):
 
     def take(self, rows: np.ndarray) -> Records:
         rows = np.asarray(rows, dtype=np.int64)
-        return Records(self.files, self.where[rows], self.offset[rows], self.length[rows],
-                       self.memory)
+        return Records.join([Records(self.files, self.where[rows], self.offset[rows],
+                                     self.length[rows], self.memory)])
 
     def on_disk(self) -> int:
         return int((self.where != IN_MEMORY).sum())
@@ -95,11 +95,13 @@ class Records(Sequence):
         memory: list[dict] = []
         where, offset = [], []
         for part in parts:
+            # Only the files a row still reads stay open: a removed folder's goes with its rows.
+            used = set(np.unique(part.where[part.where != IN_MEMORY]).tolist())
             file_at = []
-            for record_file in part.files:
-                if record_file not in files:
+            for number, record_file in enumerate(part.files):
+                if number in used and record_file not in files:
                     files.append(record_file)
-                file_at.append(files.index(record_file))
+                file_at.append(files.index(record_file) if number in used else IN_MEMORY)
             mapped = np.asarray(file_at + [IN_MEMORY], dtype=np.int16)[part.where]  # -1 -> last
             where.append(mapped)
             # Memory rows move by the rows of the memory lists before this part's.

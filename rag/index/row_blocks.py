@@ -15,10 +15,15 @@ import numpy as np
 
 
 class RowBlocks:
-    def __init__(self, blocks: list[tuple[np.ndarray, np.ndarray | None]]):
-        # (array, rows of it held, in order; None: all of them)
-        self.blocks = blocks
-        self.starts = np.cumsum([0] + [self._count(b) for b in blocks])
+    def __init__(self, blocks: list[tuple[np.ndarray, np.ndarray | None]], like: np.ndarray | None = None):
+        # (array, rows of it held, in order; None: all of them). Blocks without a row held are
+        # dropped (they would keep a whole array alive for nothing); `like`, an empty array of
+        # the rows' dtype and width, says those when no block is left.
+        if like is None and blocks:
+            like = np.empty((0, *blocks[0][0].shape[1:]), dtype=blocks[0][0].dtype)
+        self.like = like if like is not None else np.empty((0, 0), dtype=np.uint32)
+        self.blocks = [b for b in blocks if self._count(b)]
+        self.starts = np.cumsum([0] + [self._count(b) for b in self.blocks])
 
     @classmethod
     def of(cls, array) -> RowBlocks:
@@ -34,12 +39,11 @@ class RowBlocks:
 
     @property
     def dtype(self):
-        return self.blocks[0][0].dtype if self.blocks else np.dtype(np.uint32)
+        return self.like.dtype
 
     @property
     def shape(self) -> tuple[int, ...]:
-        width = self.blocks[0][0].shape[1:] if self.blocks else (0,)
-        return (len(self), *width)
+        return (len(self), *self.like.shape[1:])
 
     @property
     def ndim(self) -> int:
@@ -55,13 +59,16 @@ class RowBlocks:
             start, end = self.starts[number], self.starts[number + 1]
             mine = rows[np.searchsorted(rows, start):np.searchsorted(rows, end)] - start
             array, held = block
-            if mine.size or not out:  # one block stays, empty or not: it keeps the dtype and width
+            if mine.size:
                 out.append((array, mine if held is None else held[mine]))
-        return RowBlocks([b for b in out if self._count(b)] or out[:1])
+        return RowBlocks(out, like=self.like)
 
     @staticmethod
     def join(parts: list) -> RowBlocks:
-        return RowBlocks([b for part in parts for b in RowBlocks.of(part).blocks])
+        parts = [RowBlocks.of(part) for part in parts]
+        like = next((p.like for p in parts if p.like.ndim == 2 and p.like.shape[1]), None)
+        return RowBlocks([b for part in parts for b in part.blocks],
+                         like=like if like is not None else (parts[0].like if parts else None))
 
     def gather(self, rows) -> np.ndarray:
         """The rows `rows` (any order), copied out of their blocks."""
@@ -77,7 +84,7 @@ class RowBlocks:
 
     def __array__(self, dtype=None, copy=None):
         arrays = [np.asarray(a) if rows is None else np.asarray(a[rows]) for a, rows in self.blocks]
-        out = np.concatenate(arrays) if arrays else np.zeros((0, 0), dtype=np.uint32)
+        out = np.concatenate(arrays) if arrays else self.like.copy()
         return out if dtype is None else out.astype(dtype)
 
     def __getitem__(self, item):

@@ -123,9 +123,13 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
         shutil.rmtree(target)
     os.replace(tmp, target)
     # From now on the saved rows are read from the files (open or mapped, they outlive the rename).
+    for record_file in written.files:
+        record_file.path = target / "chunks.jsonl"
     snapshot.records = Records.join([snapshot.records[:rows], written])
     snapshot.vectors = RowBlocks.join([RowBlocks.of(snapshot.vectors).take(np.arange(rows)),
                                        NpyRows(target / "vectors.npy")])
+    snapshot.sketches = RowBlocks.join([RowBlocks.of(snapshot.sketches).take(np.arange(articles)),
+                                        np.load(target / "sketches.npy", mmap_mode="r")])
     if whole:
         # The next delta counts from this whole save; the rest stays for the build's summary.
         snapshot.history.chain = 0

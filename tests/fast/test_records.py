@@ -135,3 +135,30 @@ def test_a_folder_without_its_row_columns_is_read_by_parsing_the_records(tmp_pat
         assert loaded.ids == built.ids and list(loaded.records) == list(built.records)
         assert loaded.article_order == built.article_order
         assert np.array_equal(loaded.published_ts, built.published_ts, equal_nan=True)
+
+
+def test_a_rebuilding_server_holds_only_the_files_of_its_snapshot(tmp_path, monkeypatch):
+    """A server that rebuilds in-process serves what it built from the saved files (not from
+    the arrays it built them with), and lets go of the files of folders its updates dropped."""
+    from rag.index import plan
+
+    monkeypatch.setattr(plan, "COMPACT_MIN_ROWS", 1)
+    monkeypatch.setattr(plan, "REWRITE_SHARE", 0.3)
+    settings = fast_settings(tmp_path)
+    for n in range(4):
+        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
+    service = fast_service(settings)
+    service.rebuild()  # a whole build: one folder
+    served = service.serving
+    assert all(isinstance(array, NpyRows) for array, _ in served.vectors.blocks)
+    assert all(mapped(array) for array, _ in served.sketches.blocks)
+    for n in range(4, 12):  # in-place updates, and compactions once removals pile up
+        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
+        (settings.seeds_dir / f"port-{n - 4}.txt").unlink()
+        service.rebuild()
+        served = service.serving
+        folders = snapshot_files.chain(settings.index_dir, served.name)
+        assert len(served.records.files) <= len(folders)
+        assert all(f.path.parent.name in folders for f in served.records.files)
+        assert all(isinstance(array, NpyRows) for array, _ in served.vectors.blocks)
+    assert "111 million euros" in service.answer("How much will port 11's dredging cost?").answer

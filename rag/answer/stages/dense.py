@@ -52,7 +52,7 @@ class DenseStage(Stage):
         rough[~mask] = -np.inf
         wide = min(allowed, 2 * k + SLACK)
         top = np.argpartition(-rough, wide - 1)[:wide] if rough.size > wide else np.arange(rough.size)
-        top = top[mask[top]]
+        top = np.sort(top[mask[top]])  # in file order: neighbouring rows are read together
         exact = vectors[top].astype(np.float32) @ query
         best = top[np.argpartition(-exact, k - 1)[:k]] if top.size > k else top
         return [int(i) for i in best]
