@@ -1,4 +1,6 @@
-"""One index snapshot in memory: chunk records, their vectors, BM25 and the article manifest.
+"""One index snapshot: chunk records, their vectors, BM25 and the article manifest. BM25 and the
+manifest are held in memory; records, vectors and sketches, once saved, are read from the
+snapshot folders' files when needed (rag.index.records, rag.index.row_blocks).
 
 Chroma holds the truth. The folder `index/snapshots/<name>/` is a local cache of what can be
 derived from it (rag.index.snapshot_files), written by the rebuild and re-derived from Chroma by
@@ -69,7 +71,7 @@ class Snapshot:
     fingerprint: str
     ids: list[str]  # Chroma row ids
     records: Records  # per chunk: CHUNK_FIELDS + text (rag.index.records: on disk once saved)
-    vectors: np.ndarray | RowBlocks  # float16, normalized, one row per chunk (memory-mapped once saved)
+    vectors: np.ndarray | RowBlocks  # float16, normalized, one row per chunk (read from file once saved)
     bm25: Bm25Index
     articles: dict[str, ArticleEntry]
     # BM25 over whole articles (title and all chunk texts), rows in article_order.

@@ -10,9 +10,9 @@ whole again, so loading stays bounded and old folders can go."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
