@@ -19,6 +19,7 @@ from rag.index import snapshot as snap
 from rag.index.copies import sketch_texts
 from rag.index.lexical import Vocabulary, tokenize
 from rag.index.records import Records
+from rag.index.row_blocks import RowBlocks
 from rag.ingest.chunking import embed_text
 
 COLUMNS = ("article_id", "n", "published", "source")
@@ -65,26 +66,31 @@ class RowSink:
 
     def finish(self, width: int) -> snap.NewRows:
         """The rows in the snapshot's order (by article id, then chunk number), ready for
-        `snapshot.derive`; the file stays where it is, read by offset."""
+        `snapshot.derive`; the file stays where it is, read by offset. Rows that came in that
+        order already (files named by their articles, as they usually are) are not copied."""
         self._file.close()
         order = sorted(range(len(self.ids)),
                        key=lambda i: (self.columns["article_id"][i], int(self.columns["n"][i])))
         order = np.array(order, dtype=np.int64)
+        in_order = bool((order == np.arange(len(order))).all())
         records = Records.in_file(self.path, np.array(self.offsets, dtype=np.int64),
-                                  np.array(self.lengths, dtype=np.int32)).take(order)
+                                  np.array(self.lengths, dtype=np.int32))
         articles = list(dict.fromkeys(self.columns["article_id"][i] for i in order))
-        article_at = {a: i for i, a in enumerate(self.article_order)}
-        article_rows = np.array([article_at[a] for a in articles], dtype=np.int64)
         terms = list(self.vocab.terms)
-        vectors = (np.concatenate(self.vectors) if self.vectors
-                   else np.zeros((0, width), dtype=np.float16))
-        return snap.NewRows(
-            [self.ids[i] for i in order], records, vectors[order],
-            {a: self.entries[a] for a in articles},
-            (terms, _stack(self.chunk_counts, len(terms))[order]),
-            (terms, _stack(self.article_counts, len(terms))[article_rows]),
-            np.concatenate(self.sketches)[article_rows] if self.sketches else None,
-            {name: [values[i] for i in order] for name, values in self.columns.items()})
+        vectors = RowBlocks.join(self.vectors or [np.zeros((0, width), dtype=np.float16)])
+        chunk_counts = _stack(self.chunk_counts, len(terms))
+        article_counts = _stack(self.article_counts, len(terms))
+        sketches = RowBlocks.join(self.sketches) if self.sketches else None
+        if not in_order or articles != self.article_order:
+            article_at = {a: i for i, a in enumerate(self.article_order)}
+            article_rows = np.array([article_at[a] for a in articles], dtype=np.int64)
+            records, vectors = records.take(order), vectors.gather(order)
+            chunk_counts, article_counts = chunk_counts[order], article_counts[article_rows]
+            sketches = np.asarray(sketches)[article_rows] if sketches is not None else None
+            self.ids = [self.ids[i] for i in order]
+            self.columns = {name: [values[i] for i in order] for name, values in self.columns.items()}
+        return snap.NewRows(self.ids, records, vectors, {a: self.entries[a] for a in articles},
+                            (terms, chunk_counts), (terms, article_counts), sketches, self.columns)
 
     def close(self) -> None:
         self._file.close()

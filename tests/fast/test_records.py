@@ -3,6 +3,7 @@ server serves reads its passages from the snapshot folders by offset and its vec
 sketches from memory-mapped files, keeps answering when a later build removes those folders, and
 the exact search over every row finds what a float32 search finds from int8 copies."""
 
+import json
 import mmap
 import shutil
 
@@ -99,6 +100,10 @@ def test_a_whole_build_indexes_its_rows_as_they_come_and_matches_the_store(tmp_p
                            for p in range(n * 3))
         write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved",
                       story(n) + "\n\n" + more)
+    # A collection file whose records come in another order than their ids sort in.
+    wire = [{"id": f"wire-{n}", "title": f"Wire {n}: berth {n} reopens", "published": "2025-11-20",
+             "text": story(20 + n) + f" Berth {n} reopened after the crane order."} for n in (9, 3, 6)]
+    (settings.seeds_dir / "wire.jsonl").write_text("\n".join(json.dumps(r) for r in wire) + "\n")
     service = fast_service(settings)
     service.rebuild()
     built = service.serving
