@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import save
+from benchmarks.common import save, status_mb
 from benchmarks.updates import StandInEmbedder, _vocabulary, settings_for
 
 
@@ -48,11 +48,8 @@ def write_archive(folder: Path, count: int, seed: int = 0, start: int = 0) -> No
         path.write_text(short_article(rng, words, n), encoding="utf-8")
 
 
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+def _status_mb(field: str, pid: int | str = "self") -> float:
+    return round(status_mb(field, pid), 1)
 
 
 def step_build(work: Path) -> dict:
@@ -100,13 +97,6 @@ def step_worker(work: Path, answers: int = 20, chroma_port: int | None = None) -
             "p95_ms": round(float(np.percentile(times, 95)), 1)}
 
 
-def _proc_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
 def step_worker_with_server(work: Path) -> dict:
     """The worker of a deployment past one machine: the vectors' index in a `chroma run` server
     (over the same store folder), the worker holding the snapshot only."""
@@ -128,7 +118,7 @@ def step_worker_with_server(work: Path) -> dict:
             except OSError:
                 time.sleep(0.1)
         result = step_worker(work, chroma_port=port)
-        result["chroma_server_rss_mb"] = _proc_rss_mb(server.pid)
+        result["chroma_server_rss_mb"] = _status_mb("VmRSS", server.pid)
         return result
     finally:
         server.terminate()

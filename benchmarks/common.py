@@ -29,6 +29,14 @@ def machine() -> dict:
             "python": platform.python_version(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
+def status_mb(field: str, pid: int | str = "self") -> float:
+    """A memory line of /proc/<pid>/status (VmRSS, VmHWM, RssAnon, RssFile), in MB; 0 if absent."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import save
+from benchmarks.common import save, status_mb
 
 DIM = 384
 VOCAB = 50_000
@@ -23,10 +23,7 @@ QUERIES = 200
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+    return round(status_mb("VmRSS"), 1)
 
 
 def disk_mb(path: Path) -> float:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import peak_rss_mb, save
+from benchmarks.common import peak_rss_mb, save, status_mb
 from rag.config import Settings
 from rag.index.build import build
 from rag.index.store import Store
@@ -151,10 +151,7 @@ def measure_size(work: Path, size: int, repeats: int) -> dict:
 
 
 def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return status_mb("VmRSS")
 
 
 class RssPeak:

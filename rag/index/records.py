@@ -117,6 +117,11 @@ class Records(Sequence):
                        memory)
 
 
+def encode_row(row_id: str, record: dict) -> bytes:
+    """One line of a `chunks.jsonl`."""
+    return (json.dumps({"id": row_id, **record}, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def write_jsonl(path: Path, ids: Sequence[str], records: Sequence[dict],
                 fields: tuple[str, ...] = ()) -> Records:
     """Write rows as `chunks.jsonl` and return them as read from that file. With `fields`, also
@@ -128,7 +133,7 @@ def write_jsonl(path: Path, ids: Sequence[str], records: Sequence[dict],
     at = 0
     with open(path, "wb") as fh:
         for n, (cid, record) in enumerate(zip(ids, records)):
-            line = (json.dumps({"id": cid, **record}, ensure_ascii=False) + "\n").encode("utf-8")
+            line = encode_row(cid, record)
             fh.write(line)
             offsets[n], lengths[n] = at, len(line)
             at += len(line)
@@ -178,4 +183,4 @@ def scan_jsonl(path: Path, fields: tuple[str, ...]) -> tuple[list[str], Records,
                                 np.array(lengths, dtype=np.int32)), columns
 
 
-__all__ = ["Records", "read_columns", "scan_jsonl", "write_jsonl"]
+__all__ = ["Records", "encode_row", "read_columns", "scan_jsonl", "write_jsonl"]

@@ -125,12 +125,9 @@ class NpyRows:
             raise OSError("vectors file shorter than its header says")
         return np.frombuffer(data, dtype=self.dtype).reshape(count, self.shape[1])
 
-    def __getitem__(self, item) -> np.ndarray:
-        if isinstance(item, slice):
-            start, stop, step = item.indices(len(self))
-            block = self._read(start, max(stop - start, 0))
-            return block[::step] if step != 1 else block
-        rows = np.asarray(item, dtype=np.int64).reshape(-1)
+    def __getitem__(self, rows) -> np.ndarray:
+        """The rows numbered `rows`, in that order."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
         out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
         # One read per run of consecutive rows (a whole block is one run).
         breaks = np.flatnonzero(np.diff(rows) != 1) + 1

@@ -9,7 +9,6 @@ is arrays and short strings, and the snapshot is derived from them as from a sav
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from scipy import sparse
 from rag.index import snapshot as snap
 from rag.index.copies import sketch_texts
 from rag.index.lexical import Vocabulary, tokenize
-from rag.index.records import Records
+from rag.index.records import Records, encode_row
 from rag.index.row_blocks import RowBlocks
 from rag.ingest.chunking import embed_text
 
@@ -46,7 +45,7 @@ class RowSink:
     def add(self, ids: list[str], metas: list[dict], records: list[dict], vectors: np.ndarray) -> None:
         """One batch of rows holding whole articles, each article's rows together and in order."""
         for cid, record in zip(ids, records):
-            line = (json.dumps({"id": cid, **record}, ensure_ascii=False) + "\n").encode("utf-8")
+            line = encode_row(cid, record)
             self._file.write(line)
             self.offsets.append(self._at)
             self.lengths.append(len(line))

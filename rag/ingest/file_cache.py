@@ -207,19 +207,20 @@ class FileCache:
         # Re-read files: the states still valid, by position (the file is unchanged).
         kept: dict[str, dict[int, dict]] = {}
         if flipped:
-            # Articles in unchanged files whose furniture changed: read and cleaned again (the
-            # file is parsed again; its other articles keep their states).
+            # Articles in unchanged files whose furniture changed: cleaned again (the file is
+            # parsed again below; its other articles keep their states).
             for source, keys, data in self.db.execute("SELECT source, keys, data FROM files"):
                 if source in fresh or source not in scan.paths:
                     continue
-                touched = [bool(flipped.intersection(k)) for k, _ in json.loads(keys)]
+                stored_keys = json.loads(keys)
+                touched = [bool(flipped.intersection(k)) for k, _ in stored_keys]
                 if any(touched):
                     states = json.loads(data)["articles"]
                     kept[source] = {i: state for i, (state, hit) in enumerate(zip(states, touched))
                                     if not hit}
-                    loaded = load_file(Path(scan.paths[source]), source)
+                    # The file is unchanged, so its stored keys are its keys; it is read below.
                     fresh[source] = (cached[source], None)
-                    new_keys[source] = _weighted_keys(loaded)
+                    new_keys[source] = stored_keys
                     scan.read_files += 1
         for source, (stamp, _) in fresh.items():
             # Read again (see `scan`); a file changed in between is read once more at the next

@@ -17,7 +17,7 @@ from rag.index.row_blocks import NpyRows
 from rag.index.snapshot import empty
 from tests.conftest import write_article
 from tests.fast.conftest import fast_service, fast_settings
-from tests.fast.test_updates import story
+from tests.fast.test_updates import ports, story
 
 
 def mapped(array) -> bool:
@@ -30,11 +30,8 @@ def mapped(array) -> bool:
 
 
 def test_a_served_snapshot_reads_its_records_from_disk(tmp_path):
-    settings = fast_settings(tmp_path)
-    for n in range(4):
-        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
-    builder = fast_service(settings)
-    builder.rebuild()
+    builder = ports(tmp_path, 4)
+    settings = builder.settings
     write_article(settings.seeds_dir, "port-9.txt", "Port 9 dredging approved", story(9))
     builder.rebuild()  # a delta over the whole save: records from two folders
     worker = fast_service(settings, store=builder.store, embedder=builder.embedder)
@@ -124,12 +121,8 @@ def test_a_whole_build_indexes_its_rows_as_they_come_and_matches_the_store(tmp_p
 def test_a_folder_without_its_row_columns_is_read_by_parsing_the_records(tmp_path):
     """Folders saved before `columns.json` existed, or with one that does not match their
     `chunks.jsonl`, still load, to the same snapshot."""
-    settings = fast_settings(tmp_path)
-    for n in range(3):
-        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
-    service = fast_service(settings)
-    service.rebuild()
-    built = service.serving
+    service = ports(tmp_path, 3)
+    settings, built = service.settings, service.serving
     folder = snapshot_files.folder(settings.index_dir, built.name)
     quick = snapshot_files.load_cached(settings.index_dir, built.name)
     (folder / "columns.json").write_text('{"id": ["port-0::0@1"], "article_id": ["port-0"]}')
@@ -149,11 +142,8 @@ def test_a_rebuilding_server_holds_only_the_files_of_its_snapshot(tmp_path, monk
 
     monkeypatch.setattr(plan, "COMPACT_MIN_ROWS", 1)
     monkeypatch.setattr(plan, "REWRITE_SHARE", 0.3)
-    settings = fast_settings(tmp_path)
-    for n in range(4):
-        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
-    service = fast_service(settings)
-    service.rebuild()  # a whole build: one folder
+    service = ports(tmp_path, 4)  # a whole build: one folder
+    settings = service.settings
     served = service.serving
     assert all(isinstance(array, NpyRows) for array, _ in served.vectors.blocks)
     assert all(mapped(array) for array, _ in served.sketches.blocks)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.index import build as indexing, plan, snapshot_files
+from rag.index import plan, snapshot_files
 from rag.index.snapshot_files import MAX_CHAIN
 from rag.ingest import file_cache
 from tests.conftest import write_article
@@ -23,14 +23,19 @@ def story(n: int, furniture: bool = False) -> str:
     return body + (f"\n\n{FURNITURE}" if furniture else "")
 
 
-@pytest.fixture
-def archive(tmp_path):
+def ports(tmp_path, count: int):
+    """A service over `count` port articles, built."""
     settings = fast_settings(tmp_path)
-    for n in range(6):
+    for n in range(count):
         write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
     service = fast_service(settings)
     service.rebuild()
     return service
+
+
+@pytest.fixture
+def archive(tmp_path):
+    return ports(tmp_path, 6)
 
 
 def counting_reads(monkeypatch) -> list[str]:
