@@ -78,9 +78,10 @@ def outcome(service: RagService, q, retrieved, lead: str) -> Outcome:
         if isinstance(event, Final):
             final = event.answer
     ranking = metrics.dedupe_ranking([hit.article_id for hit in retrieved.found.articles])
+    span = final.answer_span
     return Outcome(question=q, ranking=ranking, answer_text=final.answer, refused=final.refused,
                    cited=[(c.article_id, c.quote) for c in final.citations], retrieval_ms=0,
-                   answer_ms=0, lead=lead)
+                   answer_ms=0, lead=lead, span=final.answer[span.start:span.end] if span else "")
 
 
 def article_order(retrieved, scores_of, weight: float) -> list[str]:
