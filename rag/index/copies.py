@@ -70,11 +70,14 @@ def sketch_texts(texts: list[str]) -> np.ndarray:
 
 
 def _band_keys(sketches: np.ndarray) -> np.ndarray:
+    """One key per band of each sketch: its `rows` values mixed together. Band b holds columns
+    b*rows .. b*rows+rows-1; the columns at one offset of every band are taken at a time, so no
+    64-bit copy of all the sketches is made (a build of millions holds them all)."""
     bands, rows = _bands()
-    blocks = sketches[:, : bands * rows].astype(np.uint64).reshape(len(sketches), bands, rows)
     keys = np.zeros((len(sketches), bands), dtype=np.uint64)
     for offset in range(rows):  # wraps at 2**64, like the shingle mix
-        keys = keys * np.uint64(0x100000001B3) + blocks[:, :, offset]
+        keys *= np.uint64(0x100000001B3)
+        keys += sketches[:, offset: bands * rows: rows].astype(np.uint64)
     return keys
 
 

@@ -9,6 +9,7 @@ is arrays and short strings, and the snapshot is derived from them as from a sav
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,9 @@ class RowSink:
         self._file = open(path, "wb")
         self._at = 0
         self.ids: list[str] = []
-        self.offsets: list[int] = []
-        self.lengths: list[int] = []
+        # Machine integers, not a Python int each: a build of millions of rows holds them all.
+        self.offsets = array("q")
+        self.lengths = array("q")
         self.columns: dict[str, list] = {name: [] for name in COLUMNS}
         self.vectors: list[np.ndarray] = []
         self.vocab = Vocabulary()
@@ -72,8 +74,8 @@ class RowSink:
                        key=lambda i: (self.columns["article_id"][i], int(self.columns["n"][i])))
         order = np.array(order, dtype=np.int64)
         in_order = bool((order == np.arange(len(order))).all())
-        records = Records.in_file(self.path, np.array(self.offsets, dtype=np.int64),
-                                  np.array(self.lengths, dtype=np.int32))
+        records = Records.in_file(self.path, np.frombuffer(self.offsets, dtype=np.int64),
+                                  np.frombuffer(self.lengths, dtype=np.int64).astype(np.int32))
         articles = list(dict.fromkeys(self.columns["article_id"][i] for i in order))
         terms = list(self.vocab.terms)
         vectors = RowBlocks.join(self.vectors or [np.zeros((0, width), dtype=np.float16)])

@@ -93,10 +93,6 @@ def _state(raw: RawArticle, shared: set[str]) -> tuple[ArticleState, Article | N
     return ArticleState(raw.id, raw.source, raw_hash(raw), cleaned.sha256, text_key), cleaned
 
 
-def _stamp(stat) -> str:
-    return f"{stat.st_size}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
-
-
 class FileCache:
     # Decoded file rows from this process's last scan of each cache, by the scan mark it left
     # (a random token each writing scan stores): a server that rebuilds all day decodes only the
@@ -149,7 +145,7 @@ class FileCache:
                 continue
             source = entry.source
             scan.paths[source] = entry.path
-            stamp = _stamp(entry.stat)
+            stamp = entry.stamp
             present[source] = stamp
             if cached.get(source) != stamp:
                 # Only the paragraph keys are kept from this first reading: the articles are

@@ -119,7 +119,13 @@ class FileEntry:
     path: str
     source: str  # the path under the seeds folder, with forward slashes
     reason: str | None  # why it must not be read
-    stat: os.stat_result | None = None  # of the file itself (through a symlink inside the folder)
+    # What the file was when listed (size, inode, modification and change times, through a
+    # symlink inside the folder): a short string, not the stat result, for an archive of millions.
+    stamp: str | None = None
+
+
+def stamp_of(stat: os.stat_result) -> str:
+    return f"{stat.st_size}:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
 
 
 def iter_files(root: Path) -> Iterator[FileEntry]:
@@ -157,7 +163,7 @@ def iter_files(root: Path) -> Iterator[FileEntry]:
             if stat is None or not S_ISREG(stat.st_mode):
                 yield FileEntry(entry.path, source, "not a regular file")
                 continue
-            yield FileEntry(entry.path, source, None, stat)
+            yield FileEntry(entry.path, source, None, stamp_of(stat))
         for path, sub in folders:
             yield from walk(path, sub)
 
@@ -169,7 +175,7 @@ def article_files(path: Path) -> list[FileEntry] | None:
     such file or folder."""
     path = Path(path)
     if path.is_file():
-        return [FileEntry(str(path), path.name, None, path.stat())]
+        return [FileEntry(str(path), path.name, None, stamp_of(path.stat()))]
     if path.is_dir():
         return list(iter_files(path))
     return None

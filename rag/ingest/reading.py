@@ -37,7 +37,7 @@ class BoundedReader:
     def __init__(self, path: Path, limit: int):
         self.limit, self.total = limit, 0
         self.compressed = path.suffix.lower() == ".gz"
-        size = path.stat().st_size
+        size = self.size = path.stat().st_size
         if not self.compressed and size > limit:
             raise Rejected(f"file too large ({size / 1e6:.1f} MB, limit {limit / 1e6:.0f} MB)")
         self.raw = open(path, "rb")
@@ -51,6 +51,10 @@ class BoundedReader:
         self.raw.close()
 
     def read(self, size: int = CHUNK_BYTES) -> bytes:
+        if not self.compressed:
+            # A plain read allocates all it asks for: a 2 KB article need not cost 1 MB (one
+            # byte past the listed size shows a file that grew; the next read returns the rest).
+            size = min(size, max(self.size - self.total, 0) + 1)
         return self._count(self.stream.read(size))
 
     def readline(self, size: int) -> bytes:
