@@ -51,10 +51,10 @@ class BoundedReader:
         self.raw.close()
 
     def read(self, size: int = CHUNK_BYTES) -> bytes:
-        if not self.compressed:
-            # A plain read allocates all it asks for: a 2 KB article need not cost 1 MB (one
-            # byte past the listed size shows a file that grew; the next read returns the rest).
-            size = min(size, max(self.size - self.total, 0) + 1)
+        if not self.compressed and self.total <= self.size:
+            # A plain read allocates all it asks for: a 2 KB article need not cost 1 MB. One
+            # byte past the listed size shows a file that grew; then reads go by whole chunks.
+            size = min(size, self.size - self.total + 1)
         return self._count(self.stream.read(size))
 
     def readline(self, size: int) -> bytes:
