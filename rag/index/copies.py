@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from rag.index.row_blocks import RowBlocks
+
 SHINGLE_WORDS = 5
 NUM_PERM = 128
 # Five-word shingles: a copy with a few words changed in a 400-word article keeps about 0.9 of
@@ -69,10 +71,24 @@ def sketch_texts(texts: list[str]) -> np.ndarray:
     return out
 
 
-def _band_keys(sketches: np.ndarray) -> np.ndarray:
+def _by_block(sketches, per_rows) -> np.ndarray:
+    """`per_rows` of the sketches, block by block when they are RowBlocks: a build or an update
+    of millions of articles reads its sketches without one array of them all."""
+    if not isinstance(sketches, RowBlocks):
+        return per_rows(sketches)
+    parts = [per_rows(np.asarray(array if held is None else array[held]))
+             for array, held in sketches.blocks]
+    return np.concatenate(parts) if parts else per_rows(sketches.like)
+
+
+def _band_keys(sketches) -> np.ndarray:
+    return _by_block(sketches, _band_keys_of)
+
+
+def _band_keys_of(sketches: np.ndarray) -> np.ndarray:
     """One key per band of each sketch: its `rows` values mixed together. Band b holds columns
     b*rows .. b*rows+rows-1; the columns at one offset of every band are taken at a time, so no
-    64-bit copy of all the sketches is made (a build of millions holds them all)."""
+    64-bit copy of the sketches is made."""
     bands, rows = _bands()
     keys = np.zeros((len(sketches), bands), dtype=np.uint64)
     for offset in range(rows):  # wraps at 2**64, like the shingle mix
@@ -81,8 +97,8 @@ def _band_keys(sketches: np.ndarray) -> np.ndarray:
     return keys
 
 
-def _blank(sketches: np.ndarray) -> np.ndarray:
-    return (sketches == 0xFFFFFFFF).all(axis=1)
+def _blank(sketches) -> np.ndarray:
+    return _by_block(sketches, lambda rows: (rows == 0xFFFFFFFF).all(axis=1))
 
 
 def _neighbours(sketches: np.ndarray, keys: np.ndarray, row: int, among: np.ndarray,
@@ -112,13 +128,13 @@ def _candidate_pairs(keys: np.ndarray, rows: np.ndarray):
     return sorted(pairs)
 
 
-def group_stories(ids: list[str], sketches: np.ndarray, stories: dict[str, str] | None = None,
-                  fresh: set[str] | None = None,
+def group_stories(ids: list[str], sketches: np.ndarray | RowBlocks,
+                  stories: dict[str, str] | None = None, fresh: set[str] | None = None,
                   threshold: float = NEAR_DUPLICATE_JACCARD) -> dict[str, str]:
     """article id -> story id, for the articles that have a near-identical copy (the others are
     their own story and left out).
 
-    `ids` and `sketches` are the articles now held. With `stories` (the grouping before an update,
+    `ids` and `sketches` (an array, or RowBlocks read block by block) are the articles now held. With `stories` (the grouping before an update,
     which may name articles since removed) and `fresh` (the ids the update added), only the fresh
     articles are compared with all, and only stories that lost a member are regrouped."""
     row_of = {article_id: row for row, article_id in enumerate(ids)}

@@ -309,7 +309,7 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
         previous.bm25.derive(keep_rows, chunk_counts, removed_chunks), articles,
         previous.article_bm25.derive(keep_articles, article_counts, removed_articles), order,
         stories=stories if stories is not None else group_stories(
-            order, np.asarray(all_sketches), previous.stories if len(previous) else None,
+            order, all_sketches, previous.stories if len(previous) else None,
             fresh=set(new_order)),
         sketches=all_sketches,
         row_article=np.concatenate([renumber[previous.row_article[keep_rows]], new_rows]),
