@@ -147,4 +147,22 @@ class NpyRows:
             pass
 
 
-__all__ = ["NpyRows", "RowBlocks"]
+SAVE_ROWS = 65536  # rows written at a time by save_npy
+
+
+def save_npy(path, rows) -> None:
+    """`rows` (an array or RowBlocks) as a 2-D `.npy`, written a block at a time: saving the
+    vectors of a build of millions makes no array of them all (it used to make two)."""
+    blocks = RowBlocks.of(rows)
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(blocks.dtype)),
+              "fortran_order": False, "shape": tuple(int(n) for n in blocks.shape)}
+    with open(path, "wb") as fh:
+        np.lib.format.write_array_header_2_0(fh, header)
+        for array, held in blocks.blocks:
+            wanted = np.arange(len(array)) if held is None else held
+            for start in range(0, len(wanted), SAVE_ROWS):
+                part = array[wanted[start:start + SAVE_ROWS]]
+                fh.write(np.ascontiguousarray(part, dtype=blocks.dtype).tobytes())
+
+
+__all__ = ["NpyRows", "RowBlocks", "save_npy"]

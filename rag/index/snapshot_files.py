@@ -20,7 +20,7 @@ from scipy import sparse
 
 from rag.index import REWRITE_SHARE
 from rag.index.lexical import Bm25Index
-from rag.index.row_blocks import NpyRows, RowBlocks
+from rag.index.row_blocks import NpyRows, RowBlocks, save_npy
 from rag.index.records import Records, read_columns, scan_jsonl, write_jsonl
 from rag.index.rows_filter import RowFilter
 from rag.index.snapshot import (ALIVE, ArticleEntry, NewRows, SaveHistory, Snapshot, assemble, derive,
@@ -100,14 +100,14 @@ def save(snapshot: Snapshot, index_dir: Path) -> Path:
     tmp.mkdir(parents=True)
     written = write_jsonl(tmp / "chunks.jsonl", snapshot.ids[rows:], snapshot.records[rows:],
                           ROW_FIELDS)
-    np.save(tmp / "vectors.npy", snapshot.vectors[rows:])
+    save_npy(tmp / "vectors.npy", RowBlocks.of(snapshot.vectors).take(np.arange(rows, len(snapshot))))
     for name, index, start in (("bm25", snapshot.bm25, rows),
                                ("article_bm25", snapshot.article_bm25, articles)):
         (tmp / name).mkdir()
         _save_counts(tmp / name, _local_counts(index, start))
     new_articles = snapshot.article_order[articles:]
     added = np.arange(articles, len(snapshot.article_order))
-    np.save(tmp / "sketches.npy", np.asarray(RowBlocks.of(snapshot.sketches).take(added)))
+    save_npy(tmp / "sketches.npy", RowBlocks.of(snapshot.sketches).take(added))
     (tmp / "stories.json").write_text(json.dumps(snapshot.stories))
     manifest = {aid: asdict(snapshot.articles[aid]) for aid in new_articles}
     (tmp / "articles.json").write_text(json.dumps(manifest, ensure_ascii=False))
