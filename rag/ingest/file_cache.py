@@ -38,7 +38,7 @@ def raw_hash(article: RawArticle) -> str:
     return digest.hexdigest()
 
 
-@dataclass
+@dataclass(slots=True)  # one per article of the archive, held through a build
 class ArticleState:
     id: str
     source: str
