@@ -165,4 +165,40 @@ def save_npy(path, rows) -> None:
                 fh.write(np.ascontiguousarray(part, dtype=blocks.dtype).tobytes())
 
 
-__all__ = ["NpyRows", "RowBlocks", "save_npy"]
+class NpyWriter:
+    """Rows appended to a 2-D `.npy` as they come, its header written once their count is known:
+    a build's vectors and sketches wait on disk, not in memory, until the snapshot is saved."""
+
+    HEADER_BYTES = 128  # magic, version, length and the header text: room for any row count
+
+    def __init__(self, path, dtype):
+        self.path, self.dtype = path, np.dtype(dtype)
+        self.rows, self.width = 0, None
+        self._file = open(path, "wb")
+        self._file.write(b"\0" * self.HEADER_BYTES)
+
+    def append(self, rows) -> None:
+        rows = np.ascontiguousarray(rows, dtype=self.dtype)
+        if self.width is None:
+            self.width = rows.shape[1]
+        if rows.ndim != 2 or rows.shape[1] != self.width:
+            raise ValueError(f"rows of width {rows.shape[1:]} after rows of width {self.width}")
+        self._file.write(rows.tobytes())
+        self.rows += len(rows)
+
+    def finish(self, width: int) -> NpyRows:
+        """The rows written, read back by row; `width` when none was written."""
+        text = (f"{{'descr': {np.lib.format.dtype_to_descr(self.dtype)!r}, 'fortran_order': False, "
+                f"'shape': ({self.rows}, {self.width if self.width is not None else width}), }}")
+        room = self.HEADER_BYTES - 10  # after the magic, the version and the length
+        self._file.seek(0)
+        self._file.write(b"\x93NUMPY\x01\x00" + room.to_bytes(2, "little")
+                         + (text.ljust(room - 1) + "\n").encode("latin1"))
+        self.close()
+        return NpyRows(self.path)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+__all__ = ["NpyRows", "NpyWriter", "RowBlocks", "save_npy"]
