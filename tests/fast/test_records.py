@@ -157,3 +157,27 @@ def test_a_rebuilding_server_holds_only_the_files_of_its_snapshot(tmp_path, monk
         assert all(f.path.parent.name in folders for f in served.records.files)
         assert all(isinstance(array, NpyRows) for array, _ in served.vectors.blocks)
     assert "111 million euros" in service.answer("How much will port 11's dredging cost?").answer
+
+
+def test_rows_written_as_they_come_and_saved_by_blocks_read_back_the_same(tmp_path):
+    import pytest
+
+    from rag.index.row_blocks import NpyWriter, RowBlocks, save_npy
+
+    rng = np.random.default_rng(0)
+    first, second = rng.random((300, 16)), rng.random((7, 16))
+    writer = NpyWriter(tmp_path / "v.npy", np.float16)
+    writer.append(first)
+    writer.append(second)
+    with pytest.raises(ValueError):
+        writer.append(rng.random((2, 8)))  # another width cannot join the file
+    spilled = writer.finish(16)
+    whole = np.vstack([first, second]).astype(np.float16)
+    assert np.array_equal(np.load(tmp_path / "v.npy"), whole)  # a valid .npy for numpy itself
+    assert np.array_equal(spilled[[301, 5, 6]], whole[[301, 5, 6]])
+    # Saved again from blocks of that file and of memory, kept rows only.
+    blocks = RowBlocks([(spilled, np.array([1, 4, 200])), (second.astype(np.float16), None)])
+    save_npy(tmp_path / "saved.npy", blocks)
+    assert np.array_equal(np.load(tmp_path / "saved.npy"), np.asarray(blocks))
+    empty_rows = NpyWriter(tmp_path / "none.npy", np.uint32).finish(128)
+    assert np.load(tmp_path / "none.npy").shape == (0, 128) and len(empty_rows) == 0
