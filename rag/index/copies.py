@@ -76,8 +76,7 @@ def _by_block(sketches, per_rows) -> np.ndarray:
     of millions of articles reads its sketches without one array of them all."""
     if not isinstance(sketches, RowBlocks):
         return per_rows(sketches)
-    parts = [per_rows(np.asarray(array if held is None else array[held]))
-             for array, held in sketches.blocks]
+    parts = [per_rows(part) for part in sketches.parts()]
     return np.concatenate(parts) if parts else per_rows(sketches.like)
 
 
@@ -134,9 +133,10 @@ def group_stories(ids: list[str], sketches: np.ndarray | RowBlocks,
     """article id -> story id, for the articles that have a near-identical copy (the others are
     their own story and left out).
 
-    `ids` and `sketches` (an array, or RowBlocks read block by block) are the articles now held. With `stories` (the grouping before an update,
-    which may name articles since removed) and `fresh` (the ids the update added), only the fresh
-    articles are compared with all, and only stories that lost a member are regrouped."""
+    `ids` and `sketches` (an array, or RowBlocks read block by block) are the articles now held.
+    With `stories` (the grouping before an update, which may name articles since removed) and
+    `fresh` (the ids the update added), only the fresh articles are compared with all, and only
+    stories that lost a member are regrouped."""
     row_of = {article_id: row for row, article_id in enumerate(ids)}
     keys = _band_keys(sketches)
     usable = np.flatnonzero(~_blank(sketches))

@@ -82,8 +82,19 @@ class RowBlocks:
             out[picked] = array[local if held is None else held[local]]
         return out
 
+    def parts(self, most: int | None = None):
+        """The rows held, in order, as one array per block, or per `most` rows of a block: all
+        of them read without one array of them all."""
+        for array, held in self.blocks:
+            if most is None:
+                yield np.asarray(array if held is None else array[held])
+                continue
+            wanted = np.arange(len(array)) if held is None else held
+            for start in range(0, len(wanted), most):
+                yield np.asarray(array[wanted[start:start + most]])
+
     def __array__(self, dtype=None, copy=None):
-        arrays = [np.asarray(a) if rows is None else np.asarray(a[rows]) for a, rows in self.blocks]
+        arrays = list(self.parts())
         out = np.concatenate(arrays) if arrays else self.like.copy()
         return out if dtype is None else out.astype(dtype)
 
@@ -158,11 +169,8 @@ def save_npy(path, rows) -> None:
               "fortran_order": False, "shape": tuple(int(n) for n in blocks.shape)}
     with open(path, "wb") as fh:
         np.lib.format.write_array_header_2_0(fh, header)
-        for array, held in blocks.blocks:
-            wanted = np.arange(len(array)) if held is None else held
-            for start in range(0, len(wanted), SAVE_ROWS):
-                part = array[wanted[start:start + SAVE_ROWS]]
-                fh.write(np.ascontiguousarray(part, dtype=blocks.dtype).tobytes())
+        for part in blocks.parts(SAVE_ROWS):
+            fh.write(np.ascontiguousarray(part, dtype=blocks.dtype).tobytes())
 
 
 class NpyWriter:
