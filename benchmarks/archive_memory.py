@@ -8,7 +8,8 @@ Per size, each step in a process of its own so that one's memory is not the next
   which search the snapshot's own vectors): RSS after them and answer p50/p95;
 - worker-server: the same with the vectors' index in a `chroma run` server over the same store
   (the deployment past one machine), and that server's RSS;
-- update: +5 articles / -1 article through a `rag rebuild` process; seconds and peak RSS.
+- update: +5 articles / -1 article through a `rag index` process, seconds and peak RSS; then
+  another +5/-1 in that process, which holds the snapshot as a serving `rag serve` does.
 
     .venv/bin/python -m benchmarks.archive_memory --sizes 50000 200000
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -52,13 +54,14 @@ def _status_mb(field: str, pid: int | str = "self") -> float:
     return round(status_mb(field, pid), 1)
 
 
-def step_build(work: Path) -> dict:
+def step_build(work: Path, serving=None, store=None) -> dict:
     from rag.index.build import build
 
     started = time.perf_counter()
-    summary, _ = build(settings_for(work, work / "seeds"), embedder=StandInEmbedder())
+    summary, built = build(settings_for(work, work / "seeds"), embedder=StandInEmbedder(),
+                           serving=serving, store=store)
     return {"seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": _status_mb("VmHWM"),
-            "line": summary.line()}
+            "line": summary.line(), "snapshot": built}
 
 
 def _questions(count: int) -> list[str]:
@@ -125,11 +128,32 @@ def step_worker_with_server(work: Path) -> dict:
         server.wait(timeout=30)
 
 
+def _change(seeds: Path, start: int, seed: int) -> None:
+    """+5 articles, -1 article (the first file of the first folder)."""
+    write_archive(seeds, 5, seed=seed, start=start)
+    first = seeds / min(os.listdir(seeds))
+    (first / min(os.listdir(first))).unlink()
+
+
 def step_update(work: Path, size: int) -> dict:
+    """An update by a `rag index` process of its own, then a second one by a process that holds
+    the snapshot already, as `rag serve` does when it rebuilds (rag.rebuilds)."""
+    from rag.index.store import Store
+
     seeds = work / "seeds"
-    write_archive(seeds, 5, seed=1000, start=size)
-    sorted(seeds.rglob("*.txt"))[0].unlink()
-    return step_build(work)
+    _change(seeds, size, seed=1000)
+    store = Store(settings_for(work, seeds))
+    result = step_build(work, store=store)
+    _change(seeds, size + 5, seed=1001)
+    again = step_build(work, serving=result.pop("snapshot"), store=store)
+    again.pop("snapshot")
+    result["in_serving_process"] = again
+    return result
+
+
+def _without_snapshot(result: dict) -> dict:
+    result.pop("snapshot", None)
+    return result
 
 
 def _in_child(step: str, work: Path, size: int) -> dict:
@@ -158,7 +182,7 @@ def main() -> None:
     parser.add_argument("--name", default="archive-memory")
     args = parser.parse_args()
     if args.step:
-        steps = {"build": lambda: step_build(args.work), "worker": lambda: step_worker(args.work),
+        steps = {"build": lambda: _without_snapshot(step_build(args.work)), "worker": lambda: step_worker(args.work),
                  "worker-server": lambda: step_worker_with_server(args.work),
                  "update": lambda: step_update(args.work, args.sizes[0])}
         print(json.dumps(steps[args.step]()))

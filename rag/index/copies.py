@@ -71,12 +71,16 @@ def sketch_texts(texts: list[str]) -> np.ndarray:
     return out
 
 
+# Sketches read at a time (32 MB): a saved block of a million articles is 512 MB.
+SKETCH_ROWS = 65536
+
+
 def _by_block(sketches, per_rows) -> np.ndarray:
     """`per_rows` of the sketches, block by block when they are RowBlocks: a build or an update
     of millions of articles reads its sketches without one array of them all."""
     if not isinstance(sketches, RowBlocks):
         return per_rows(sketches)
-    parts = [per_rows(part) for part in sketches.parts()]
+    parts = [per_rows(part) for part in sketches.parts(SKETCH_ROWS)]
     return np.concatenate(parts) if parts else per_rows(sketches.like)
 
 

@@ -213,6 +213,10 @@ def _widen(counts: sparse.spmatrix, width: int) -> sparse.spmatrix:
     """The same rows with columns for terms added since (all zero)."""
     if counts.shape[1] == width:
         return counts
+    if counts.format == "csc":  # new columns are empty: only the column pointers grow
+        indptr = np.concatenate([counts.indptr, np.full(width - counts.shape[1], counts.indptr[-1],
+                                                        dtype=counts.indptr.dtype)])
+        return sparse.csc_matrix((counts.data, counts.indices, indptr), shape=(counts.shape[0], width))
     counts = sparse.csr_matrix(counts)
     return sparse.csr_matrix((counts.data, counts.indices, counts.indptr),
                              shape=(counts.shape[0], width))

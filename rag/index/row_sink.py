@@ -85,6 +85,8 @@ class RowSink:
         vectors = RowBlocks.of(self.vectors.finish(width))
         chunk_counts = _stack(self.chunk_counts, len(terms))
         article_counts = _stack(self.article_counts, len(terms))
+        # Stacked: the batches' own matrices would double the counts through the derive.
+        self.chunk_counts, self.article_counts = [], []
         sketches = RowBlocks.of(self.sketches.finish(NUM_PERM)) if self.sketches.rows else None
         if not in_order or articles != self.article_order:
             article_at = {a: i for i, a in enumerate(self.article_order)}

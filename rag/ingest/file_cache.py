@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import secrets
 import sqlite3
 from dataclasses import asdict, dataclass, field
@@ -55,8 +56,14 @@ class Scan:
     unsafe_urls: int = 0
     read_files: int = 0  # files read and parsed by this scan
     cleaned: dict[str, Article] = field(default_factory=dict)  # cleaned by this scan
-    paths: dict[str, str] = field(default_factory=dict)
+    # Where a source's file is: the seeds folder joined with it, or the seeds file itself. Not a
+    # path per file: a build of millions would hold them all to the end.
+    root: str = ""
+    single_file: bool = False
     shared: set[str] = field(default_factory=set)
+
+    def path_of(self, source: str) -> Path:
+        return Path(self.root if self.single_file else os.path.join(self.root, source))
 
     def cleaned_articles(self, states: list[ArticleState]) -> list[Article]:
         """The cleaned articles of `states`, in their order: those this scan cleaned, the others
@@ -70,7 +77,7 @@ class Scan:
                 wanted.setdefault(state.source, set()).add(state.id)
         reread: dict[tuple[str, str], Article] = {}
         for source, ids in wanted.items():
-            for raw in load_file(Path(self.paths[source]), source).articles:
+            for raw in load_file(self.path_of(source), source).articles:
                 if raw.id in ids and (source, raw.id) not in reread:
                     cleaned = clean_article(raw, self.shared)
                     if isinstance(cleaned, Article):
@@ -132,7 +139,7 @@ class FileCache:
         self.db.close()
 
     def scan(self, seeds: Path) -> Scan:
-        scan = Scan()
+        scan = Scan(root=str(seeds), single_file=Path(seeds).is_file())
         listed = article_files(seeds)
         if listed is None:
             scan.skipped.append(Skip(str(seeds), "no such file or folder"))
@@ -144,7 +151,6 @@ class FileCache:
                 scan.skipped.append(Skip(entry.source, entry.reason))
                 continue
             source = entry.source
-            scan.paths[source] = entry.path
             stamp = entry.stamp
             present[source] = stamp
             if cached.get(source) != stamp:
@@ -157,7 +163,7 @@ class FileCache:
         self.db.execute("BEGIN")
         try:
             self._before = self._scan_mark()
-            self._update(scan, fresh, gone, cached)
+            self._update(scan, fresh, gone, cached, present)
             self._after = secrets.token_hex(8)
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('scan_mark', ?)", (self._after,))
             self.db.execute("COMMIT")
@@ -181,7 +187,7 @@ class FileCache:
                 out[source] = json.loads(keys)
         return out
 
-    def _update(self, scan: Scan, fresh: dict, gone: list[str], cached: dict) -> None:
+    def _update(self, scan: Scan, fresh: dict, gone: list[str], cached: dict, present: dict) -> None:
         delta: dict[str, int] = {}
         # Each article's keys count once for it and once for every repeated record folded into it.
         for keys in self._keys_of(gone).values():
@@ -206,7 +212,7 @@ class FileCache:
             # Articles in unchanged files whose furniture changed: cleaned again (the file is
             # parsed again below; its other articles keep their states).
             for source, keys, data in self.db.execute("SELECT source, keys, data FROM files"):
-                if source in fresh or source not in scan.paths:
+                if source in fresh or source not in present:
                     continue
                 stored_keys = json.loads(keys)
                 touched = [bool(flipped.intersection(k)) for k, _ in stored_keys]
@@ -221,7 +227,7 @@ class FileCache:
         for source, (stamp, _) in fresh.items():
             # Read again (see `scan`); a file changed in between is read once more at the next
             # rebuild, since its stamp is the first reading's.
-            loaded = load_file(Path(scan.paths[source]), source)
+            loaded = load_file(scan.path_of(source), source)
             states = []
             for position, raw in enumerate(loaded.articles):
                 if position in kept.get(source, {}):

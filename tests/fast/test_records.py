@@ -181,3 +181,32 @@ def test_rows_written_as_they_come_and_saved_by_blocks_read_back_the_same(tmp_pa
     assert np.array_equal(np.load(tmp_path / "saved.npy"), np.asarray(blocks))
     empty_rows = NpyWriter(tmp_path / "none.npy", np.uint32).finish(128)
     assert np.load(tmp_path / "none.npy").shape == (0, 128) and len(empty_rows) == 0
+
+
+def test_a_manifest_written_entry_by_entry_reads_back_whole(tmp_path):
+    from rag.index.snapshot import ArticleEntry
+
+    articles = {aid: ArticleEntry(aid, title, "2025-03-01", "a/b.txt", None, "00" * 32, "11" * 32, 2)
+                for aid, title in [("a\"1", 'Quote " and \\ back'), ("b\n2", "Line\nbreak é ✓"),
+                                   ("c", "</script>{}")]}
+    snapshot_files._write_manifest(tmp_path / "articles.json", articles, ["c", "a\"1", "b\n2"])
+    read = json.loads((tmp_path / "articles.json").read_text(encoding="utf-8"))
+    assert list(read) == ["c", "a\"1", "b\n2"]
+    assert {aid: ArticleEntry(**entry) for aid, entry in read.items()} == articles
+    snapshot_files._write_manifest(tmp_path / "none.json", articles, [])
+    assert json.loads((tmp_path / "none.json").read_text()) == {}
+
+
+def test_copies_are_grouped_the_same_when_sketches_are_read_in_pieces(monkeypatch):
+    from rag.index import copies
+    from rag.index.row_blocks import RowBlocks
+
+    texts = [f"Port {n % 3} dredging approved by the council at a cost of {n % 3} million euros "
+             "after a year of talks with the shipping lines and the city" for n in range(9)]
+    sketches = copies.sketch_texts(texts)
+    ids = [f"a{n}" for n in range(9)]
+    whole = copies.group_stories(ids, sketches)
+    monkeypatch.setattr(copies, "SKETCH_ROWS", 2)
+    blocks = RowBlocks([(sketches[:4], None), (sketches, np.arange(4, 9))])
+    assert copies.group_stories(ids, blocks) == whole
+    assert len(set(whole.values())) == 3  # three stories of three copies each
