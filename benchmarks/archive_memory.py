@@ -11,7 +11,7 @@ Per size, each step in a process of its own so that one's memory is not the next
 - update: +5 articles / -1 article through a `rag index` process, seconds and peak RSS; then
   another +5/-1 in that process, which holds the snapshot as a serving `rag serve` does.
 
-    .venv/bin/python -m benchmarks.archive_memory --sizes 50000 200000
+    .venv/bin/python -m benchmarks.archive_memory --sizes 50000 200000 1000000
 """
 
 from __future__ import annotations
@@ -182,7 +182,8 @@ def main() -> None:
     parser.add_argument("--name", default="archive-memory")
     args = parser.parse_args()
     if args.step:
-        steps = {"build": lambda: _without_snapshot(step_build(args.work)), "worker": lambda: step_worker(args.work),
+        steps = {"build": lambda: _without_snapshot(step_build(args.work)),
+                 "worker": lambda: step_worker(args.work),
                  "worker-server": lambda: step_worker_with_server(args.work),
                  "update": lambda: step_update(args.work, args.sizes[0])}
         print(json.dumps(steps[args.step]()))
