@@ -196,12 +196,15 @@ class NpyWriter:
 
     def finish(self, width: int) -> NpyRows:
         """The rows written, read back by row; `width` when none was written."""
-        text = (f"{{'descr': {np.lib.format.dtype_to_descr(self.dtype)!r}, 'fortran_order': False, "
-                f"'shape': ({self.rows}, {self.width if self.width is not None else width}), }}")
-        room = self.HEADER_BYTES - 10  # after the magic, the version and the length
         self._file.seek(0)
-        self._file.write(b"\x93NUMPY\x01\x00" + room.to_bytes(2, "little")
-                         + (text.ljust(room - 1) + "\n").encode("latin1"))
+        # numpy pads the header for a first axis of up to 21 digits, so its length does not
+        # depend on the row count: it fills the room left for it exactly.
+        np.lib.format.write_array_header_1_0(self._file, {
+            "descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+            "shape": (self.rows, self.width if self.width is not None else width)})
+        if self._file.tell() != self.HEADER_BYTES:
+            raise ValueError(f"{self.path}: a .npy header of {self._file.tell()} bytes, "
+                             f"{self.HEADER_BYTES} were left for it")
         self.close()
         return NpyRows(self.path)
 

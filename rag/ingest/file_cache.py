@@ -157,7 +157,7 @@ class FileCache:
                 # Only the paragraph keys are kept from this first reading: the articles are
                 # read again, one file at a time, to be cleaned once the folder's counts are
                 # known, so that the raw archive is never held whole.
-                fresh[source] = (stamp, _weighted_keys(load_file(Path(entry.path), source)))
+                fresh[source] = (stamp, _weighted_keys(load_file(scan.path_of(source), source)))
         scan.read_files = len(fresh)
         gone = [s for s in cached if s not in present or s in fresh]
         self.db.execute("BEGIN")
