@@ -120,14 +120,20 @@ def service_for(index_dir: str) -> RagService:
     return service
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(doc: str) -> argparse.Namespace:
+    """A fit on generated questions judged on evaluation questions: the four paths it needs."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--train-index", required=True)
     parser.add_argument("--train-questions", required=True)
     parser.add_argument("--index-dir", required=True)
     parser.add_argument("--questions", required=True)
     args = parser.parse_args()
     assert "holdout" not in args.questions + args.train_questions, "never tune on the held-out set"
+    return args
+
+
+def main() -> int:
+    args = arguments(__doc__)
     shipped = np.array([getattr(weights.WEIGHTS.sentence, n) for n in SIGNALS])
 
     train = [q for q in load_questions(Path(args.train_questions)) if q.answerable and q.answers]

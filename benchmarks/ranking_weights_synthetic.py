@@ -19,19 +19,17 @@ under the shipped weights), so the shipped column here can differ a little from 
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.answer_weights_synthetic import arguments, service_for
 from benchmarks.common import save
 from rag.answer.retrieval import RetrievalRequest
 from rag.answer.stages import ArticleBm25Stage, ChunkBm25Stage, DenseStage, RecencyStage
-from rag.config import Settings
 from rag.eval import metrics
 from rag.eval.run import load_questions
 from rag.models import parse_as_of
-from rag.service import RagService
 
 GRID = {"dense_weight": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
         "article_weight": [0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0],
@@ -43,8 +41,8 @@ class Ranker:
     """A service's retriever over its questions, embedded once, under any fusion weights."""
 
     def __init__(self, index_dir: str, questions):
-        self.service = RagService(Settings(index_dir=Path(index_dir), _env_file=None), llm=None)
-        self.snapshot = self.service.refresh()
+        self.service = service_for(index_dir)
+        self.snapshot = self.service.serving
         self.collection = self.service.store.collection(self.snapshot.collection_name)
         self.questions = questions
         vectors = self.service.embedder.embed([q.question for q in questions])
@@ -94,13 +92,7 @@ def fit(ranker: Ranker) -> tuple[dict[str, float], list]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--train-index", required=True)
-    parser.add_argument("--train-questions", required=True)
-    parser.add_argument("--index-dir", required=True)
-    parser.add_argument("--questions", required=True)
-    args = parser.parse_args()
-    assert "holdout" not in args.questions + args.train_questions, "never tune on the held-out set"
+    args = arguments(__doc__)
 
     def answerable(path: str):
         return [q for q in load_questions(Path(path)) if q.answerable and q.relevant]
