@@ -6,19 +6,21 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 import textwrap
 from pathlib import Path
 
 from rag.config import TOP_K_MAX, TOP_K_MIN, Settings
-from rag.errors import (IndexNotReady, RagError, RebuildInProgress, RemovalNeedsConfirmation,
-                        SeedsUnavailable)
+from rag.errors import (BadRequest, IndexNotReady, RagError, RebuildInProgress,
+                        RemovalNeedsConfirmation, SeedsUnavailable)
 from rag.lexicon import MARKER
 
 EXIT_BUSY = 3
 EXIT_NO_INDEX = 2
 EXIT_UNCHANGED = 4  # nothing was changed: the seeds folder is missing, or the removal unconfirmed
+EXIT_USAGE = 5  # nothing was changed: a file named with --changed is not one the index could hold
 _MARKER = re.compile(MARKER)
 
 
@@ -45,9 +47,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     from rag.service import RagService
 
     service = RagService(_settings(args))
+    # Paths as the shell gave them, relative to here: the build takes them under the seeds folder.
+    changed = [os.path.abspath(path) for path in args.changed] if args.changed else None
     try:
         summary = service.rebuild(show_bar=sys.stderr.isatty() or args.progress, serve=False,
-                                  confirm_removal=args.confirm_removal)
+                                  confirm_removal=args.confirm_removal, changed=changed)
+    except BadRequest as exc:
+        print(f"rag index: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except RebuildInProgress as exc:
         print(f"rag index: {exc}; try again when it has finished", file=sys.stderr)
         return EXIT_BUSY
@@ -170,6 +177,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--confirm-removal", action="store_true",
                    help="go on when the rebuild would remove every article or more than half of them "
                         "(without it, such a rebuild stops and changes nothing)")
+    p.add_argument("--changed", nargs="+", metavar="PATH",
+                   help="the files added, edited or deleted in the seeds folder since the last "
+                        "rebuild: only those are read (the whole folder is, where the update needs it)")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="answer one question with cited sources")

@@ -42,17 +42,18 @@ class Rebuilds:
             raise RebuildInProgress()
 
     def run(self, seeds: Path | None = None, show_bar: bool = False, serve: bool = True,
-            confirm_removal: bool = False) -> BuildSummary:
+            confirm_removal: bool = False, changed: list[str] | None = None) -> BuildSummary:
         self._acquire()
-        return self._run_holding_lock(seeds, show_bar, serve, confirm_removal)
+        return self._run_holding_lock(seeds, show_bar, serve, confirm_removal, changed)
 
-    def start(self, seeds: Path | None = None, confirm_removal: bool = False) -> None:
+    def start(self, seeds: Path | None = None, confirm_removal: bool = False,
+              changed: list[str] | None = None) -> None:
         self._acquire()
         self.state.state = "running"
 
         def run() -> None:
             try:
-                self._run_holding_lock(seeds, confirm_removal=confirm_removal)
+                self._run_holding_lock(seeds, confirm_removal=confirm_removal, changed=changed)
             except RagError as exc:  # the index is unchanged: say why, without a traceback
                 log.error("rebuild stopped: %s", exc)
             except Exception:
@@ -61,7 +62,8 @@ class Rebuilds:
         threading.Thread(target=run, daemon=True, name="rebuild").start()
 
     def _run_holding_lock(self, seeds: Path | None, show_bar: bool = False,
-                          serve: bool = True, confirm_removal: bool = False) -> BuildSummary:
+                          serve: bool = True, confirm_removal: bool = False,
+                          changed: list[str] | None = None) -> BuildSummary:
         state, service = self.state, self.service
         try:
             state.state, state.error, state.started_at, state.finished_at = "running", None, time.time(), None
@@ -76,7 +78,7 @@ class Rebuilds:
                 summary, built = build(service.settings, seeds, progress=progress,
                                        show_bar=show_bar, store=service.store,
                                        embedder=service.embedder, serving=service.serving,
-                                       confirm_removal=confirm_removal)
+                                       confirm_removal=confirm_removal, changed=changed)
             except BaseException as exc:
                 # A product error is already in a user's words; anything else names its type.
                 state.state = "failed"

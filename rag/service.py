@@ -32,6 +32,7 @@ from rag.memory import map_large_blocks, release_freed_memory
 from rag.index.build import BuildSummary, fingerprint_embedder
 from rag.index.embedding import Embedder, get_embedder
 from rag.index.store import Store
+from rag.ingest.changed_files import source_of
 from rag.ingest.uploads import UploadResult, save_uploads
 from rag.models import Answer, AnswerEvent, Filters, Final, Turn, new_id, parse_as_of
 from rag.parts import DEFAULT, build_parts
@@ -357,13 +358,23 @@ class RagService:
     # --- rebuilding --------------------------------------------------------------------------
 
     def rebuild(self, seeds: Path | None = None, show_bar: bool = False, serve: bool = True,
-                confirm_removal: bool = False) -> BuildSummary:
+                confirm_removal: bool = False, changed: list[str] | None = None) -> BuildSummary:
         """Run an incremental rebuild now; with `serve`, the new snapshot serves as soon as it is
         complete (a one-shot `rag index` has nothing to serve). A missing seeds folder, or a
         rebuild that would remove most of the index without `confirm_removal`, changes nothing
-        and raises (rag.index.build.check_seeds, check_removal)."""
-        return self.rebuilds.run(seeds, show_bar, serve, confirm_removal)
+        and raises (rag.index.build.check_seeds, check_removal). `changed`: the files known to
+        have changed (rag.index.build.build)."""
+        return self.rebuilds.run(seeds, show_bar, serve, confirm_removal,
+                                 self._sources(seeds, changed))
 
-    def start_rebuild(self, seeds: Path | None = None, confirm_removal: bool = False) -> None:
+    def start_rebuild(self, seeds: Path | None = None, confirm_removal: bool = False,
+                      changed: list[str] | None = None) -> None:
         """Start a rebuild in a background thread; RebuildInProgress if one is running."""
-        self.rebuilds.start(seeds, confirm_removal)
+        self.rebuilds.start(seeds, confirm_removal, self._sources(seeds, changed))
+
+    def _sources(self, seeds: Path | None, changed: list[str] | None) -> list[str] | None:
+        """The named files as sources under the seeds folder, checked before a rebuild starts:
+        BadChangedFile (a 400) for one outside it or hidden."""
+        if changed is None:
+            return None
+        return [source_of(seeds or self.settings.seeds_dir, str(name)) for name in changed]

@@ -52,3 +52,34 @@ def test_readers_see_the_old_snapshot_or_the_new_never_a_mix(store_settings, see
     again = rebuild(settings)
     assert again.in_place and collection.count() == again.chunks
     assert cited(RagService(settings), TRAM_QUESTION) == {"tram.txt"}
+
+
+def test_rag_index_changed_reads_the_named_files_alone(store_settings, seeds_copy, tmp_path):
+    """`rag index --changed PATH...`, as a folder watcher or a sync job would call it, with the
+    real store and embedder: the named files land in place, a file changed but not named waits
+    for the next scan of the whole folder, and a path outside the folder changes nothing."""
+    import subprocess
+    import sys
+
+    from tests.conftest import rag_env
+
+    settings = store_settings(seeds_dir=seeds_copy)
+
+    def rag_index(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "rag.cli", "index", *args],
+                              env=rag_env(settings), capture_output=True, text=True, timeout=600,
+                              cwd=seeds_copy)
+
+    assert rag_index().returncode == 0
+    write_article(seeds_copy, "tram.txt", "Tram line approved", TRAM)
+    write_article(seeds_copy, "park.txt", "Riverside park reopens", PARK)
+    named = rag_index("--changed", "tram.txt")  # relative to where it runs, as a shell gives it
+    assert named.returncode == 0 and "1 added" in named.stdout, named.stderr
+    service = RagService(settings)
+    assert cited(service, TRAM_QUESTION) == {"tram.txt"}
+    assert "park" not in service.serving.articles
+    outside = rag_index("--changed", str(tmp_path / "elsewhere.txt"))
+    assert outside.returncode == 5 and "not a file in the seeds folder" in outside.stderr
+    whole = rag_index()
+    assert whole.returncode == 0 and "1 added" in whole.stdout
+    assert cited(RagService(settings), PARK_QUESTION) == {"park.txt"}

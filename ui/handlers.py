@@ -107,9 +107,9 @@ class ChatHandlers:
 
     # --- changing the index ------------------------------------------------------------------
 
-    def _start_rebuild(self, confirm_removal: bool = False) -> None:
+    def _start_rebuild(self, confirm_removal: bool = False, changed: list[str] | None = None) -> None:
         try:
-            self.service.start_rebuild(confirm_removal=confirm_removal)
+            self.service.start_rebuild(confirm_removal=confirm_removal, changed=changed)
         except RebuildInProgress:
             pass  # only one rebuild runs at a time: follow the running one instead of failing
 
@@ -149,6 +149,7 @@ class ChatHandlers:
         if not result.saved:
             yield note, gr.update(), None
             return
-        self._start_rebuild()
+        # Only the files just saved are read: an archive of millions is not listed for them.
+        self._start_rebuild(changed=result.saved)
         for progress, index in self.follow_rebuild():
             yield f"{note}<br>{progress}", index, None

@@ -10,7 +10,6 @@ the new snapshot is complete, so a failed or killed rebuild leaves the previous 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import shutil
@@ -23,15 +22,12 @@ from typing import Callable
 
 import numpy as np
 
-from rag.index import embed_pool, inplace, rows, snapshot as snap, snapshot_files as files
-from rag.ingest.file_cache import ArticleState, scan_articles
-from rag.ingest.cleaning import CLEANING_VERSION
+from rag.index import embed_pool, inplace, prepare, rows, snapshot as snap, snapshot_files as files
 from rag.ingest.loading import FOLDED
 from rag.config import Settings
 from rag.errors import (RebuildInProgress, RemovalNeedsConfirmation, SeedsUnavailable,
                         StoreUnavailable)
 from rag.index.embedding import Embedder, embedder_name, get_embedder
-from rag.index.plan import plan_build
 from rag.index.row_sink import RowSink
 from rag.index.store import Pointer, Store, collection_missing
 
@@ -108,44 +104,13 @@ def rebuild_lock(index_dir: Path):
         handle.close()
 
 
-def _skip_line(skip) -> dict:
-    line = {"source": skip.source, "reason": skip.reason}
-    if skip.count != 1:
-        line["count"] = skip.count  # records counted, not listed one by one
-    return line
-
-
-def _unique(raw: list[ArticleState], skipped: list[dict]) -> list[ArticleState]:
-    by_id: dict[str, ArticleState] = {}
-    for article in raw:
-        if article.id in by_id:
-            skipped.append({"source": article.source,
-                            "reason": f"duplicate article id '{article.id}' (kept {by_id[article.id].source})"})
-        else:
-            by_id[article.id] = article
-    return list(by_id.values())
-
-
-def _drop_same_text(articles: list[ArticleState], skipped: list[dict]) -> list[ArticleState]:
-    seen: dict[str, ArticleState] = {}
-    kept = []
-    for article in articles:
-        key = article.text_key
-        if key in seen:
-            skipped.append({"source": article.source,
-                            "reason": f"same text as {seen[key].source} ({seen[key].id})"})
-            continue
-        seen[key] = article
-        kept.append(article)
-    return kept
-
-
 def rebuild(settings: Settings, seeds: Path | None = None, progress: Progress | None = None,
             show_bar: bool = False, store: Store | None = None,
-            embedder: Embedder | None = None, confirm_removal: bool = False) -> BuildSummary:
+            embedder: Embedder | None = None, confirm_removal: bool = False,
+            changed: list[str] | None = None) -> BuildSummary:
     """`store` and `embedder` default to the ones the settings name."""
     return build(settings, seeds, progress, show_bar, store, embedder,
-                 confirm_removal=confirm_removal)[0]
+                 confirm_removal=confirm_removal, changed=changed)[0]
 
 
 def check_seeds(seeds: Path) -> None:
@@ -188,11 +153,13 @@ def check_removal(removed: int, indexed: int, remaining: int, seeds: Path, confi
 
 def build(settings: Settings, seeds: Path | None = None, progress: Progress | None = None,
           show_bar: bool = False, store: Store | None = None, embedder: Embedder | None = None,
-          serving: snap.Snapshot | None = None,
-          confirm_removal: bool = False) -> tuple[BuildSummary, snap.Snapshot | None]:
+          serving: snap.Snapshot | None = None, confirm_removal: bool = False,
+          changed: list[str] | None = None) -> tuple[BuildSummary, snap.Snapshot | None]:
     """The summary and the snapshot that serves now. `serving`: the snapshot a server holds in
     memory, which the update derives from instead of reading it again. `confirm_removal`: go on
-    even when the rebuild would remove most of the index (check_removal)."""
+    even when the rebuild would remove most of the index (check_removal). `changed`: the files
+    that changed (paths in the seeds folder, or relative to it), when the caller knows them:
+    only those are read, unless the update needs the whole folder (rag.index.prepare)."""
     started = time.perf_counter()
     seeds = Path(seeds or settings.seeds_dir)
     check_seeds(seeds)
@@ -200,40 +167,37 @@ def build(settings: Settings, seeds: Path | None = None, progress: Progress | No
         summary, built = _rebuild_locked(settings, seeds, progress, show_bar,
                                          store or Store(settings),
                                          embedder or get_embedder(settings), started, serving,
-                                         confirm_removal)
+                                         confirm_removal, changed)
     summary.seconds = time.perf_counter() - started
     return summary, built
 
 
 def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, show_bar: bool,
                     store: Store, embedder: Embedder, started: float,
-                    serving: snap.Snapshot | None,
-                    confirm_removal: bool) -> tuple[BuildSummary, snap.Snapshot | None]:
+                    serving: snap.Snapshot | None, confirm_removal: bool,
+                    changed: list[str] | None) -> tuple[BuildSummary, snap.Snapshot | None]:
     report = progress or (lambda stage, done, total: None)
     summary = BuildSummary()
     report("reading articles", 0, 0)
-    # Only files that changed since the last rebuild are read and cleaned (rag.ingest.file_cache).
-    scan = scan_articles(seeds, settings.index_dir)
-    summary.skipped = [_skip_line(s) for s in scan.skipped]
-    summary.unsafe_urls = scan.unsafe_urls
-    states = _unique(scan.articles, summary.skipped)
-    raw_hashes = {a.id: a.raw_hash for a in states}
-    digest = _digest(raw_hashes)
-    cleaning_skips = [{"source": a.source, "reason": a.skip} for a in states if a.sha256 is None]
-    articles = _drop_same_text([a for a in states if a.sha256 is not None], cleaning_skips)
-    summary.skipped.extend(cleaning_skips)
-
     pointer = store.current()
     fp = fingerprint(settings, embedder)
     previous = _load_serving(settings, store, pointer, serving)
-    if pointer is not None and previous is not None:
-        if pointer.fingerprint == fp and pointer.summary.get("raw_hashes_digest") == digest:
-            # Same files, same contents, same pipeline: nothing can have changed.
-            return _unchanged(summary, previous), previous
+    prepared = None
+    if changed is not None:
+        prepared = prepare.named_files(seeds, settings.index_dir, changed, pointer, fp, previous)
+    if prepared is None:
+        prepared = prepare.whole_folder(seeds, settings.index_dir, pointer, fp, previous)
+    scan, plan, digest = prepared.scan, prepared.plan, prepared.digest
+    summary.skipped = prepared.skipped
+    summary.unsafe_urls = scan.unsafe_urls
+    if prepared.unchanged:
+        if pointer.summary.get("scan_mark") != scan.mark:
+            # The cache was scanned again: an update naming its files can start from it.
+            store.set_current(Pointer(**{**vars(pointer),
+                                         "summary": {**pointer.summary, "scan_mark": scan.mark}}))
+        return _unchanged(summary, previous), previous
 
-    plan = plan_build(articles, previous.articles if previous is not None else None,
-                      len(previous) if previous is not None else 0, pointer, fp)
-    check_removal(len(plan.removed), plan.indexed, len(articles), seeds, confirm_removal)
+    check_removal(len(plan.removed), plan.indexed, prepared.remaining, seeds, confirm_removal)
     report("cleaning", 0, len(plan.changed))
     to_embed = scan.cleaned_articles(plan.changed)
     scan.cleaned.clear()  # the texts live in to_embed alone now: a whole build lets them go as it goes
@@ -241,9 +205,11 @@ def _rebuild_locked(settings: Settings, seeds: Path, progress: Progress | None, 
     summary.added = sum(1 for a in to_embed if a.id not in indexed)
     summary.updated = len(to_embed) - summary.added
     summary.removed = len(plan.removed)
-    summary.unchanged = len(plan.kept)
+    summary.unchanged = len(plan.kept) + plan.untouched
     summary.changed = previous is None or bool(to_embed or plan.removed or plan.moved)
-    pointer_summary = {"raw_hashes_digest": digest, "files_read": scan.read_files}
+    raw_hashes = prepared.raw_hashes
+    pointer_summary = {"raw_hashes_digest": digest, "files_read": scan.read_files,
+                       "scan_mark": scan.mark}
 
     if not summary.changed:
         # Files were touched but their cleaned articles are the same: keep the snapshot.
@@ -409,14 +375,6 @@ def _write_whole(settings, store, embedder, fp, previous, kept, to_embed, raw_ha
         if sink is not None:
             sink.close()
         shutil.rmtree(rows_folder, ignore_errors=True)
-
-
-def _digest(raw_hashes: dict[str, str]) -> str:
-    """Identifies the raw input and the cleaning that applies to it."""
-    digest = hashlib.sha256(f"cleaning-v{CLEANING_VERSION}\n".encode())
-    for article_id in sorted(raw_hashes):
-        digest.update(f"{article_id}\x1f{raw_hashes[article_id]}\n".encode("utf-8"))
-    return digest.hexdigest()
 
 
 def _collect_garbage(store: Store, index_dir: Path, built: tuple[str, str],

@@ -24,6 +24,8 @@ class BuildPlan:
     removed: frozenset[str]  # indexed, and no longer in the seeds
     indexed: int  # articles the serving snapshot holds
     whole: bool  # a new collection (new index, embedder or chunking; compaction), not in place
+    # Indexed articles outside the files scanned (an update of named files), carried as they are.
+    untouched: int = 0
 
     @property
     def changes_anything(self) -> bool:
@@ -37,15 +39,31 @@ def plan_build(articles: list[ArticleState], indexed: dict | None, live_rows: in
     (embedder, chunking)."""
     indexed = indexed or {}
     same_pipeline = pointer is not None and pointer.fingerprint == fingerprint
-    old = indexed if same_pipeline else {}
+    kept, changed, moved = _compare(articles, indexed if same_pipeline else {})
+    removed = frozenset(indexed) - {a.id for a in articles}
+    return BuildPlan(kept, changed, moved, removed, len(indexed),
+                     whole_build_due(pointer, bool(indexed), live_rows, fingerprint))
+
+
+def plan_named(articles: list[ArticleState], held_before: set[str], indexed: dict) -> BuildPlan:
+    """The plan of an update in place that scanned named files only (rag.ingest.changed_files):
+    `articles`, what they hold now; `held_before`, the ids they held at the last scan; `indexed`,
+    the serving snapshot's articles, in this build's pipeline. Every other indexed article is
+    carried untouched."""
+    kept, changed, moved = _compare(articles, indexed)
+    removed = frozenset(i for i in held_before if i in indexed) - {a.id for a in articles}
+    touched = len(removed) + sum(1 for a in articles if a.id in indexed)
+    return BuildPlan(kept, changed, moved, removed, len(indexed), False,
+                     untouched=len(indexed) - touched)
+
+
+def _compare(articles: list[ArticleState], old: dict):
     kept = [a for a in articles if a.id in old and old[a.id].sha256 == a.sha256]
     changed = [a for a in articles if not (a.id in old and old[a.id].sha256 == a.sha256)]
     # The content hash leaves the file out: an article moved to another file keeps its vectors
     # but the snapshot must change so that it is cited from its new file.
     moved = [a for a in kept if old[a.id].source != a.source]
-    removed = frozenset(indexed) - {a.id for a in articles}
-    return BuildPlan(kept, changed, moved, removed, len(indexed),
-                     whole_build_due(pointer, bool(indexed), live_rows, fingerprint))
+    return kept, changed, moved
 
 
 def whole_build_due(pointer: Pointer | None, has_index: bool, live_rows: int, fingerprint: str) -> bool:

@@ -8,7 +8,10 @@ Cleaning drops a short paragraph that several articles share, so an article's cl
 depends on the others only through those counts: it is cleaned again when a key of its crosses
 the threshold. The cache says what the files hold, not what the index holds: the rebuild still
 compares each article with the serving snapshot's manifest, so a failed rebuild loses nothing.
-Each scan commits whole or not at all."""
+Each scan commits whole or not at all, and leaves a new scan mark: a snapshot built from a scan
+records its mark, so an update that reads only named files (rag.ingest.changed_files) knows
+whether the cache is the one the serving snapshot was built from. Beside the files, a table of
+every article's id and text key says which files hold an id or a text, without decoding them."""
 
 from __future__ import annotations
 
@@ -61,6 +64,7 @@ class Scan:
     root: str = ""
     single_file: bool = False
     shared: set[str] = field(default_factory=set)
+    mark: str = ""  # the scan mark this scan left in the cache
 
     def path_of(self, source: str) -> Path:
         return Path(self.root if self.single_file else os.path.join(self.root, source))
@@ -125,15 +129,39 @@ class FileCache:
         db.execute("CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, stamp TEXT, "
                    "data TEXT, keys TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, n INTEGER)")
+        db.execute("CREATE TABLE IF NOT EXISTS articles (source TEXT, id TEXT, text_key TEXT)")
+        for column in ("source", "id", "text_key"):
+            db.execute(f"CREATE INDEX IF NOT EXISTS articles_{column} ON articles ({column})")
         held = dict(db.execute("SELECT name, value FROM meta").fetchall())
         if (held.get("schema"), held.get("root")) != (SCHEMA, self.root):
             # Another cleaning, another layout, or another folder: nothing here applies.
             db.execute("BEGIN")
-            for table in ("files", "counts", "meta"):
+            for table in ("files", "counts", "articles", "meta"):
                 db.execute(f"DELETE FROM {table}")
-            db.executemany("INSERT INTO meta VALUES (?, ?)", [("schema", SCHEMA), ("root", self.root)])
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [("schema", SCHEMA), ("root", self.root),
+                                                              ("articles_table", "1")])
             db.execute("COMMIT")
         return db
+
+    def ensure_article_table(self) -> None:
+        """A cache written before the table of articles existed gets it filled once, from its
+        files' states (every later scan keeps it current)."""
+        if self.db.execute("SELECT 1 FROM meta WHERE name = 'articles_table'").fetchone():
+            return
+        self.db.execute("BEGIN")
+        try:
+            self.db.execute("DELETE FROM articles")
+            for source, data in self.db.execute("SELECT source, data FROM files").fetchall():
+                self._index_articles(source, json.loads(data)["articles"])
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('articles_table', '1')")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _index_articles(self, source: str, states: list[dict]) -> None:
+        self.db.executemany("INSERT INTO articles VALUES (?, ?, ?)",
+                            [(source, state["id"], state["text_key"]) for state in states])
 
     def close(self) -> None:
         self.db.close()
@@ -164,14 +192,17 @@ class FileCache:
         try:
             self._before = self._scan_mark()
             self._update(scan, fresh, gone, cached, present)
-            self._after = secrets.token_hex(8)
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('scan_mark', ?)", (self._after,))
-            self.db.execute("COMMIT")
+            self._commit(scan)
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         self._collect(scan, present, fresh)
         return scan
+
+    def _commit(self, scan: Scan) -> None:
+        self._after = scan.mark = secrets.token_hex(8)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('scan_mark', ?)", (self._after,))
+        self.db.execute("COMMIT")
 
     def _scan_mark(self) -> str:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'scan_mark'").fetchone()
@@ -187,7 +218,10 @@ class FileCache:
                 out[source] = json.loads(keys)
         return out
 
-    def _update(self, scan: Scan, fresh: dict, gone: list[str], cached: dict, present: dict) -> None:
+    def _update(self, scan: Scan, fresh: dict, gone: list[str], cached: dict, present: dict,
+                whole_folder: bool = True) -> None:
+        """`whole_folder`: `present` lists every file of the folder; a scan of named files only
+        cannot clean the other files again, and raises Unsettled where they would be."""
         delta: dict[str, int] = {}
         # Each article's keys count once for it and once for every repeated record folded into it.
         for keys in self._keys_of(gone).values():
@@ -201,9 +235,12 @@ class FileCache:
                 for key in article_keys:
                     delta[key] = delta.get(key, 0) + held
         flipped = self._apply_counts(delta)
+        if flipped and not whole_folder:
+            raise Unsettled("a short paragraph crossed the repetition threshold")
         scan.shared = {k for (k,) in self.db.execute("SELECT key FROM counts WHERE n >= ?",
                                                      (MIN_ARTICLES_FOR_REPETITION,))}
         for source in gone:
+            self.db.execute("DELETE FROM articles WHERE source = ?", (source,))
             if source not in fresh:
                 self.db.execute("DELETE FROM files WHERE source = ?", (source,))
         # Re-read files: the states still valid, by position (the file is unchanged).
@@ -222,6 +259,7 @@ class FileCache:
                                     if not hit}
                     # The file is unchanged, so its stored keys are its keys; it is read below.
                     fresh[source] = (cached[source], None)
+                    self.db.execute("DELETE FROM articles WHERE source = ?", (source,))
                     new_keys[source] = stored_keys
                     scan.read_files += 1
         for source, (stamp, _) in fresh.items():
@@ -241,6 +279,7 @@ class FileCache:
                     "skipped": [[s.source, s.reason, s.count] for s in loaded.skipped]}
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
                             (source, stamp, json.dumps(data), json.dumps(new_keys[source])))
+            self._index_articles(source, states)
 
     def _apply_counts(self, delta: dict[str, int]) -> set[str]:
         """Add `delta` to the key counts; the keys whose side of the threshold changed."""
@@ -264,18 +303,12 @@ class FileCache:
 
     def _collect(self, scan: Scan, present: dict, fresh: dict) -> None:
         """Every present file's articles and skips, in file order."""
-        mark, memo = self._memo.get(str(self.path), ("", {}))
-        if mark != self._before or not mark:
+        memo = self._memo_moved(fresh, [s for s in self._memo.get(str(self.path), ("", {}))[1]
+                                        if s not in present])
+        if memo is None:
             memo = {source: _decoded(data)
                     for source, data in self.db.execute("SELECT source, data FROM files")}
-        else:
-            for source in [s for s in memo if s not in present]:
-                del memo[source]
-            for source in fresh:
-                row = self.db.execute("SELECT data FROM files WHERE source = ?", (source,)).fetchone()
-                if row:
-                    memo[source] = _decoded(row[0])
-        self._memo[str(self.path)] = (self._after, memo)
+            self._memo[str(self.path)] = (self._after, memo)
         for source in present:
             held = memo.get(source)
             if held is not None:
@@ -283,6 +316,26 @@ class FileCache:
                 scan.articles.extend(states)
                 scan.skipped.extend(skipped)
                 scan.unsafe_urls += unsafe_urls
+
+
+    def _memo_moved(self, fresh, dropped: list[str]) -> dict | None:
+        """This process's decoded rows moved on to the scan just committed: the files of `fresh`
+        decoded again, those of `dropped` let go. None when the memo was of another scan."""
+        mark, memo = self._memo.get(str(self.path), ("", {}))
+        if mark != self._before or not mark:
+            return None
+        for source in dropped:
+            memo.pop(source, None)
+        for source in fresh:
+            row = self.db.execute("SELECT data FROM files WHERE source = ?", (source,)).fetchone()
+            if row:
+                memo[source] = _decoded(row[0])
+        self._memo[str(self.path)] = (self._after, memo)
+        return memo
+
+
+class Unsettled(Exception):
+    """A scan of named files would change what other files hold: the whole folder is scanned."""
 
 
 def _weighted_keys(loaded) -> list[list]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -124,6 +124,11 @@ class RebuildRequest(BaseModel):
         False, description="Go on even when the rebuild would remove every article or more than "
                            "half of them (without it such a rebuild stops, changes nothing, and "
                            "/api/index says why)")
+    changed: list[Annotated[str, Field(min_length=1, max_length=1000)]] | None = Field(
+        None, max_length=10_000,
+        description="The files added, edited or deleted since the last rebuild, as paths in the "
+                    "seeds folder: only those are read (the whole folder is, where the update "
+                    "needs it). Without it the whole folder is scanned")
 
 
 class RebuildStarted(BaseModel):

@@ -37,5 +37,6 @@ def rebuild(service: ServiceDep, bind_host: BindHostDep,
     # require_key already ran for this router: with a key configured, the caller's was checked.
     if not may_change_index(settings, bind_host, key_checked=bool(settings.api_key)):
         raise Forbidden("rebuilding over HTTP needs RAG_API_KEY when the server is not on loopback")
-    service.start_rebuild(confirm_removal=bool(body and body.confirm_removal))
+    service.start_rebuild(confirm_removal=bool(body and body.confirm_removal),
+                          changed=body.changed if body else None)
     return RebuildStarted()
