@@ -84,7 +84,9 @@ def _by_block(sketches, per_rows) -> np.ndarray:
     return np.concatenate(parts) if parts else per_rows(sketches.like)
 
 
-def _band_keys(sketches) -> np.ndarray:
+def band_keys(sketches) -> np.ndarray:
+    """The LSH band keys of every sketch (rows of uint64, one per band): kept by a process that
+    updates, so that the next update keys only the sketches it adds."""
     return _by_block(sketches, _band_keys_of)
 
 
@@ -115,6 +117,21 @@ def _neighbours(sketches: np.ndarray, keys: np.ndarray, row: int, among: np.ndar
     return candidates[resemblance >= threshold]
 
 
+def _similar(sketches, keys: np.ndarray, row: int, threshold: float) -> np.ndarray:
+    """Rows of any sketch not blank that share a band with `row` and resemble it enough: the
+    candidates found by their keys first, so that only theirs of the sketches are read."""
+    sketch = np.asarray(sketches[row])
+    if (sketch == 0xFFFFFFFF).all():
+        return np.zeros(0, dtype=np.int64)
+    candidates = np.flatnonzero((keys == keys[row]).any(axis=1))
+    candidates = candidates[candidates != row]
+    if candidates.size == 0:
+        return candidates
+    found = np.asarray(sketches[candidates])
+    alike = ~(found == 0xFFFFFFFF).all(axis=1) & ((found == sketch).mean(axis=1) >= threshold)
+    return candidates[alike]
+
+
 def _candidate_pairs(keys: np.ndarray, rows: np.ndarray):
     """Pairs of rows that share a band: per band, sort the keys and pair up the runs."""
     pairs = set()
@@ -133,17 +150,18 @@ def _candidate_pairs(keys: np.ndarray, rows: np.ndarray):
 
 def group_stories(ids: list[str], sketches: np.ndarray | RowBlocks,
                   stories: dict[str, str] | None = None, fresh: set[str] | None = None,
-                  threshold: float = NEAR_DUPLICATE_JACCARD) -> dict[str, str]:
+                  threshold: float = NEAR_DUPLICATE_JACCARD, row_of: dict[str, int] | None = None,
+                  keys: np.ndarray | None = None) -> dict[str, str]:
     """article id -> story id, for the articles that have a near-identical copy (the others are
     their own story and left out).
 
     `ids` and `sketches` (an array, or RowBlocks read block by block) are the articles now held.
     With `stories` (the grouping before an update, which may name articles since removed) and
     `fresh` (the ids the update added), only the fresh articles are compared with all, and only
-    stories that lost a member are regrouped."""
-    row_of = {article_id: row for row, article_id in enumerate(ids)}
-    keys = _band_keys(sketches)
-    usable = np.flatnonzero(~_blank(sketches))
+    stories that lost a member are regrouped. `row_of` (each id's row) and `keys` (band_keys of
+    the sketches), when the caller has them already."""
+    row_of = row_of if row_of is not None else dict(zip(ids, range(len(ids))))
+    keys = keys if keys is not None else band_keys(sketches)
     parent: dict[str, str] = {}
 
     def root(node: str) -> str:
@@ -157,7 +175,7 @@ def group_stories(ids: list[str], sketches: np.ndarray | RowBlocks,
             parent[max(a, b)] = min(a, b)
 
     if stories is None or fresh is None:
-        for a, b in _candidate_pairs(keys, usable):
+        for a, b in _candidate_pairs(keys, np.flatnonzero(~_blank(sketches))):
             if (sketches[a] == sketches[b]).mean() >= threshold:
                 join(ids[a], ids[b])
     else:
@@ -176,7 +194,7 @@ def group_stories(ids: list[str], sketches: np.ndarray | RowBlocks,
                         join(ids[row], ids[other])
         for article_id in fresh:
             if article_id in row_of:
-                for other in _neighbours(sketches, keys, row_of[article_id], usable, threshold):
+                for other in _similar(sketches, keys, row_of[article_id], threshold):
                     join(article_id, ids[other])
     grouped = {article_id: root(article_id) for article_id in parent}
     for story in set(grouped.values()):

@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 from scipy import sparse
 
-from rag.index.copies import EMPTY, group_stories, sketch_texts
+from rag.index.copies import EMPTY, band_keys, group_stories, sketch_texts
 from rag.ingest.chunking import Chunk, chunk_id, embed_text
 from rag.ingest.dates import to_timestamp
 from rag.index.lexical import Bm25Index, Vocabulary, tokenize
@@ -93,6 +93,12 @@ class Snapshot:
     foreign_rows: int = 0
     # The rows it marked removed (deleted by the next update); None: not known here.
     dead_ids: list[str] | None = None
+    # Each article's row in article_order, and its first chunk row: made here unless given.
+    article_row: dict[str, int] | None = field(default=None, repr=False)
+    first_row: dict[str, int] | None = field(default=None, repr=False)
+    # The sketches' LSH band keys (rag.index.copies.band_keys), kept once an update has made
+    # them, so that the next update keys only what it adds; None in a process that never updated.
+    band_keys: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self):
         self.records = Records.of(self.records)
@@ -102,7 +108,8 @@ class Snapshot:
                                          dtype=np.float64)
         if self.sources is None:
             self.sources = np.array([r["source"] for r in self.records], dtype=object)
-        self.article_row = {aid: i for i, aid in enumerate(self.article_order)}
+        if self.article_row is None:
+            self.article_row = dict(zip(self.article_order, range(len(self.article_order))))
         if self.row_article is None:
             self.row_article = np.array([self.article_row[r["article_id"]] for r in self.records],
                                         dtype=np.int64)
@@ -114,11 +121,8 @@ class Snapshot:
         self.story_members: dict[str, list[str]] = {}
         for article_id, story in sorted(self.stories.items()):
             self.story_members.setdefault(story, []).append(article_id)
-        # An article's chunks are contiguous rows, in order: its first row starts it.
-        starts = np.flatnonzero(np.r_[True, self.row_article[1:] != self.row_article[:-1]]) \
-            if len(self.row_article) else np.zeros(0, dtype=np.int64)
-        self.first_row = dict(zip([self.article_order[a] for a in self.row_article[starts]],
-                                  starts.tolist()))
+        if self.first_row is None:
+            self.first_row = first_rows(self.row_article, self.article_order)
 
     def row_of(self, row_id: str) -> int | None:
         """This snapshot's row of a Chroma row id (None: a row of another snapshot)."""
@@ -144,6 +148,29 @@ class Snapshot:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def first_rows(row_article: np.ndarray, article_order: list[str]) -> dict[str, int]:
+    """Each article's first chunk row: an article's chunks are contiguous rows, in order."""
+    starts = np.flatnonzero(np.r_[True, row_article[1:] != row_article[:-1]]) \
+        if len(row_article) else np.zeros(0, dtype=np.int64)
+    articles = row_article[starts]
+    if len(articles) == len(article_order) and (articles == np.arange(len(articles))).all():
+        return dict(zip(article_order, starts.tolist()))  # every article, in order: no lookups
+    return dict(zip([article_order[a] for a in articles], starts.tolist()))
+
+
+def _without(items: list, positions: np.ndarray) -> list:
+    """A copy of `items` less those at `positions` (ascending). An update removes a few of a
+    million: the list is copied whole and those few deleted, not rebuilt item by item."""
+    if positions.size > 1000:
+        keep = np.ones(len(items), dtype=bool)
+        keep[positions] = False
+        return [items[i] for i in np.flatnonzero(keep).tolist()]
+    out = list(items)
+    for position in positions[::-1].tolist():
+        del out[position]
+    return out
 
 
 def chunk_metadata(chunk: Chunk, raw_hash: str, born: int = 0) -> dict:
@@ -273,22 +300,20 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
            stories: dict[str, str] | None = None) -> Snapshot:
     """`previous` less the articles in `removed`, then `new`'s rows. `stories`: the grouping,
     when known (read from a cache); otherwise regrouped where the update touched it."""
-    gone = np.array([previous.article_row[a] for a in removed if a in previous.article_row],
+    gone = np.array(sorted(previous.article_row[a] for a in removed if a in previous.article_row),
                     dtype=np.int64)
-    keep_articles = np.setdiff1d(np.arange(len(previous.article_order)), gone)
-    gone_rows = np.isin(previous.row_article, gone)
+    alive = np.ones(len(previous.article_order), dtype=bool)
+    alive[gone] = False
+    keep_articles = np.flatnonzero(alive)
+    gone_rows = ~alive[previous.row_article]
     keep_rows = np.flatnonzero(~gone_rows)
     # Old article rows -> their rows now (the kept ones move up over the removed).
     renumber = np.full(len(previous.article_order) + 1, -1, dtype=np.int64)
     renumber[keep_articles] = np.arange(len(keep_articles))
     new_order = new.article_order()
-    order = [previous.article_order[i] for i in keep_articles] + new_order
-    article_row = {aid: i for i, aid in enumerate(new_order, start=len(keep_articles))}
+    order = _without(previous.article_order, gone) + new_order
+    article_row = dict(zip(order, range(len(order))))
     new_rows = np.array([article_row[a] for a in new.column("article_id")], dtype=np.int64)
-
-    def pick(items):
-        return items if gone.size == 0 else [items[i] for i in keep_rows]
-
     kept_records = previous.records if gone.size == 0 else previous.records.take(keep_rows)
 
     vocab = previous.bm25.vocab
@@ -310,19 +335,26 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
              else previous.vectors.shape[1])
     kept_vectors = [RowBlocks.of(previous.vectors).take(keep_rows)] if len(keep_rows) else []
     stamps = [to_timestamp(p) for p in new.column("published")]
-    articles = {aid: entry for aid, entry in previous.articles.items() if aid not in removed}
+    articles = dict(previous.articles)
+    for article_id in removed:
+        articles.pop(article_id, None)
     articles.update(new.entries)
     all_sketches = RowBlocks.join([RowBlocks.of(previous.sketches).take(keep_articles), sketches])
+    keys = None
+    if previous.band_keys is not None:
+        keys = np.concatenate([previous.band_keys[keep_articles], band_keys(sketches)])
+    if stories is None:
+        if keys is None and len(previous):
+            keys = band_keys(all_sketches)  # the first update in this process: kept from now on
+        stories = group_stories(order, all_sketches, previous.stories if len(previous) else None,
+                                fresh=set(new_order), row_of=article_row, keys=keys)
+    row_article = np.concatenate([renumber[previous.row_article[keep_rows]], new_rows])
     return Snapshot(
-        name, previous.fingerprint, pick(previous.ids) + list(new.ids),
+        name, previous.fingerprint, _without(previous.ids, np.flatnonzero(gone_rows)) + list(new.ids),
         Records.join([kept_records, Records.of(new.records)]),
         RowBlocks.join(kept_vectors + [_float16_rows(new.vectors, width)]),
-        bm25, articles, article_bm25, order,
-        stories=stories if stories is not None else group_stories(
-            order, all_sketches, previous.stories if len(previous) else None,
-            fresh=set(new_order)),
-        sketches=all_sketches,
-        row_article=np.concatenate([renumber[previous.row_article[keep_rows]], new_rows]),
+        bm25, articles, article_bm25, order, stories=stories, sketches=all_sketches,
+        row_article=row_article,
         published_ts=np.concatenate([previous.published_ts[keep_rows],
                                      np.array([s if s is not None else np.nan for s in stamps],
                                               dtype=np.float64)]),
@@ -334,6 +366,7 @@ def derive(previous: Snapshot, name: str, removed: set[str], new: NewRows, seq: 
                             kept_articles=len(keep_articles),
                             removed=sorted(a for a in removed if a in previous.article_row),
                             removed_rows=int(gone_rows.sum()), chain=previous.history.chain + 1),
+        article_row=article_row, first_row=first_rows(row_article, order), band_keys=keys,
     )
 
 

@@ -253,3 +253,22 @@ def test_article_ids_that_look_like_row_ids_are_found(tmp_path):
                     "What will the city library lend?"][n]
         answer = service.answer(question)
         assert {c.article_id for c in answer.citations} == {article_id}, question
+
+
+def test_copies_found_by_an_update_as_by_a_grouping_of_all(archive):
+    """A process that updates keeps the sketches' band keys and keys only what it adds: copies
+    added over several updates, one of them removed, group as a grouping from scratch does."""
+    from rag.index.copies import group_stories
+
+    seeds = archive.settings.seeds_dir
+    for step, (copy_of, gone) in enumerate([(1, None), (2, None), (3, "port-1-copy.txt"), (1, "port-2.txt")]):
+        write_article(seeds, f"port-{copy_of}-copy{'-again' if step == 3 else ''}.txt",
+                      f"Port {copy_of} dredging approved", story(copy_of) + " Reporting by staff.")
+        if gone:
+            (seeds / gone).unlink()
+        archive.rebuild()
+        served = archive.serving
+        assert served.band_keys is not None and len(served.band_keys) == len(served.article_order)
+        assert served.stories == group_stories(served.article_order, np.asarray(served.sketches))
+    assert served.story_of("port-1-copy-again") == served.story_of("port-1") == "port-1"
+    assert served.story_of("port-3-copy") == "port-3" and "port-2-copy" not in served.stories
