@@ -8,8 +8,10 @@ Per size, each step in a process of its own so that one's memory is not the next
   which search the snapshot's own vectors): RSS after them and answer p50/p95;
 - worker-server: the same with the vectors' index in a `chroma run` server over the same store
   (the deployment past one machine), and that server's RSS;
-- update: +5 articles / -1 article through a `rag index` process, seconds and peak RSS; then
-  another +5/-1 in that process, which holds the snapshot as a serving `rag serve` does.
+- update: +5 articles / -1 article through a `rag index --changed` process (the files named),
+  seconds and peak RSS; then three more +5/-1 in that process, which holds the snapshot as a
+  serving `rag serve` does: two naming their files (the first update of a process keys every
+  sketch for the copies, the next keys only what it adds), and one scanning the whole folder.
 
     .venv/bin/python -m benchmarks.archive_memory --sizes 50000 200000 1000000
 """
@@ -54,13 +56,13 @@ def _status_mb(field: str, pid: int | str = "self") -> float:
     return round(status_mb(field, pid), 1)
 
 
-def step_build(work: Path, serving=None, store=None) -> dict:
+def step_build(work: Path, serving=None, store=None, changed: list[str] | None = None) -> dict:
     from rag.index.build import build
 
     started = time.perf_counter()
     summary, built = build(settings_for(work, work / "seeds"), embedder=StandInEmbedder(),
-                           serving=serving, store=store)
-    return {"seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": _status_mb("VmHWM"),
+                           serving=serving, store=store, changed=changed)
+    return {"seconds": round(time.perf_counter() - started, 2), "peak_rss_mb": _status_mb("VmHWM"),
             "line": summary.line(), "snapshot": built}
 
 
@@ -128,26 +130,32 @@ def step_worker_with_server(work: Path) -> dict:
         server.wait(timeout=30)
 
 
-def _change(seeds: Path, start: int, seed: int) -> None:
-    """+5 articles, -1 article (the first file of the first folder)."""
+def _change(seeds: Path, start: int, seed: int) -> list[str]:
+    """+5 articles, -1 article (the first file of the first folder); the files changed."""
     write_archive(seeds, 5, seed=seed, start=start)
     first = seeds / min(os.listdir(seeds))
-    (first / min(os.listdir(first))).unlink()
+    gone = first / min(os.listdir(first))
+    gone.unlink()
+    return [str(seeds / f"{n // 1000:04d}" / f"article-{n:07d}.txt") for n in range(start, start + 5)] \
+        + [str(gone)]
 
 
 def step_update(work: Path, size: int) -> dict:
-    """An update by a `rag index` process of its own, then a second one by a process that holds
-    the snapshot already, as `rag serve` does when it rebuilds (rag.rebuilds)."""
+    """An update by a `rag index --changed` process of its own, then three by a process that
+    holds the snapshot already, as `rag serve` does when it rebuilds (rag.rebuilds)."""
     from rag.index.store import Store
 
     seeds = work / "seeds"
-    _change(seeds, size, seed=1000)
     store = Store(settings_for(work, seeds))
-    result = step_build(work, store=store)
-    _change(seeds, size + 5, seed=1001)
-    again = step_build(work, serving=result.pop("snapshot"), store=store)
-    again.pop("snapshot")
-    result["in_serving_process"] = again
+    result = step_build(work, store=store, changed=_change(seeds, size, seed=1000))
+    serving = result.pop("snapshot")
+    for n, (name, named) in enumerate([("in_serving_process", True),
+                                       ("in_serving_process_again", True),
+                                       ("in_serving_process_whole_scan", False)]):
+        changed = _change(seeds, size + 5 * (n + 1), seed=1001 + n)
+        result[name] = step_build(work, serving=serving, store=store,
+                                  changed=changed if named else None)
+        serving = result[name].pop("snapshot")
     return result
 
 

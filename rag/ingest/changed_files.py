@@ -116,6 +116,7 @@ def scan_changed(seeds: Path, index_dir: Path, names: list[str], mark: str | Non
         scan = Scan(root=root, mark=mark)
         fresh = {s: (stamp, _weighted_keys(load_file(scan.path_of(s), s)))
                  for s, stamp in present.items() if cached.get(s) != stamp}
+        scan.read_files = len(fresh)
         gone = [s for s in cached if s not in present or s in fresh]
         if not fresh and not gone:
             return ChangedScan(scan)

@@ -151,7 +151,8 @@ class FileCache:
         self.db.execute("BEGIN")
         try:
             self.db.execute("DELETE FROM articles")
-            for source, data in self.db.execute("SELECT source, data FROM files").fetchall():
+            # Read row by row: the files table of a million articles is not held whole.
+            for source, data in self.db.cursor().execute("SELECT source, data FROM files"):
                 self._index_articles(source, json.loads(data)["articles"])
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('articles_table', '1')")
             self.db.execute("COMMIT")
@@ -237,8 +238,9 @@ class FileCache:
         flipped = self._apply_counts(delta)
         if flipped and not whole_folder:
             raise Unsettled("a short paragraph crossed the repetition threshold")
-        scan.shared = {k for (k,) in self.db.execute("SELECT key FROM counts WHERE n >= ?",
-                                                     (MIN_ARTICLES_FOR_REPETITION,))}
+        scan.shared = self._shared(None if whole_folder else
+                                   {k for keys in new_keys.values() for article_keys, _ in keys
+                                    for k in article_keys})
         for source in gone:
             self.db.execute("DELETE FROM articles WHERE source = ?", (source,))
             if source not in fresh:
@@ -280,6 +282,20 @@ class FileCache:
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
                             (source, stamp, json.dumps(data), json.dumps(new_keys[source])))
             self._index_articles(source, states)
+
+    def _shared(self, among: set[str] | None) -> set[str]:
+        """The paragraph keys that repeat often enough to be furniture: all of them, or those of
+        `among` (the keys of the files a scan of named files cleans)."""
+        if among is None:
+            return {k for (k,) in self.db.execute("SELECT key FROM counts WHERE n >= ?",
+                                                  (MIN_ARTICLES_FOR_REPETITION,))}
+        shared, keys = set(), sorted(among)
+        for start in range(0, len(keys), BATCH):
+            part = keys[start:start + BATCH]
+            shared.update(k for (k,) in self.db.execute(
+                f"SELECT key FROM counts WHERE key IN ({','.join('?' * len(part))}) AND n >= ?",
+                [*part, MIN_ARTICLES_FOR_REPETITION]))
+        return shared
 
     def _apply_counts(self, delta: dict[str, int]) -> set[str]:
         """Add `delta` to the key counts; the keys whose side of the threshold changed."""

@@ -192,3 +192,19 @@ def test_a_cache_from_before_the_article_table_is_filled_once(archive, monkeypat
     assert listed == [str(seeds)]
     assert "other-0" in archive.serving.articles and "port-0" not in archive.serving.articles
     assert changed_files.BadChangedFile.status == 400
+
+
+def test_a_named_file_loses_boilerplate_the_folder_already_repeats(tmp_path, monkeypatch):
+    settings = fast_settings(tmp_path)
+    for n in range(4):
+        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved",
+                      story(n, furniture=True))
+    service = fast_service(settings)
+    service.rebuild()
+    write_article(settings.seeds_dir, "port-9.txt", "Port 9 dredging approved", story(9, furniture=True))
+    listed = listings(monkeypatch)
+    assert service.rebuild(changed=["port-9.txt"]).added == 1 and listed == []
+    row = service.serving.first_row["port-9"]
+    assert FURNITURE not in service.serving.records[row]["text"]
+    assert "109 million euros" in service.serving.records[row]["text"]
+    whole_scan_agrees(service)
