@@ -131,7 +131,9 @@ def step_worker_with_server(work: Path) -> dict:
 
 
 def _change(seeds: Path, start: int, seed: int) -> list[str]:
-    """+5 articles, -1 article (the first file of the first folder); the files changed."""
+    """+5 articles, -1 article (the first file of the first folder); the files changed, as
+    absolute paths (a relative one is taken as relative to the seeds folder)."""
+    seeds = seeds.resolve()
     write_archive(seeds, 5, seed=seed, start=start)
     first = seeds / min(os.listdir(seeds))
     gone = first / min(os.listdir(first))
