@@ -96,8 +96,8 @@ class Bm25Index:
     The counts live in segments, as in Lucene: an update adds one small segment for its new rows
     and drops removed rows from `row_docs` (which maps each snapshot row to its document), so it
     touches only what changed. Document frequencies and lengths are kept for the live documents,
-    so scores are exact. Segments are merged, and removed documents dropped for good, when there
-    are more than MAX_SEGMENTS of them or removed documents pass MAX_DEAD_SHARE."""
+    so scores are exact. Past MAX_SEGMENTS, the segments after the first are stacked into one;
+    once removed documents pass MAX_DEAD_SHARE, all are merged and those dropped for good."""
 
     def __init__(self, vocab: Vocabulary, segments: list[sparse.csc_matrix], row_docs: np.ndarray,
                  doc_freq: np.ndarray, total_length: float, lengths: np.ndarray | None = None):
@@ -141,9 +141,22 @@ class Bm25Index:
         derived = Bm25Index(self.vocab, segments, row_docs, np.maximum(doc_freq, 0), total,
                             np.concatenate([self.lengths, _lengths(added)]))
         dead = int(derived.offsets[-1]) - derived.num_docs
-        if len(segments) > MAX_SEGMENTS or dead > MAX_DEAD_SHARE * max(derived.num_docs, 1):
+        if dead > MAX_DEAD_SHARE * max(derived.num_docs, 1):
             derived = derived.merged()
+        elif len(segments) > MAX_SEGMENTS:
+            derived = derived.tail_merged()
         return derived
+
+    def tail_merged(self) -> "Bm25Index":
+        """The segments after the first stacked into one, documents and their numbers as they
+        were (removed ones stay until `merged`): an update of a million-article index stacks
+        its few small segments instead of rebuilding the first, which holds the archive (2.5 s
+        at a million)."""
+        width = max(s.shape[1] for s in self.segments)
+        tail = sparse.vstack([_widen(s, width) for s in self.segments[1:]], format="csc",
+                             dtype=np.float32)
+        return Bm25Index(self.vocab, self.segments[:1] + [tail], self.row_docs, self.doc_freq,
+                         self.total_length, self.lengths)
 
     def merged(self) -> "Bm25Index":
         """One segment of the live rows, in row order."""

@@ -272,3 +272,33 @@ def test_copies_found_by_an_update_as_by_a_grouping_of_all(archive):
         assert served.stories == group_stories(served.article_order, np.asarray(served.sketches))
     assert served.story_of("port-1-copy-again") == served.story_of("port-1") == "port-1"
     assert served.story_of("port-3-copy") == "port-3" and "port-2-copy" not in served.stories
+
+
+def test_bm25_over_many_updates_scores_as_one_built_at_once():
+    """Past MAX_SEGMENTS the small segments are stacked, and past MAX_DEAD_SHARE of removed
+    documents all are merged: scores stay those of an index of the live rows built at once."""
+    from rag.index.lexical import MAX_SEGMENTS, Bm25Index, Vocabulary
+
+    rng = np.random.default_rng(3)
+    words = [f"w{n}" for n in range(60)]
+
+    def docs(count, spread=20):  # later documents bring new terms: the vocabulary widens
+        return [list(rng.choice(words[:spread], size=int(rng.integers(3, 12)))) for _ in range(count)]
+
+    vocab = Vocabulary()
+    live = docs(200)
+    index = Bm25Index.from_counts(vocab, vocab.counts(live))
+    seen_tail_merge = False
+    for step in range(3 * MAX_SEGMENTS):
+        gone = sorted(rng.choice(len(live), size=60 if step == 2 * MAX_SEGMENTS else 2, replace=False).tolist())
+        keep = np.setdiff1d(np.arange(len(live)), gone)
+        added = docs(5, spread=20 + 2 * step)
+        before = len(index.segments)
+        index = index.derive(keep, vocab.counts(added), vocab.counts([live[i] for i in gone]))
+        live = [live[i] for i in keep] + added
+        seen_tail_merge |= before == MAX_SEGMENTS and len(index.segments) == 2
+        assert len(index.segments) <= MAX_SEGMENTS
+        fresh = Bm25Index.from_counts(Vocabulary(vocab.terms), Vocabulary(vocab.terms).counts(live))
+        for query in (["w1", "w7"], ["w30", "w2", "w2"], ["w55"]):
+            assert np.allclose(index.scores(query), fresh.scores(query), atol=1e-5)
+    assert seen_tail_merge, "no update stacked the small segments while removed documents remained"
