@@ -38,6 +38,8 @@ class ChangedScan:
 def source_of(seeds: Path, name: str) -> str:
     """The file's source (its path under the seeds folder, as citations name it) from a path
     under the folder or one relative to it; BadChangedFile for any other."""
+    if "\0" in name:
+        raise BadChangedFile("a file name holds a null character")
     root = os.path.abspath(seeds)
     path = os.path.normpath(name if os.path.isabs(name) else os.path.join(root, name))
     source = os.path.relpath(path, root)
@@ -59,6 +61,8 @@ def _stamp(root: str, source: str) -> str | None:
         if os.path.realpath(os.path.dirname(path)) != os.path.dirname(path):
             raise Unsettled(f"{source}: its folder is reached through a symlink") from None
         return None
+    except OSError as exc:  # a name too long, a folder that cannot be read: the listing decides
+        raise Unsettled(f"{source}: {exc}") from None
     if not stat.S_ISREG(info.st_mode) or os.path.realpath(path) != path:
         raise Unsettled(f"{source}: not a regular file in a folder of the seeds")
     return stamp_of(info)

@@ -74,6 +74,13 @@ def test_named_files_alone_are_read_and_the_folder_is_not_listed(archive, monkey
     whole_scan_agrees(archive)
 
 
+def test_a_name_no_file_can_have_sends_the_update_to_the_listing(archive, monkeypatch):
+    write_article(archive.settings.seeds_dir, "port-9.txt", "Port 9 dredging approved", story(9))
+    listed = listings(monkeypatch)
+    summary = archive.rebuild(changed=["x" * 300 + ".txt"])  # longer than a file name may be
+    assert listed == [str(archive.settings.seeds_dir)] and summary.added == 1
+
+
 def test_naming_unchanged_files_changes_nothing(archive, monkeypatch):
     listed = listings(monkeypatch)
     before = archive.serving.name
@@ -152,7 +159,8 @@ def test_after_a_failed_update_the_next_named_one_scans_the_whole_folder(archive
     whole_scan_agrees(archive)
 
 
-@pytest.mark.parametrize("name", ["../elsewhere.txt", "/etc/passwd", ".hidden.txt", "news/.draft.txt"])
+@pytest.mark.parametrize("name", ["../elsewhere.txt", "/etc/passwd", ".hidden.txt", "news/.draft.txt",
+                                  "port-1.txt\0.md"])
 def test_a_named_file_no_scan_would_read_is_refused_and_nothing_changes(archive, name):
     before = archive.serving.name
     with pytest.raises(BadRequest):
