@@ -375,6 +375,7 @@ class RagService:
     def _sources(self, seeds: Path | None, changed: list[str] | None) -> list[str] | None:
         """The named files as sources under the seeds folder, checked before a rebuild starts:
         BadChangedFile (a 400) for one outside it or hidden."""
-        if changed is None:
-            return None
-        return [source_of(seeds or self.settings.seeds_dir, str(name)) for name in changed]
+        seeds = seeds or self.settings.seeds_dir
+        if changed is None or not Path(seeds).is_dir():
+            return None  # a seeds file (or none): the whole of it is read, as without names
+        return [source_of(seeds, str(name)) for name in changed]

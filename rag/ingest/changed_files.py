@@ -44,7 +44,7 @@ def source_of(seeds: Path, name: str) -> str:
     path = os.path.normpath(name if os.path.isabs(name) else os.path.join(root, name))
     source = os.path.relpath(path, root)
     if source == "." or source.startswith(".." + os.sep) or source == "..":
-        raise BadChangedFile(f"'{name}' is not a file in the seeds folder {seeds}")
+        raise BadChangedFile(f"'{name}' is not a file in the seeds folder")
     if any(part.startswith(".") for part in source.split(os.sep)):
         raise BadChangedFile(f"'{name}' is hidden: files and folders whose names start with '.' "
                              "are never indexed")
@@ -81,19 +81,19 @@ def _states_of(db, sources: list[str]) -> dict[str, tuple]:
             _in_batches(db, "SELECT source, data FROM files WHERE source IN ({marks})", sources)}
 
 
-def _unsettled_by_others(db, named: list[str], before: list[ArticleState],
+def _unsettled_by_others(db, changed: set[str], before: list[ArticleState],
                          after: list[ArticleState]) -> str | None:
-    """Why the named files' articles bear on another file's, if they do."""
+    """Why the changed files' articles bear on another file's, if they do. A file named but
+    unchanged is another file: its articles are in neither list."""
     for states in (before, after):
         for field_name in ("id", "text_key"):
             values = [getattr(a, field_name) for a in states if getattr(a, field_name)]
             if len(set(values)) != len(values):
                 return f"two of the named files' articles share an {field_name}"
-    named_set = set(named)
     for field_name in ("id", "text_key"):
         values = sorted({getattr(a, field_name) for a in before + after if getattr(a, field_name)})
         rows = _in_batches(db, f"SELECT source FROM articles WHERE {field_name} IN ({{marks}})", values)
-        if any(source not in named_set for (source,) in rows):
+        if any(source not in changed for (source,) in rows):
             return f"an {field_name} of theirs is held by another file too"
     return None
 
@@ -131,7 +131,7 @@ def scan_changed(seeds: Path, index_dir: Path, names: list[str], mark: str | Non
             cache._update(scan, fresh, gone, cached, present, whole_folder=False)
             now = _states_of(cache.db, list(fresh))
             after = [a for source in sources if source in now for a in now[source][0]]
-            if _unsettled_by_others(cache.db, sources, before, after):
+            if _unsettled_by_others(cache.db, set(fresh) | set(gone), before, after):
                 raise Unsettled()
             cache._commit(scan)
         except Unsettled:

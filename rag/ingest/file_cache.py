@@ -138,15 +138,18 @@ class FileCache:
             db.execute("BEGIN")
             for table in ("files", "counts", "articles", "meta"):
                 db.execute(f"DELETE FROM {table}")
+            # The table of articles is in step with the (empty) files: as of no scan yet.
             db.executemany("INSERT INTO meta VALUES (?, ?)", [("schema", SCHEMA), ("root", self.root),
-                                                              ("articles_table", "1")])
+                                                              ("articles_table", "")])
             db.execute("COMMIT")
         return db
 
     def ensure_article_table(self) -> None:
-        """A cache written before the table of articles existed gets it filled once, from its
-        files' states (every later scan keeps it current)."""
-        if self.db.execute("SELECT 1 FROM meta WHERE name = 'articles_table'").fetchone():
+        """The table of articles filled again from the files' states unless it is in step with
+        them: `articles_table` holds the scan mark it was last in step with, and a scan moves it
+        on only when it was in step before (a cache from before the table existed, or scanned
+        since by a version that did not keep it, gets it filled here, once)."""
+        if self._table_mark() == self._scan_mark():
             return
         self.db.execute("BEGIN")
         try:
@@ -154,7 +157,8 @@ class FileCache:
             # Read row by row: the files table of a million articles is not held whole.
             for source, data in self.db.cursor().execute("SELECT source, data FROM files"):
                 self._index_articles(source, json.loads(data)["articles"])
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('articles_table', '1')")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('articles_table', ?)",
+                            (self._scan_mark(),))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -201,9 +205,16 @@ class FileCache:
         return scan
 
     def _commit(self, scan: Scan) -> None:
+        """`self._before`: the scan mark this scan started from."""
         self._after = scan.mark = secrets.token_hex(8)
+        if self._table_mark() == self._before:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('articles_table', ?)", (self._after,))
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('scan_mark', ?)", (self._after,))
         self.db.execute("COMMIT")
+
+    def _table_mark(self) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'articles_table'").fetchone()
+        return row[0] if row else None
 
     def _scan_mark(self) -> str:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'scan_mark'").fetchone()
@@ -268,6 +279,9 @@ class FileCache:
             # Read again (see `scan`); a file changed in between is read once more at the next
             # rebuild, since its stamp is the first reading's.
             loaded = load_file(scan.path_of(source), source)
+            if not whole_folder and _weighted_keys(loaded) != new_keys[source]:
+                # Changed since its first reading: its new paragraphs were not looked up.
+                raise Unsettled(f"{source} changed while it was read")
             states = []
             for position, raw in enumerate(loaded.articles):
                 if position in kept.get(source, {}):

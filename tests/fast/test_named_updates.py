@@ -98,8 +98,9 @@ def test_a_renamed_file_named_under_both_names(archive):
     whole_scan_agrees(archive)
 
 
-@pytest.mark.parametrize("case", ["same id in another file", "same text in another file",
-                                  "removing the kept copy", "boilerplate crossing its threshold"])
+@pytest.mark.parametrize("case", ["same id in another file", "same id, both files named",
+                                  "same text in another file", "removing the kept copy",
+                                  "boilerplate crossing its threshold"])
 def test_the_whole_folder_is_scanned_where_named_files_bear_on_others(tmp_path, monkeypatch, case):
     service = ports(tmp_path)
     seeds = service.settings.seeds_dir
@@ -107,6 +108,10 @@ def test_the_whole_folder_is_scanned_where_named_files_bear_on_others(tmp_path, 
         # An article's id is its file's path less the suffix.
         write_article(seeds, "port-0.md", "Another port 0 story", story(50))
         named = ["port-0.md"]
+    elif case == "same id, both files named":
+        # port-0.txt is named but unchanged: its article is another file's, not one of the update's.
+        write_article(seeds, "port-0.md", "Another port 0 story", story(50))
+        named = ["port-0.txt", "port-0.md"]
     elif case == "same text in another file":
         write_article(seeds, "copy-of-3.txt", "Port 3 dredging approved", story(3))
         named = ["copy-of-3.txt"]
@@ -216,3 +221,40 @@ def test_a_named_file_loses_boilerplate_the_folder_already_repeats(tmp_path, mon
     assert FURNITURE not in service.serving.records[row]["text"]
     assert "109 million euros" in service.serving.records[row]["text"]
     whole_scan_agrees(service)
+
+
+def test_a_cache_scanned_by_a_version_without_the_table_is_filled_again(archive, monkeypatch):
+    index_dir, seeds = archive.settings.index_dir, archive.settings.seeds_dir
+    write_article(seeds, "port-6.txt", "Port 6 dredging approved", story(6))
+    # As an older version's scan would leave it: port-6 read into the files, not the table.
+    archive.rebuild()
+    cache = file_cache.FileCache(index_dir / "files.sqlite", seeds)
+    cache.db.execute("DELETE FROM articles WHERE source = 'port-6.txt'")
+    cache.db.execute("UPDATE meta SET value = 'older-version' WHERE name = 'scan_mark'")
+    cache.close()
+    archive.rebuild()  # the pointer's mark is not the cache's: a whole scan, which keeps the table stale
+    write_article(seeds, "zz-6.txt", "Port 6 dredging approved", story(6))  # port-6's very text
+    listed = listings(monkeypatch)
+    archive.rebuild(changed=["zz-6.txt"])
+    assert listed == [str(seeds)], "the table was not filled again, so the shared text went unseen"
+    assert "zz-6" not in archive.serving.articles
+    whole_scan_agrees(archive)
+
+
+def test_a_named_file_changed_while_it_is_read_sends_the_update_to_the_listing(archive, monkeypatch):
+    seeds = archive.settings.seeds_dir
+    write_article(seeds, "port-9.txt", "Port 9 dredging approved", story(9))
+    real, reads = file_cache.load_file, []
+
+    def load_file(path, source):
+        reads.append(source)
+        if reads.count("port-9.txt") == 2:  # between the two readings of a named scan
+            write_article(seeds, "port-9.txt", "Port 9 dredging approved", story(9, furniture=True))
+        return real(path, source)
+
+    monkeypatch.setattr(file_cache, "load_file", load_file)
+    monkeypatch.setattr(changed_files, "load_file", load_file)
+    listed = listings(monkeypatch)
+    archive.rebuild(changed=["port-9.txt"])
+    assert listed == [str(seeds)]
+    whole_scan_agrees(archive)

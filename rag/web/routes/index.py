@@ -24,7 +24,7 @@ def index_state(service: ServiceDep):
 
 
 @router.post("/rebuild", status_code=202, response_model=RebuildStarted,
-             responses=error_responses(401, 403, 409))
+             responses=error_responses(400, 401, 403, 409))
 def rebuild(service: ServiceDep, bind_host: BindHostDep,
             body: RebuildRequest | None = None) -> RebuildStarted:
     """Start an incremental rebuild from the seeds folder in the background and return at once.
