@@ -36,19 +36,30 @@ class Rebuilds:
     def __init__(self, service):
         self.service = service
         self.state = RebuildState()
+        # Files named for a rebuild that could not start (one was running, which may not read
+        # them): the next rebuild that names files reads these too. A whole scan reads them anyway.
+        self._pending: set[str] = set()
+        self._pending_lock = threading.Lock()
 
-    def _acquire(self) -> None:
+    def _acquire(self, changed: list[str] | None) -> list[str] | None:
+        """The rebuild lock, and the files the rebuild is to read (None: the whole folder)."""
         if not self.state.lock.acquire(blocking=False):
+            if changed:
+                with self._pending_lock:
+                    self._pending.update(changed)
             raise RebuildInProgress()
+        with self._pending_lock:
+            pending, self._pending = self._pending, set()
+        return None if changed is None else list(dict.fromkeys([*changed, *sorted(pending)]))
 
     def run(self, seeds: Path | None = None, show_bar: bool = False, serve: bool = True,
             confirm_removal: bool = False, changed: list[str] | None = None) -> BuildSummary:
-        self._acquire()
+        changed = self._acquire(changed)
         return self._run_holding_lock(seeds, show_bar, serve, confirm_removal, changed)
 
     def start(self, seeds: Path | None = None, confirm_removal: bool = False,
               changed: list[str] | None = None) -> None:
-        self._acquire()
+        changed = self._acquire(changed)
         self.state.state = "running"
 
         def run() -> None:

@@ -9,12 +9,12 @@ import time
 
 import pytest
 
-from rag.errors import BadRequest
+from rag.errors import BadRequest, RebuildInProgress
 from rag.index import build as build_module
 from rag.ingest import changed_files, file_cache, loading
 from rag.web.app import create_app
 from tests.conftest import write_article
-from tests.fast.conftest import fast_service, fast_settings
+from tests.fast.conftest import BlockingEmbedder, fast_service, fast_settings
 from tests.fast.test_updates import FURNITURE, counting_reads, story
 
 
@@ -258,3 +258,33 @@ def test_a_named_file_changed_while_it_is_read_sends_the_update_to_the_listing(a
     archive.rebuild(changed=["port-9.txt"])
     assert listed == [str(seeds)]
     whole_scan_agrees(archive)
+
+
+def test_files_named_while_a_rebuild_runs_are_read_by_the_next(tmp_path):
+    """An upload while another rebuild runs cannot start its own; the next upload's rebuild
+    reads both its files and the earlier ones."""
+    settings = fast_settings(tmp_path)
+    for n in range(3):
+        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
+    embedder = BlockingEmbedder()
+    embedder.go.set()
+    service = fast_service(settings, embedder=embedder)
+    service.rebuild()
+    seeds = settings.seeds_dir
+    embedder.go.clear()
+    embedder.waiting.clear()
+    write_article(seeds, "port-7.txt", "Port 7 dredging approved", story(7))
+    service.start_rebuild(changed=["port-7.txt"])
+    assert embedder.waiting.wait(10)
+    write_article(seeds, "port-8.txt", "Port 8 dredging approved", story(8))
+    with pytest.raises(RebuildInProgress):
+        service.start_rebuild(changed=["port-8.txt"])
+    embedder.go.set()
+    for _ in range(1000):
+        if service.rebuild_state.state != "running":
+            break
+        time.sleep(0.01)
+    assert "port-7" in service.serving.articles and "port-8" not in service.serving.articles
+    write_article(seeds, "port-9.txt", "Port 9 dredging approved", story(9))
+    summary = service.rebuild(changed=["port-9.txt"])
+    assert summary.added == 2 and {"port-8", "port-9"} <= set(service.serving.articles)
