@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import BadRequest
-from rag.ingest.file_cache import ArticleState, FileCache, Scan, Unsettled, _decoded, _weighted_keys
+from rag.ingest.file_cache import (ArticleState, FileCache, Scan, Unsettled, _decoded, _weighted_keys,
+                                   in_batches)
 from rag.ingest.loading import load_file, stamp_of
 
-BATCH = 500
 
 
 class BadChangedFile(BadRequest):
@@ -68,17 +68,9 @@ def _stamp(root: str, source: str) -> str | None:
     return stamp_of(info)
 
 
-def _in_batches(db, query: str, values: list) -> list[tuple]:
-    out = []
-    for start in range(0, len(values), BATCH):
-        part = values[start:start + BATCH]
-        out.extend(db.execute(query.format(marks=",".join("?" * len(part))), part).fetchall())
-    return out
-
-
 def _states_of(db, sources: list[str]) -> dict[str, tuple]:
     return {source: _decoded(data) for source, data in
-            _in_batches(db, "SELECT source, data FROM files WHERE source IN ({marks})", sources)}
+            in_batches(db, "SELECT source, data FROM files WHERE source IN ({marks})", sources)}
 
 
 def _unsettled_by_others(db, changed: set[str], before: list[ArticleState],
@@ -92,7 +84,7 @@ def _unsettled_by_others(db, changed: set[str], before: list[ArticleState],
                 return f"two of the named files' articles share an {field_name}"
     for field_name in ("id", "text_key"):
         values = sorted({getattr(a, field_name) for a in before + after if getattr(a, field_name)})
-        rows = _in_batches(db, f"SELECT source FROM articles WHERE {field_name} IN ({{marks}})", values)
+        rows = in_batches(db, f"SELECT source FROM articles WHERE {field_name} IN ({{marks}})", values)
         if any(source not in changed for (source,) in rows):
             return f"an {field_name} of theirs is held by another file too"
     return None
@@ -115,7 +107,7 @@ def scan_changed(seeds: Path, index_dir: Path, names: list[str], mark: str | Non
             present = {s: stamp for s in sources if (stamp := _stamp(root, s)) is not None}
         except Unsettled:
             return None
-        cached = dict(_in_batches(cache.db, "SELECT source, stamp FROM files WHERE source IN ({marks})",
+        cached = dict(in_batches(cache.db, "SELECT source, stamp FROM files WHERE source IN ({marks})",
                                   sources))
         scan = Scan(root=root, mark=mark)
         fresh = {s: (stamp, _weighted_keys(load_file(scan.path_of(s), s)))

@@ -221,14 +221,8 @@ class FileCache:
         return row[0] if row else ""
 
     def _keys_of(self, sources: list[str]) -> dict[str, list[list[str]]]:
-        out = {}
-        for start in range(0, len(sources), BATCH):
-            part = sources[start:start + BATCH]
-            marks = ",".join("?" * len(part))
-            for source, keys in self.db.execute(
-                    f"SELECT source, keys FROM files WHERE source IN ({marks})", part):
-                out[source] = json.loads(keys)
-        return out
+        return {source: json.loads(keys) for source, keys in
+                in_batches(self.db, "SELECT source, keys FROM files WHERE source IN ({marks})", sources)}
 
     def _update(self, scan: Scan, fresh: dict, gone: list[str], cached: dict, present: dict,
                 whole_folder: bool = True) -> None:
@@ -303,22 +297,13 @@ class FileCache:
         if among is None:
             return {k for (k,) in self.db.execute("SELECT key FROM counts WHERE n >= ?",
                                                   (MIN_ARTICLES_FOR_REPETITION,))}
-        shared, keys = set(), sorted(among)
-        for start in range(0, len(keys), BATCH):
-            part = keys[start:start + BATCH]
-            shared.update(k for (k,) in self.db.execute(
-                f"SELECT key FROM counts WHERE key IN ({','.join('?' * len(part))}) AND n >= ?",
-                [*part, MIN_ARTICLES_FOR_REPETITION]))
-        return shared
+        return {k for (k,) in in_batches(self.db, "SELECT key FROM counts WHERE key IN ({marks}) AND n >= ?",
+                                         sorted(among), MIN_ARTICLES_FOR_REPETITION)}
 
     def _apply_counts(self, delta: dict[str, int]) -> set[str]:
         """Add `delta` to the key counts; the keys whose side of the threshold changed."""
         keys = [k for k, d in delta.items() if d]
-        before: dict[str, int] = {}
-        for start in range(0, len(keys), BATCH):
-            part = keys[start:start + BATCH]
-            marks = ",".join("?" * len(part))
-            before.update(self.db.execute(f"SELECT key, n FROM counts WHERE key IN ({marks})", part))
+        before = dict(in_batches(self.db, "SELECT key, n FROM counts WHERE key IN ({marks})", keys))
         flipped = set()
         for key in keys:
             old = before.get(key, 0)
@@ -362,6 +347,17 @@ class FileCache:
                 memo[source] = _decoded(row[0])
         self._memo[str(self.path)] = (self._after, memo)
         return memo
+
+
+def in_batches(db: sqlite3.Connection, query: str, values: list, *after) -> list[tuple]:
+    """The rows of `query` for `values`, asked BATCH at a time (SQLite bounds a statement's
+    parameters): `{marks}` in the query stands for one batch's placeholders, `after` for the
+    parameters that follow them."""
+    out = []
+    for start in range(0, len(values), BATCH):
+        part = values[start:start + BATCH]
+        out.extend(db.execute(query.format(marks=",".join("?" * len(part))), [*part, *after]).fetchall())
+    return out
 
 
 class Unsettled(Exception):
