@@ -106,24 +106,18 @@ def _blank(sketches) -> np.ndarray:
     return _by_block(sketches, lambda rows: (rows == 0xFFFFFFFF).all(axis=1))
 
 
-def _neighbours(sketches: np.ndarray, keys: np.ndarray, row: int, among: np.ndarray,
-                threshold: float) -> np.ndarray:
-    """Rows in `among` that share a band with `row` and resemble it enough."""
-    candidates = among[(keys[among] == keys[row]).any(axis=1)]
-    candidates = candidates[candidates != row]
-    if candidates.size == 0:
-        return candidates
-    resemblance = (sketches[candidates] == sketches[row]).mean(axis=1)
-    return candidates[resemblance >= threshold]
-
-
-def _similar(sketches, keys: np.ndarray, row: int, threshold: float) -> np.ndarray:
-    """Rows of any sketch not blank that share a band with `row` and resemble it enough: the
-    candidates found by their keys first, so that only theirs of the sketches are read."""
+def _neighbours(sketches, keys: np.ndarray, row: int, threshold: float,
+                among: np.ndarray | None = None) -> np.ndarray:
+    """Rows (of `among`, or of all) whose sketch is not blank, that share a band with `row` and
+    resemble it enough: the candidates are found by their keys first, so that only theirs of the
+    sketches are read. A blank sketch resembles nothing."""
     sketch = np.asarray(sketches[row])
     if (sketch == 0xFFFFFFFF).all():
         return np.zeros(0, dtype=np.int64)
-    candidates = np.flatnonzero((keys == keys[row]).any(axis=1))
+    if among is None:
+        candidates = np.flatnonzero((keys == keys[row]).any(axis=1))
+    else:
+        candidates = among[(keys[among] == keys[row]).any(axis=1)]
     candidates = candidates[candidates != row]
     if candidates.size == 0:
         return candidates
@@ -190,11 +184,11 @@ def group_stories(ids: list[str], sketches: np.ndarray | RowBlocks,
             else:  # lost a member: the rest may have hung together through it
                 rows = np.array([row_of[a] for a in held], dtype=np.int64)
                 for row in rows:
-                    for other in _neighbours(sketches, keys, row, rows, threshold):
+                    for other in _neighbours(sketches, keys, row, threshold, among=rows):
                         join(ids[row], ids[other])
         for article_id in fresh:
             if article_id in row_of:
-                for other in _similar(sketches, keys, row_of[article_id], threshold):
+                for other in _neighbours(sketches, keys, row_of[article_id], threshold):
                     join(article_id, ids[other])
     grouped = {article_id: root(article_id) for article_id in parent}
     for story in set(grouped.values()):
