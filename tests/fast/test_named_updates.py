@@ -15,16 +15,7 @@ from rag.ingest import changed_files, file_cache, loading
 from rag.web.app import create_app
 from tests.conftest import write_article
 from tests.fast.conftest import BlockingEmbedder, fast_service, fast_settings
-from tests.fast.test_updates import FURNITURE, counting_reads, story
-
-
-def ports(tmp_path, count: int = 6):
-    settings = fast_settings(tmp_path)
-    for n in range(count):
-        write_article(settings.seeds_dir, f"port-{n}.txt", f"Port {n} dredging approved", story(n))
-    service = fast_service(settings)
-    service.rebuild()
-    return service
+from tests.fast.test_updates import FURNITURE, counting_reads, ports, story
 
 
 def listings(monkeypatch) -> list[str]:
@@ -49,7 +40,7 @@ def whole_scan_agrees(service) -> None:
 
 @pytest.fixture
 def archive(tmp_path):
-    return ports(tmp_path)
+    return ports(tmp_path, 6)
 
 
 def test_named_files_alone_are_read_and_the_folder_is_not_listed(archive, monkeypatch):
@@ -102,7 +93,7 @@ def test_a_renamed_file_named_under_both_names(archive):
                                   "same text in another file", "removing the kept copy",
                                   "boilerplate crossing its threshold"])
 def test_the_whole_folder_is_scanned_where_named_files_bear_on_others(tmp_path, monkeypatch, case):
-    service = ports(tmp_path)
+    service = ports(tmp_path, 6)
     seeds = service.settings.seeds_dir
     if case == "same id in another file":
         # An article's id is its file's path less the suffix.
